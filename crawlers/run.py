@@ -1,0 +1,207 @@
+"""Running a crawl from a library call: a subprocess per crawl, a typed summary back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import crawlers
+from crawlers.sources import load_sources
+from observatory.settings import Settings
+from pipeline.db import session
+from pipeline.errors import InputError, SourceError
+
+Health = Literal["ok", "degraded", "failing", "interrupted", "never crawled"]
+_DEMO_FEEDS = Path(__file__).with_name("demo_feeds")
+
+
+@dataclass(frozen=True)
+class SourceCrawl:
+    """What one crawl did for one source."""
+
+    source_id: str
+    spider: str
+    requests: int
+    items_stored: int
+    items_dropped: int
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    finished: bool = True
+
+    @property
+    def health(self) -> Health:
+        return _health(self)
+
+    def line(self) -> str:
+        """One human-readable summary line, errors included."""
+        text = (f"{self.source_id}: {self.requests} requests, {self.items_stored} stored, "
+                f"{self.items_dropped} dropped")
+        if self.drop_reasons:
+            reasons = sorted(self.drop_reasons.items())
+            text += " (" + ", ".join(f"{k}: {v}" for k, v in reasons) + ")"
+        if self.errors:
+            text += f"; {len(self.errors)} error(s): {self.errors[0]}"
+        return text if self.finished else text + "; interrupted"
+
+
+@dataclass(frozen=True)
+class CrawlSummary:
+    """A crawl's outcome per source, read back from the crawl log."""
+
+    run_id: str
+    sources: tuple[SourceCrawl, ...]
+
+    @property
+    def items_stored(self) -> int:
+        return sum(source.items_stored for source in self.sources)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(f"{s.source_id}: {e}" for s in self.sources for e in s.errors)
+
+    def source(self, source_id: str) -> SourceCrawl:
+        return next(s for s in self.sources if s.source_id == source_id)
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A configured source with its last crawl, for `observatory sources`."""
+
+    source_id: str
+    spider: str
+    lang: str | None
+    cadence: str
+    directions: tuple[str, ...]
+    last_started: datetime | None
+    last_crawl: SourceCrawl | None
+    health: Health
+
+
+def _health(crawl: SourceCrawl) -> Health:
+    if not crawl.finished:
+        return "interrupted"
+    if crawl.errors and crawl.items_stored == 0 and not crawl.items_dropped:
+        return "failing"
+    return "degraded" if crawl.errors else "ok"
+
+
+def _loads(value: str | None, default: Any) -> Any:
+    return json.loads(value) if value else default
+
+
+def _crawl_row(row: tuple[Any, ...]) -> SourceCrawl:
+    source_id, spider, finished, requests, stored, dropped, statuses, drops, errors = row
+    return SourceCrawl(source_id, spider, int(requests), int(stored), int(dropped),
+                       _loads(drops, {}), _loads(statuses, {}), tuple(_loads(errors, [])),
+                       finished is not None)
+
+
+_ROW = ("source_id, spider, finished, requests, items_stored, items_dropped, statuses, "
+        "drop_reasons, errors")
+
+
+def read_summary(db_path: Path, run_id: str) -> CrawlSummary:
+    """The crawl log of one run as a `CrawlSummary`."""
+    with session(db_path) as con:
+        rows = con.execute(f"SELECT {_ROW} FROM crawl_log WHERE run_id = ? ORDER BY source_id",
+                           [run_id]).fetchall()
+    return CrawlSummary(run_id, tuple(_crawl_row(row) for row in rows))
+
+
+def _command(db_path: Path, run_id: str, source_ids: list[str] | None, since: date | None,
+             until: date | None, spider: str | None, url: str | None,
+             base_urls: Mapping[str, str], polite: bool) -> list[str]:
+    command = [sys.executable, "-m", "crawlers", "--db", str(db_path), "--run-id", run_id]
+    command += [arg for source_id in source_ids or [] for arg in ("--source", source_id)]
+    command += ["--since", since.isoformat()] if since else []
+    command += ["--until", until.isoformat()] if until else []
+    command += ["--spider", spider, "--url", url] if spider and url else []
+    command += [arg for name, value in base_urls.items()
+                for arg in ("--base-url", f"{name}={value}")]
+    return command + ([] if polite else ["--impolite"])
+
+
+def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | None = None,
+              until: date | None = None, spider: str | None = None, url: str | None = None,
+              settings: Settings | None = None, base_urls: Mapping[str, str] | None = None,
+              polite: bool = True, log_path: Path | None = None) -> CrawlSummary:
+    """Crawl the given sources (or one `spider` at one `url`) into the database.
+
+    The crawl runs in a fresh `python -m crawlers` process, because Twisted's reactor
+    cannot be restarted; so this can be called many times, and from inside a Prefect flow.
+    """
+    if (spider is None) != (url is None):
+        raise InputError("give --spider and --url together")
+    settings = settings or Settings()
+    run_id = f"crawl-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    command = _command(Path(db_path).resolve(), run_id, source_ids, since, until, spider, url,
+                       base_urls or {}, polite)
+    root = str(Path(crawlers.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
+        "PYTHONPATH")]))}
+    done = subprocess.run(command, input=settings.model_dump_json(), capture_output=True,
+                          text=True, env=env, check=False)
+    if log_path is not None:
+        log_path.write_text(done.stderr, "utf-8")
+    return _result(db_path, run_id, done)
+
+
+def _result(db_path: Path, run_id: str, done: subprocess.CompletedProcess[str]) -> CrawlSummary:
+    last = (done.stdout.strip().splitlines() or ["{}"])[-1]
+    try:
+        reply = json.loads(last)
+    except json.JSONDecodeError:
+        reply = {}
+    if "error" in reply:
+        raise InputError(str(reply["error"]))
+    summary = read_summary(db_path, run_id)
+    if done.returncode != 0 and not summary.sources:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise SourceError(f"crawl process failed (exit {done.returncode}): {tail}")
+    return summary
+
+
+def list_sources(db_path: Path, settings: Settings | None = None) -> list[SourceHealth]:
+    """Every configured source with its last crawl and health."""
+    settings = settings or Settings()
+    sources = load_sources(settings.sources_file)
+    last: dict[str, tuple[datetime, SourceCrawl]] = {}
+    if Path(db_path).exists():
+        with session(db_path) as con:
+            rows = con.execute(
+                f"SELECT started, {_ROW} FROM crawl_log QUALIFY row_number() OVER "
+                "(PARTITION BY source_id ORDER BY started DESC) = 1").fetchall()
+        last = {row[1]: (row[0], _crawl_row(row[1:])) for row in rows}
+    return [_source_health(source.id, source.spider, source.lang, source.cadence,
+                           tuple(source.directions), last.get(source.id)) for source in sources]
+
+
+def _source_health(source_id: str, spider: str, lang: str | None, cadence: str,
+                   directions: tuple[str, ...],
+                   last: tuple[datetime, SourceCrawl] | None) -> SourceHealth:
+    if last is None:
+        return SourceHealth(source_id, spider, lang, cadence, directions, None, None,
+                            "never crawled")
+    started, crawl = last
+    return SourceHealth(source_id, spider, lang, cadence, directions, started, crawl,
+                        crawl.health)
+
+
+def demo_feed_urls(base_url: str) -> list[str]:
+    """URLs of the recorded demo feeds when `crawlers/demo_feeds` is served at `base_url`."""
+    names = sorted(p.name for p in _DEMO_FEEDS.iterdir() if p.suffix in (".xml", ".atom"))
+    return [f"{base_url.rstrip('/')}/{name}" for name in names]
+
+
+def demo_feeds_folder() -> Path:
+    """The folder of recorded EN and ZH feeds used by the offline demo."""
+    return _DEMO_FEEDS

@@ -1,0 +1,69 @@
+"""Scrapy settings derived from the observatory's `Settings`, per crawl and per source."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from crawlers.sources import SourceConfig
+from observatory.settings import Settings
+
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+
+def user_agent(settings: Settings) -> str:
+    """The project's User-Agent with the contact address, so operators can reach us."""
+    return f"{settings.user_agent} (contact: {settings.contact})"
+
+
+def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bool = True,
+                   base_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings shared by every source of one crawl."""
+    return {
+        "BOT_NAME": "observatory",
+        "USER_AGENT": user_agent(settings),
+        "ROBOTSTXT_OBEY": True,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "AUTOTHROTTLE_ENABLED": polite,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,
+        "DOWNLOAD_TIMEOUT": 60 if polite else 10,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": 3,
+        "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        "RETRY_AFTER_MAX_S": 300.0 if polite else 0.5,
+        "RETRY_BACKOFF_S": 5.0 if polite else 0.0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawlers.middlewares.RetryAfterMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"crawlers.pipelines.StorePipeline": 500},
+        "OBSERVATORY_DB": str(db_path),
+        "OBSERVATORY_RUN_ID": run_id,
+        "OBSERVATORY_BASE_URLS": dict(base_urls or {}),
+        "OBSERVATORY_POLITE": polite,
+        "STORE_BATCH_SIZE": 200,
+        # Read by spiders' from_crawler; custom names, so Scrapy never logs them.
+        "OPENALEX_MAILTO": settings.openalex_mailto or settings.contact,
+        "PATENTSVIEW_API_KEY": settings.patentsview_api_key,
+        "EPO_OPS_KEY": settings.epo_ops_key,
+        "EPO_OPS_SECRET": settings.epo_ops_secret,
+    }
+
+
+def source_settings(base: Mapping[str, Any], source: SourceConfig) -> dict[str, Any]:
+    """One source's crawler settings: its id, its delay and its concurrency."""
+    polite = bool(base.get("OBSERVATORY_POLITE", True))
+    delay = source.delay_s if polite else 0.0
+    return {
+        **base,
+        "OBSERVATORY_SOURCE_ID": source.id,
+        "DOWNLOAD_DELAY": delay,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.5),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "CONCURRENT_REQUESTS": max(source.concurrency, 2),
+    }

@@ -1,0 +1,1 @@
+"""Prefect flows: thin glue over the plain functions of crawlers, pipeline, models, reports."""

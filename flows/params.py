@@ -1,0 +1,30 @@
+"""Engine parameters from settings, in one place for the CLI and every flow."""
+
+from __future__ import annotations
+
+from models.cluster import ClusterParams
+from models.engine import EngineParams
+from models.score import ScoreParams
+from observatory.settings import Settings
+from pipeline.periods import check_granularity
+
+
+def engine_params(settings: Settings, granularity: str | None = None) -> EngineParams:
+    """The engine's knobs as the settings give them."""
+    return EngineParams(
+        granularity=check_granularity(granularity or settings.granularity),
+        cluster=ClusterParams(
+            min_cluster_size=settings.min_cluster_size, min_samples=settings.min_samples,
+            reduce_dims=settings.reduce_dims, selection=settings.cluster_selection,
+            reattach_threshold=settings.outlier_reattach_threshold, seed=settings.seed,
+        ),
+        score=ScoreParams(
+            decay=settings.decay, decay_power=settings.decay_power,
+            weak_percentile=settings.weak_percentile,
+            strong_percentile=settings.strong_percentile,
+        ),
+        match_threshold=settings.match_threshold,
+        direction_threshold=settings.direction_threshold,
+        direction_margin=settings.direction_margin,
+        embed_batch_size=settings.embed_batch_size,
+    )

@@ -1,0 +1,43 @@
+"""The scheduled job: crawl the configured sources, process new periods, write the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.prefect_env import configure
+
+configure()
+
+from prefect import flow  # noqa: E402
+
+from crawlers.run import CrawlSummary  # noqa: E402
+from flows.params import engine_params  # noqa: E402
+from flows.tasks import crawl_task, ingest_task, process_task, report_task  # noqa: E402
+from models.runner import ProcessRun  # noqa: E402
+from observatory.settings import Settings  # noqa: E402
+from pipeline.ingest import IngestReport  # noqa: E402
+from reports.write import ReportPaths  # noqa: E402
+
+
+@dataclass(frozen=True)
+class WeeklyRun:
+    """What the weekly job did."""
+
+    crawl: CrawlSummary | None
+    ingested: tuple[IngestReport, ...]
+    processed: ProcessRun
+    report: ReportPaths | None
+
+
+@flow(name="weekly", log_prints=False)
+def weekly_flow(settings: Settings, source_ids: list[str] | None = None,
+                files: list[Path] | None = None, crawl: bool = True) -> WeeklyRun:
+    """Crawl, ingest any extra files, process pending periods, and report the latest one."""
+    crawled = crawl_task(settings.db, settings, source_ids) if crawl else None
+    ingested = tuple(ingest_task(settings.db, path, False) for path in files or [])
+    params = engine_params(settings)
+    processed = process_task(settings.db, params, settings.encoder, settings.encoder_threads,
+                             settings.taxonomy)
+    report = report_task(settings.db, settings.reports_dir, params.granularity)
+    return WeeklyRun(crawled, ingested, processed, report)

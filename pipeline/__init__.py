@@ -1,0 +1,1 @@
+"""The data layer: records, DuckDB schema and migrations, store, import, normalisation."""

@@ -1,0 +1,185 @@
+"""Reads and writes of topics, their periods, lineage and directions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+Vector = NDArray[np.float32]
+
+
+@dataclass
+class TopicState:
+    """What tracking and scoring need to know of one earlier topic."""
+
+    topic_id: str
+    born_period: str
+    first_centroid: Vector
+    centroid: Vector
+    last_period: str
+    popularity: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicPeriodRow:
+    """One topic's row for one period, with everything the tables keep."""
+
+    topic_id: str
+    born_period: str
+    is_new: bool
+    label: str
+    keywords: tuple[str, ...]
+    first_centroid: Vector
+    moving_centroid: Vector
+    period_centroid: Vector
+    n_docs: int
+    share: float
+    growth: float
+    popularity: float
+    high_potential: float
+    signal_class: str
+    metrics: dict[str, Any]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    topic_id: str
+    cluster: int
+    parent_topic_id: str | None
+    similarity: float
+    event: str
+
+
+@dataclass(frozen=True)
+class DirectionRow:
+    topic_id: str
+    direction: str
+    track: str | None
+    similarity: float
+    weight: float
+    is_primary: bool
+
+
+@dataclass(frozen=True)
+class PeriodWrite:
+    """Everything one processed period writes, in one transaction."""
+
+    granularity: str
+    period: str
+    period_start: date
+    run_id: str
+    model: str
+    taxonomy_version: str
+    n_docs: int
+    n_outliers: int
+    topics: Sequence[TopicPeriodRow]
+    doc_topics: Sequence[tuple[str, str | None, float]]
+    lineage: Sequence[LineageRow]
+    directions: Sequence[DirectionRow]
+
+
+def processed_periods(con: duckdb.DuckDBPyConnection, granularity: str) -> list[str]:
+    """Processed period labels, oldest first."""
+    rows = con.execute("SELECT period FROM processed_periods WHERE granularity = ? "
+                       "ORDER BY period_start", [granularity]).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
+                      recent_periods: Sequence[str]) -> list[TopicState]:
+    """Every earlier topic with its centroids, last popularity and recent shares."""
+    states = {
+        topic_id: TopicState(topic_id, born, np.asarray(first, dtype=np.float32),
+                             np.asarray(centroid, dtype=np.float32), last)
+        for topic_id, born, first, centroid, last in con.execute(
+            "SELECT topic_id, born_period, first_centroid, centroid, last_period FROM topics "
+            "WHERE granularity = ? ORDER BY topic_id", [granularity]).fetchall()
+    }
+    for topic_id, popularity in con.execute(
+            "SELECT topic_id, arg_max(popularity, period) FROM topic_periods "
+            "WHERE granularity = ? GROUP BY topic_id", [granularity]).fetchall():
+        states[topic_id].popularity = float(popularity or 0.0)
+    if recent_periods:
+        for topic_id, period, share in con.execute(
+                "SELECT topic_id, period, share FROM topic_periods WHERE granularity = ? "
+                "AND period IN (SELECT unnest(?))", [granularity, list(recent_periods)]).fetchall():
+            states[topic_id].shares[period] = float(share)
+    return list(states.values())
+
+
+def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
+    """Replace whatever this period had, so a rerun ends with exactly one copy."""
+    _delete_period(con, write.granularity, write.period)
+    for row in write.topics:
+        _upsert_topic(con, write, row)
+    if write.topics:
+        con.executemany(
+            "INSERT INTO topic_periods (topic_id, granularity, period, n_docs, share, label, "
+            "keywords, centroid, growth, popularity, high_potential, signal_class, metrics, reasons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.topic_id, write.granularity, write.period, r.n_docs, r.share, r.label,
+              list(r.keywords), r.period_centroid.tolist(), r.growth, r.popularity,
+              r.high_potential, r.signal_class, json.dumps(r.metrics, sort_keys=True),
+              list(r.reasons)) for r in write.topics],
+        )
+    if write.doc_topics:
+        doc_ids, topic_ids, probabilities = zip(*write.doc_topics, strict=True)
+        con.execute(
+            "INSERT INTO doc_topics (doc_id, granularity, period, topic_id, probability) "
+            "SELECT u.d, ?, ?, u.t, u.p FROM "
+            "(SELECT unnest(?) AS d, unnest(?::VARCHAR[]) AS t, unnest(?::DOUBLE[]) AS p) u "
+            "ON CONFLICT DO UPDATE SET period = excluded.period, topic_id = excluded.topic_id, "
+            "probability = excluded.probability",
+            [write.granularity, write.period, list(doc_ids), list(topic_ids),
+             list(probabilities)],
+        )
+    if write.lineage:
+        con.executemany(
+            "INSERT INTO topic_lineage (granularity, period, topic_id, cluster, parent_topic_id, "
+            "similarity, event) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(write.granularity, write.period, r.topic_id, r.cluster, r.parent_topic_id,
+              r.similarity, r.event) for r in write.lineage],
+        )
+    if write.directions:
+        con.executemany(
+            "INSERT INTO topic_directions (topic_id, period, taxonomy_version, direction, track, "
+            "similarity, weight, is_primary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.topic_id, write.period, write.taxonomy_version, r.direction, r.track,
+              r.similarity, r.weight, r.is_primary) for r in write.directions],
+        )
+    con.execute(
+        "INSERT INTO processed_periods (granularity, period, period_start, run_id, model, n_docs, "
+        "n_topics, n_outliers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [write.granularity, write.period, write.period_start, write.run_id, write.model,
+         write.n_docs, len(write.topics), write.n_outliers],
+    )
+
+
+def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str) -> None:
+    con.execute("DELETE FROM topic_directions WHERE period = ? AND topic_id IN "
+                "(SELECT topic_id FROM topics WHERE granularity = ?)", [period, granularity])
+    for table in ("topic_periods", "topic_lineage", "doc_topics", "processed_periods"):
+        con.execute(f"DELETE FROM {table} WHERE granularity = ? AND period = ?",
+                    [granularity, period])
+    con.execute("DELETE FROM topics WHERE granularity = ? AND born_period = ?",
+                [granularity, period])
+
+
+def _upsert_topic(con: duckdb.DuckDBPyConnection, write: PeriodWrite, row: TopicPeriodRow) -> None:
+    con.execute(
+        "INSERT INTO topics (topic_id, granularity, born_period, label, keywords, first_centroid, "
+        "centroid, last_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (topic_id) DO UPDATE "
+        "SET label = excluded.label, keywords = excluded.keywords, centroid = excluded.centroid, "
+        "last_period = excluded.last_period",
+        [row.topic_id, write.granularity, row.born_period, row.label, list(row.keywords),
+         row.first_centroid.tolist(), row.moving_centroid.tolist(), write.period],
+    )

@@ -1,0 +1,173 @@
+"""The read-only SQL a report needs, returning typed rows and nothing else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from reports.model import CrawlRow, EvidenceDoc, RunRow, SourceCount
+
+
+@dataclass(frozen=True)
+class ProcessedPeriod:
+    """One row of `processed_periods`."""
+
+    period: str
+    period_start: date
+    run_id: str
+    model: str
+    n_docs: int
+    n_topics: int
+    n_outliers: int
+    processed_at: datetime
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    """One topic in one period, joined with its birth and primary direction."""
+
+    topic_id: str
+    period: str
+    n_docs: int
+    share: float
+    label: str
+    keywords: tuple[str, ...]
+    growth: float
+    popularity: float
+    high_potential: float
+    signal_class: str
+    metrics: dict[str, Any]
+    reasons: tuple[str, ...]
+    born_period: str
+    direction: str
+    track: str | None
+    taxonomy_version: str | None
+
+
+def processed(con: duckdb.DuckDBPyConnection, granularity: str) -> list[ProcessedPeriod]:
+    """Every processed period of a granularity, oldest first."""
+    rows = con.execute(
+        "SELECT period, period_start, run_id, model, n_docs, n_topics, n_outliers, processed_at "
+        "FROM processed_periods WHERE granularity = ? ORDER BY period_start", [granularity],
+    ).fetchall()
+    return [ProcessedPeriod(*row) for row in rows]
+
+
+def topic_rows(con: duckdb.DuckDBPyConnection, granularity: str,
+               periods: Sequence[str]) -> list[TopicRow]:
+    """Every topic of the given periods with scores, birth and primary direction."""
+    rows = con.execute(
+        """
+        SELECT tp.topic_id, tp.period, tp.n_docs, tp.share, tp.label, tp.keywords,
+               coalesce(tp.growth, 0), coalesce(tp.popularity, 0), coalesce(tp.high_potential, 0),
+               tp.signal_class, tp.metrics, coalesce(tp.reasons, []), t.born_period,
+               coalesce(d.direction, 'unmapped'), d.track, d.taxonomy_version
+        FROM topic_periods tp
+        JOIN topics t USING (topic_id)
+        LEFT JOIN v_topic_directions d USING (topic_id, period)
+        WHERE tp.granularity = ? AND list_contains(?, tp.period)
+        ORDER BY tp.period, tp.high_potential DESC, tp.topic_id
+        """,
+        [granularity, list(periods)],
+    ).fetchall()
+    return [_topic_row(row) for row in rows]
+
+
+def _topic_row(row: Sequence[Any]) -> TopicRow:
+    metrics = json.loads(row[10]) if isinstance(row[10], str) else (row[10] or {})
+    return TopicRow(
+        topic_id=row[0], period=row[1], n_docs=int(row[2]), share=float(row[3]), label=row[4],
+        keywords=tuple(row[5]), growth=float(row[6]), popularity=float(row[7]),
+        high_potential=float(row[8]), signal_class=row[9], metrics=metrics,
+        reasons=tuple(row[11]), born_period=row[12], direction=row[13], track=row[14],
+        taxonomy_version=row[15],
+    )
+
+
+def evidence(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
+             topic_ids: Sequence[str], per_topic: int) -> dict[str, list[EvidenceDoc]]:
+    """The most probable member documents of each topic in the period."""
+    rows = con.execute(
+        """
+        SELECT topic_id, doc_id, title, source, kind, published, url, lang,
+               coalesce(probability, 0)
+        FROM v_documents_by_topic
+        WHERE granularity = ? AND period = ? AND list_contains(?, topic_id)
+        QUALIFY row_number() OVER (PARTITION BY topic_id
+                                   ORDER BY probability DESC NULLS LAST, published DESC,
+                                            doc_id) <= ?
+        ORDER BY topic_id, probability DESC NULLS LAST, published DESC, doc_id
+        """,
+        [granularity, period, list(topic_ids), per_topic],
+    ).fetchall()
+    found: dict[str, list[EvidenceDoc]] = {}
+    for topic_id, *doc in rows:
+        found.setdefault(topic_id, []).append(
+            EvidenceDoc(doc[0], doc[1], doc[2], doc[3], doc[4], doc[5], doc[6], float(doc[7])))
+    return found
+
+
+def source_mix(con: duckdb.DuckDBPyConnection, granularity: str,
+               period: str) -> list[SourceCount]:
+    """The period's processed documents counted by source, largest first."""
+    rows = con.execute(
+        """
+        SELECT d.source, d.kind, count(*) AS n FROM doc_topics dt JOIN documents d USING (doc_id)
+        WHERE dt.granularity = ? AND dt.period = ? GROUP BY ALL ORDER BY n DESC, d.source
+        """,
+        [granularity, period],
+    ).fetchall()
+    return [SourceCount(source, kind, int(n)) for source, kind, n in rows]
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[RunRow]:
+    """The latest rows of `runs`, newest first."""
+    rows = con.execute(
+        "SELECT run_id, kind, status, started, finished, model, coalesce(counts, '{}'), error "
+        "FROM runs ORDER BY started DESC, run_id LIMIT ?", [limit],
+    ).fetchall()
+    return [RunRow(*row[:6], counts=_compact_json(row[6]), error=row[7]) for row in rows]
+
+
+def _compact_json(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {value[key]}" for key in sorted(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def latest_crawl(con: duckdb.DuckDBPyConnection) -> list[CrawlRow]:
+    """The per-source rows of the most recent crawl run."""
+    rows = con.execute(
+        """
+        SELECT run_id, source_id, started, requests, items_stored, items_dropped, errors
+        FROM crawl_log
+        WHERE run_id = (SELECT run_id FROM crawl_log ORDER BY started DESC, run_id DESC LIMIT 1)
+        ORDER BY source_id
+        """
+    ).fetchall()
+    return [CrawlRow(*row[:6], errors=_error_list(row[6])) for row in rows]
+
+
+def _error_list(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return (value,)
+    return tuple(str(item) for item in parsed) if isinstance(parsed, list) else (str(parsed),)
+
+
+def count_documents(con: duckdb.DuckDBPyConnection) -> int:
+    """All documents in the store."""
+    row = con.execute("SELECT count(*) FROM documents").fetchone()
+    return int(row[0]) if row else 0

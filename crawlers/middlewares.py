@@ -13,6 +13,11 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
+from crawlers.ops_xml import throttling
+
+# How much slower than the advertised rate each OPS colour asks us to go.
+OPS_SLOWDOWN = {"green": 1.0, "yellow": 2.0, "red": 4.0}
+
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` value; None when absent or unreadable."""
@@ -62,3 +67,34 @@ class RetryAfterMiddleware(RetryMiddleware):
         if wait > 0:
             await sleep(wait)
         return self._retry(request, response_status_message(response.status)) or response
+
+
+def ops_delay(header: str | None, service: str = "search") -> float | None:
+    """Seconds between requests that an `X-Throttling-Control` header asks for, if any."""
+    colour, per_minute = throttling(header).get(service, ("", 0))
+    if colour not in OPS_SLOWDOWN or per_minute <= 0:
+        return None
+    return 60.0 / per_minute * OPS_SLOWDOWN[colour]
+
+
+class OpsThrottleMiddleware:
+    """Slows a download slot to the rate EPO OPS advertises (more on yellow and red)."""
+
+    def __init__(self, crawler: Crawler, enabled: bool) -> None:
+        self.crawler = crawler
+        self.enabled = enabled
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, crawler.settings.getbool("OBSERVATORY_POLITE", True))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        header = response.headers.get(b"X-Throttling-Control")
+        delay = ops_delay(header.decode("latin-1") if header else None)
+        engine = self.crawler.engine
+        if delay is None or not self.enabled or engine is None:
+            return response
+        slot = engine.downloader.slots.get(engine.downloader.get_slot_key(request))
+        if slot is not None:
+            slot.delay = max(slot.delay, delay)
+        return response

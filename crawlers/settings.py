@@ -40,6 +40,7 @@ def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bo
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.middlewares.RetryAfterMiddleware": 550,
+            "crawlers.middlewares.OpsThrottleMiddleware": 560,
         },
         "ITEM_PIPELINES": {"crawlers.pipelines.StorePipeline": 500},
         "OBSERVATORY_DB": str(db_path),

@@ -19,7 +19,7 @@ app = typer.Typer(
     help="Find emerging technologies in news, papers and patents, by future-industry direction.",
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[Path | None, typer.Option(
     "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",

@@ -87,11 +87,12 @@ def _short(text: str, size: int = 42) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str) -> str:
+def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
+                   size: tuple[float, float] = (8.6, 3.0)) -> str:
     """Share of each topic's period documents over the report's history, one line per topic."""
     salt = f"trajectory-{key}"
     with _quiet_fonts(), rc_context(_rc(salt)):
-        fig, ax = _figure(salt, 8.6 if key == "headline" else 7.0, 3.0 if key == "headline" else 2.4)
+        fig, ax = _figure(salt, *size)
         if not topics:
             _no_data(ax, "No flagged topics in this period")
             return _svg(fig, salt, label)
@@ -124,7 +125,7 @@ def heatmap_svg(cells: Sequence[HeatCell], names: Mapping[str, str]) -> str:
     counts = {(cell.direction, cell.signal_class): cell.n_topics for cell in cells}
     grid = [[counts.get((d, s), 0) for s in classes] for d in directions]
     with _quiet_fonts(), rc_context(_rc(salt)):
-        fig, ax = _figure(salt, 5.6, 0.42 * max(len(directions), 1) + 0.9)
+        fig, ax = _figure(salt, 4.6, 0.36 * max(len(directions), 1) + 0.8)
         if not cells:
             _no_data(ax, "No topics in this period")
             return _svg(fig, salt, "Direction by signal class")

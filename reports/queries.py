@@ -108,8 +108,14 @@ def evidence(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
     found: dict[str, list[EvidenceDoc]] = {}
     for topic_id, *doc in rows:
         found.setdefault(topic_id, []).append(
-            EvidenceDoc(doc[0], doc[1], doc[2], doc[3], doc[4], doc[5], doc[6], float(doc[7])))
+            EvidenceDoc(doc[0], doc[1], doc[2], doc[3], doc[4], _web_link(doc[5]), doc[6],
+                        float(doc[7])))
     return found
+
+
+def _web_link(url: str | None) -> str | None:
+    # Only web addresses become links; `javascript:` and the like would run in the page.
+    return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
 def source_mix(con: duckdb.DuckDBPyConnection, granularity: str,

@@ -83,7 +83,7 @@ def _charts(report: WeeklyReport) -> dict[str, Markup]:
     for section in report.directions:
         if section.topics:
             drawn[f"direction-{section.direction}"] = charts.trajectory_svg(
-                section.topics, section.direction, f"Trajectories: {section.name_en}")
+                section.topics, section.direction, f"Trajectories: {section.name_en}", (7.0, 2.4))
     return {key: Markup(svg) for key, svg in drawn.items()}
 
 

@@ -1,0 +1,96 @@
+"""Rendering: every section in every format, Chinese intact, user text escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, replace
+from datetime import date
+
+from reports.model import EvidenceDoc, WeeklyReport
+from reports.render import md_escape, render_html, render_json, render_markdown
+
+EVIL = '<script>alert("x")</script> & [link](javascript:1) | *bold*'
+SECTION_IDS = ("headline", "overview", "new-topics", "faded", "changes", "health")
+
+
+def _evil(report: WeeklyReport) -> WeeklyReport:
+    """The report with hostile text in a topic label, a document title, a source and a URL."""
+    doc = EvidenceDoc("evil:1", EVIL, "evil <src>", "news", date(2024, 5, 2),
+                      'https://example.org/?q="><script>x</script>', "en", 0.9)
+    sections = tuple(
+        replace(s, topics=tuple(replace(t, label=EVIL, evidence=(doc,)) for t in s.topics))
+        for s in report.directions)
+    return replace(report, directions=sections,
+                   headline=tuple(replace(t, label=EVIL) for t in report.headline))
+
+
+def test_html_has_every_section_and_chart(report: WeeklyReport) -> None:
+    page = render_html(report)
+    for section_id in SECTION_IDS:
+        assert f'id="{section_id}"' in page
+    for section in report.directions:
+        assert f'id="direction-{section.direction}"' in page
+    for chart in ("trajectories", "heatmap", "sources"):
+        assert re.search(rf'data-chart="{chart}">\s*<svg', page)
+    assert "<script" not in page and "http://" not in page.split("<body>")[0]
+
+
+def test_html_keeps_chinese_and_tags_its_language(report: WeeklyReport) -> None:
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert '<span class="zh" lang="zh-Hans">未来健康</span>' in page
+    chinese = next(t for s in report.directions for t in s.topics if t.label_lang == "zh-Hans")
+    assert f'<span lang="zh-Hans">{chinese.label}</span>' in page
+    assert "Noto Sans CJK SC" in page
+
+
+def test_html_escapes_user_text(report: WeeklyReport) -> None:
+    page = render_html(_evil(report))
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(" in page
+    assert 'href="https://example.org/?q=&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in page
+    assert "evil &lt;src&gt;" in page
+
+
+def test_markdown_has_sections_and_chinese(report: WeeklyReport) -> None:
+    text = render_markdown(report)
+    for heading in ("## Headline emerging topics", "## Directions", "## Newly born topics",
+                    "## Faded topics", "## What changed since 2024-04", "## Source mix",
+                    "## Run health"):
+        assert heading in text
+    for section in report.directions:
+        assert f"### {md_escape(section.name_en)} · {section.name_zh}" in text
+    assert "未来健康" in text and "超时" in text
+
+
+def test_markdown_escapes_user_text(report: WeeklyReport) -> None:
+    text = render_markdown(_evil(report))
+    assert "<script>" not in text and "[link](javascript" not in text
+    assert r"\<script\>" in text and r"\| \*bold\*" in text
+
+
+def test_json_round_trips(report: WeeklyReport) -> None:
+    loaded = json.loads(render_json(report))
+    expected = json.loads(json.dumps(asdict(report), default=str))
+    assert loaded["period"] == "2024-05"
+    assert loaded["headline"][0]["trajectory"][0]["period"] == "2024-01"
+    assert json.dumps(loaded, sort_keys=True) == json.dumps(
+        {**expected, "period_start": "2024-05-01",
+         "health": {**expected["health"], **_iso_times(report)}}, sort_keys=True)
+    assert "未来健康" in render_json(report)
+
+
+def _iso_times(report: WeeklyReport) -> dict[str, object]:
+    runs = [{**asdict(run), "started": run.started.isoformat(),
+             "finished": run.finished.isoformat() if run.finished else None}
+            for run in report.health.runs]
+    crawls = [{**asdict(c), "started": c.started.isoformat(), "errors": list(c.errors)}
+              for c in report.health.crawls]
+    return {"processed_at": report.health.processed_at.isoformat(), "runs": runs,
+            "crawls": crawls}
+
+
+def test_rendering_is_deterministic(report: WeeklyReport) -> None:
+    assert render_html(report) == render_html(report)
+    assert render_markdown(report) == render_markdown(report)

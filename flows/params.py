@@ -11,8 +11,9 @@ from pipeline.periods import check_granularity
 
 def engine_params(settings: Settings, granularity: str | None = None) -> EngineParams:
     """The engine's knobs as the settings give them."""
+    chosen = check_granularity(granularity or settings.granularity)
     return EngineParams(
-        granularity=check_granularity(granularity or settings.granularity),
+        granularity=chosen,
         cluster=ClusterParams(
             min_cluster_size=settings.min_cluster_size, min_samples=settings.min_samples,
             reduce_dims=settings.reduce_dims, selection=settings.cluster_selection,
@@ -22,6 +23,13 @@ def engine_params(settings: Settings, granularity: str | None = None) -> EngineP
             decay=settings.decay, decay_power=settings.decay_power,
             weak_percentile=settings.weak_percentile,
             strong_percentile=settings.strong_percentile,
+            burst_s=settings.burst_s, burst_gamma=settings.burst_gamma,
+            weight_growth=settings.weight_growth, weight_novelty=settings.weight_novelty,
+            weight_burst=settings.weight_burst, weight_porter=settings.weight_porter,
+            weight_cross_source=settings.weight_cross_source,
+            min_docs_to_flag=settings.min_docs_to_flag,
+            # Porter's score is meant for yearly data; weeks and days are too noisy for it.
+            porter=chosen in ("month", "quarter", "year"),
         ),
         match_threshold=settings.match_threshold,
         direction_threshold=settings.direction_threshold,

@@ -14,7 +14,7 @@ from models.cluster import ClusterParams, Clusterer, canonical_order, centroids,
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
-from models.score import ScoreParams, TopicHistory, score_period
+from models.score import ScoreParams, TopicHistory, measures, score_period
 from models.track import Assignment, match_clusters, moving_centroid, novelty
 from pipeline.db import session, transaction
 from pipeline.periods import (
@@ -41,6 +41,7 @@ from pipeline.topic_store import (
     TopicPeriodRow,
     TopicState,
     load_topic_states,
+    period_totals,
     processed_periods,
     write_period,
 )
@@ -58,6 +59,17 @@ class EngineParams:
     direction_margin: float = 0.02
     embed_batch_size: int = 64
     keywords_top_n: int = 10
+
+
+SERIES_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class PeriodHistory:
+    """The processed periods before this one (oldest first) and their document counts."""
+
+    periods: tuple[str, ...] = ()
+    totals: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,9 +136,11 @@ def process_period(db_path: Path, period: str, params: EngineParams,
         vectors = load_embeddings(con, [d.content_hash for d in docs], ctx.encoder.name)
         done = processed_periods(con, params.granularity)
         earlier = [p for p in done if period_start(p) < period_start(period)]
-        recent = earlier[-params.score.window:]
+        recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
         states = load_topic_states(con, params.granularity, recent)
-    write = compute_period(period, docs, vectors, states, recent, params, ctx)
+        totals = period_totals(con, params.granularity, recent)
+    history = PeriodHistory(tuple(recent), tuple(totals.get(p, 0) for p in recent))
+    write = compute_period(period, docs, vectors, states, history, params, ctx)
     with session(db_path) as con, transaction(con):
         write_period(con, write)
     return PeriodSummary(
@@ -137,7 +151,7 @@ def process_period(db_path: Path, period: str, params: EngineParams,
 
 
 def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
-                   states: Sequence[TopicState], recent_periods: Sequence[str],
+                   states: Sequence[TopicState], history: PeriodHistory,
                    params: EngineParams, ctx: EngineContext) -> PeriodWrite:
     """The pure part: clusters, topics, scores and directions of one period."""
     doc_ids = [d.doc_id for d in docs]
@@ -156,7 +170,7 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     keywords = class_tfidf([[d.full_text for d in group] for group in members], ctx.user_terms,
                            params.keywords_top_n)
     rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
-                                   cluster_centroids, vectors, labels, states, recent_periods,
+                                   cluster_centroids, vectors, labels, states, history,
                                    params, ctx)
     assigned = {a.cluster: a.topic_id for a in assignments}
     lineage = [LineageRow(a.topic_id, a.cluster, a.parent_topic_id, round(a.similarity, 6),
@@ -186,7 +200,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
                 keywords: Sequence[Sequence[tuple[str, float]]],
                 cluster_centroids: NDArray[np.float32], vectors: NDArray[np.float32],
                 labels: NDArray[np.int64], states: Sequence[TopicState],
-                recent_periods: Sequence[str], params: EngineParams,
+                history: PeriodHistory, params: EngineParams,
                 ctx: EngineContext) -> tuple[list[TopicPeriodRow], list[DirectionRow]]:
     by_id = {s.topic_id: s for s in states}
     histories, extras = [], {}
@@ -196,31 +210,42 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         others = np.stack([s.first_centroid for s in states if s.topic_id != a.topic_id]) \
             if len(states) > (1 if state else 0) else np.zeros((0, len(centroid)), np.float32)
         share = len(group) / max(n_period_docs, 1)
+        series = history.periods[-(SERIES_LENGTH - 1):]
         histories.append(TopicHistory(
             topic_id=a.topic_id, n_docs=len(group), share=share,
-            previous_shares=[state.shares.get(p, 0.0) for p in recent_periods] if state else [],
+            previous_shares=[state.shares.get(p, 0.0) for p in history.periods] if state else [],
             previous_popularity=state.popularity if state else 0.0,
             periods_since_seen=periods_between(state.last_period, period) if state else 1,
             age_periods=periods_between(state.born_period, period) if state else 0,
             novelty=novelty(centroid, others),
+            series_hits=[*(state.counts.get(p, 0) if state else 0 for p in series), len(group)],
+            series_totals=[*history.totals[-len(series):], n_period_docs] if series
+            else [n_period_docs],
+            kinds=len({d.kind for d in group}),
+            periods_present=state.periods_present if state else 0,
         ))
         cohesion = float((vectors[labels == a.cluster] @ centroid).mean())
         extras[a.topic_id] = (a, group, [w for w, _ in words], centroid, state, cohesion)
     scores = {s.topic_id: s for s in score_period(period, histories, n_period_docs, params.score)}
     rows, directions = [], []
-    for history in histories:
-        a, group, words, centroid, state, cohesion = extras[history.topic_id]
-        score = scores[history.topic_id]
+    for topic in histories:
+        a, group, words, centroid, state, cohesion = extras[topic.topic_id]
+        score = scores[topic.topic_id]
         match = map_direction(centroid, ctx.tracks, params.direction_threshold,
                               params.direction_margin)
+        drift = 1.0 - float(state.first_centroid @ centroid) if state else 0.0
         metrics = {
-            "novelty": round(history.novelty, 6), "cohesion": round(cohesion, 6),
-            "age_periods": history.age_periods, "lineage_event": a.event,
+            "novelty": round(topic.novelty, 6), "cohesion": round(cohesion, 6),
+            "age_periods": topic.age_periods, "lineage_event": a.event,
+            "drift_from_birth": round(drift, 6),
             "sources": len({d.source for d in group}),
+            "outlets": len({d.venue or d.source for d in group}),
             "kinds": sorted({d.kind for d in group}),
             "langs": sorted({d.lang for d in group}),
             "direction": match.direction, "direction_margin": match.margin,
             "direction_ambiguity": round(1 - max(match.distribution.values()), 6),
+            "direction_distribution": match.distribution,
+            **measures(topic, params.score),
         }
         rows.append(TopicPeriodRow(
             topic_id=a.topic_id, born_period=state.born_period if state else period,

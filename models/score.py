@@ -1,23 +1,27 @@
 """Emergence scores of each topic in one period, from its history; pure functions.
 
-Definitions (also in docs/scores.md):
+Every measure is defined in docs/scores.md; in short, for a topic in period t:
 - share = n_docs / documents in the period;
 - growth = ln((share + s0) / (mean share over the previous `window` periods + s0)),
-  s0 = 1 / documents in the period (one document's worth), absent periods count as 0;
+  s0 = 1 / documents in the period, absent periods counting as 0;
 - popularity (BERTrend): p_t = p_prev * exp(-decay * gap^power) + n_docs, gap in periods;
-- signal class: noise below the weak percentile of this period's popularities, strong above
-  the strong percentile when growth >= 0, weak in between when growth > 0, else noise;
-- high_potential = max(growth, 0) * ln(1 + n_docs) + novelty_weight * novelty (first 2 periods).
+- signal class (BERTrend's rule on this period's popularities): noise below the weak
+  percentile, strong above the strong percentile, weak in between; weak and strong need
+  growth >= 0 (weak > 0);
+- burst: Kleinberg's two-state automaton on the topic's share series (models/burst.py);
+- porter_es: a Porter-style emergence score on the last 10 periods (coarse periods only);
+- high_potential: the weighted sum of the measures that fired (weights are settings).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.burst import last_burst
 from pipeline.records import EmergenceScore, SignalClass
 
 
@@ -30,12 +34,24 @@ class ScoreParams:
     decay_power: float = 2.0
     weak_percentile: float = 10.0
     strong_percentile: float = 50.0
-    novelty_weight: float = 1.0
+    burst_s: float = 2.0
+    burst_gamma: float = 1.0
+    weight_growth: float = 1.0
+    weight_novelty: float = 1.0
+    weight_burst: float = 0.5
+    weight_porter: float = 0.25
+    weight_cross_source: float = 0.25
+    min_docs_to_flag: int = 3
+    porter: bool = False
 
 
 @dataclass(frozen=True)
 class TopicHistory:
-    """One topic's counts in earlier periods (period index -> n_docs, share) and its state."""
+    """One topic's state before this period and its size in this period.
+
+    `series_hits`/`series_totals` are the topic's documents and all documents of the last
+    periods, oldest first, ending with this period.
+    """
 
     topic_id: str
     n_docs: int
@@ -45,6 +61,11 @@ class TopicHistory:
     periods_since_seen: int
     age_periods: int
     novelty: float
+    series_hits: Sequence[int] = ()
+    series_totals: Sequence[int] = ()
+    kinds: int = 1
+    periods_present: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 def growth(share: float, previous_shares: Sequence[float], period_docs: int,
@@ -71,6 +92,28 @@ def classify(pop: float, grow: float, weak_cut: float, strong_cut: float) -> Sig
     return "noise"
 
 
+def porter_es(hits: Sequence[int], totals: Sequence[int]) -> float | None:
+    """2 x active trend + recent trend + slope over the last 10 periods (needs 7).
+
+    Counts are rescaled to the last period's volume (share x documents now) so that a
+    growing corpus does not look like a growing topic; each trend is divided by the square
+    root of its counts, a Poisson-style z.
+    """
+    if len(hits) < 7 or not totals[-1]:
+        return None
+    scaled = [h / t * totals[-1] if t else 0.0 for h, t in zip(hits[-10:], totals[-10:],
+                                                               strict=True)]
+    r = [0.0] * (10 - len(scaled)) + scaled
+
+    def z(later: Sequence[float], earlier: Sequence[float]) -> float:
+        return (sum(later) - sum(earlier)) / math.sqrt(sum(later) + sum(earlier) + 1.0)
+
+    active = z(r[7:10], r[4:7])
+    recent = z(r[8:10], r[6:8])
+    slope = (r[9] - r[6]) / 3 / math.sqrt(sum(r[6:10]) / 4 + 1.0)
+    return round(2 * active + recent + slope, 6)
+
+
 def score_period(period: str, histories: Sequence[TopicHistory], period_docs: int,
                  params: ScoreParams) -> list[EmergenceScore]:
     """Scores of every topic present in the period, in topic id order."""
@@ -85,30 +128,65 @@ def score_period(period: str, histories: Sequence[TopicHistory], period_docs: in
     for h in sorted(histories, key=lambda item: item.topic_id):
         grow, pop = grows[h.topic_id], pops[h.topic_id]
         signal = classify(pop, grow, weak_cut, strong_cut)
-        fresh = params.novelty_weight * h.novelty if h.age_periods < 2 else 0.0
-        potential = max(grow, 0.0) * math.log1p(h.n_docs) + fresh
+        if h.n_docs < params.min_docs_to_flag:
+            signal = "noise"
+        parts = _potential_parts(h, grow, params)
+        reasons = _class_reason(pop, signal, weak_cut, strong_cut, params)
+        reasons += tuple(text for _, text in parts.values())
         scores.append(EmergenceScore(
             topic_id=h.topic_id, period=period, n_docs=h.n_docs, share=h.share,
             growth=round(grow, 6), popularity=round(pop, 6), signal_class=signal,
-            high_potential=round(potential, 6),
-            reasons=_reasons(h, grow, pop, signal, weak_cut, strong_cut, params),
+            high_potential=round(sum(value for value, _ in parts.values()), 6),
+            reasons=reasons,
         ))
     return scores
 
 
-def _reasons(h: TopicHistory, grow: float, pop: float, signal: SignalClass, weak_cut: float,
-             strong_cut: float, params: ScoreParams) -> tuple[str, ...]:
-    reasons = []
+def measures(h: TopicHistory, params: ScoreParams) -> dict[str, float | bool | None]:
+    """The per-topic measures stored in `topic_periods.metrics`."""
+    burst = last_burst(h.series_hits, h.series_totals, params.burst_s, params.burst_gamma)
+    present = h.periods_present + 1
+    return {
+        "burst": burst.active, "burst_weight": burst.weight,
+        "porter_es": porter_es(h.series_hits, h.series_totals) if params.porter else None,
+        "persistence": round(present / (h.age_periods + 1), 6),
+    }
+
+
+def _potential_parts(h: TopicHistory, grow: float,
+                     params: ScoreParams) -> dict[str, tuple[float, str]]:
+    """Each measure that fired, its contribution to high_potential and the reason text."""
+    parts: dict[str, tuple[float, str]] = {}
     if grow > 0:
-        reasons.append(f"share {h.share:.1%} is e^{grow:.2f} = {math.exp(grow):.1f}x the mean of "
-                       f"the previous {params.window} periods")
+        parts["growth"] = (params.weight_growth * grow * math.log1p(h.n_docs),
+                           f"share {h.share:.1%} is {math.exp(grow):.1f}x the mean of the "
+                           f"previous {params.window} periods (growth {grow:.2f})")
+    if h.age_periods < 2 and h.novelty > 0:
+        parts["novelty"] = (params.weight_novelty * h.novelty,
+                            f"new topic (age {h.age_periods}), novelty {h.novelty:.2f} "
+                            "(1 - best cosine to earlier topics)")
+    extra = measures(h, params)
+    if extra["burst"]:
+        weight = float(extra["burst_weight"] or 0.0)
+        parts["burst"] = (params.weight_burst * math.log1p(weight),
+                          f"Kleinberg burst active, weight {weight:.1f}")
+    porter = extra["porter_es"]
+    if isinstance(porter, float) and porter > 0:
+        parts["porter"] = (params.weight_porter * math.log1p(porter),
+                           f"Porter-style emergence score {porter:.2f}")
+    if h.kinds > 1:
+        parts["cross_source"] = (params.weight_cross_source * (h.kinds - 1),
+                                 f"seen in {h.kinds} kinds of source")
+    return parts
+
+
+def _class_reason(pop: float, signal: SignalClass, weak_cut: float, strong_cut: float,
+                  params: ScoreParams) -> tuple[str, ...]:
     if signal == "strong":
-        reasons.append(f"popularity {pop:.1f} above the p{params.strong_percentile:g} "
-                       f"cut {strong_cut:.1f}")
-    elif signal == "weak":
-        reasons.append(f"popularity {pop:.1f} between p{params.weak_percentile:g} "
-                       f"({weak_cut:.1f}) and p{params.strong_percentile:g} ({strong_cut:.1f}), "
-                       "rising")
-    if h.age_periods == 0:
-        reasons.append(f"new topic, novelty {h.novelty:.2f} (1 - best cosine to earlier topics)")
-    return tuple(reasons)
+        return (f"strong: popularity {pop:.1f} above the p{params.strong_percentile:g} cut "
+                f"{strong_cut:.1f}",)
+    if signal == "weak":
+        return (f"weak: popularity {pop:.1f} between p{params.weak_percentile:g} "
+                f"({weak_cut:.1f}) and p{params.strong_percentile:g} ({strong_cut:.1f}), "
+                "rising",)
+    return ()

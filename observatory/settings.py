@@ -31,7 +31,16 @@ class Settings(BaseSettings):
     decay: float = 0.01
     decay_power: float = 2.0
     weak_percentile: float = 10.0
-    strong_percentile: float = 50.0
+    strong_percentile: float = Field(
+        default=50.0, description="BERTrend's paper uses 10/50, its code 10/75")
+    burst_s: float = 2.0
+    burst_gamma: float = 1.0
+    weight_growth: float = 1.0
+    weight_novelty: float = 1.0
+    weight_burst: float = 0.5
+    weight_porter: float = 0.25
+    weight_cross_source: float = 0.25
+    min_docs_to_flag: int = 3
     direction_threshold: float = 0.25
     direction_margin: float = 0.02
     taxonomy: str = "v1"

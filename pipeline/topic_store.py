@@ -26,6 +26,8 @@ class TopicState:
     last_period: str
     popularity: float = 0.0
     shares: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    periods_present: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,25 @@ def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
             "SELECT topic_id, arg_max(popularity, period) FROM topic_periods "
             "WHERE granularity = ? GROUP BY topic_id", [granularity]).fetchall():
         states[topic_id].popularity = float(popularity or 0.0)
+    for topic_id, present in con.execute(
+            "SELECT topic_id, count(*) FROM topic_periods WHERE granularity = ? "
+            "GROUP BY topic_id", [granularity]).fetchall():
+        states[topic_id].periods_present = int(present)
     if recent_periods:
-        for topic_id, period, share in con.execute(
-                "SELECT topic_id, period, share FROM topic_periods WHERE granularity = ? "
+        for topic_id, period, share, n_docs in con.execute(
+                "SELECT topic_id, period, share, n_docs FROM topic_periods WHERE granularity = ? "
                 "AND period IN (SELECT unnest(?))", [granularity, list(recent_periods)]).fetchall():
             states[topic_id].shares[period] = float(share)
+            states[topic_id].counts[period] = int(n_docs)
     return list(states.values())
+
+
+def period_totals(con: duckdb.DuckDBPyConnection, granularity: str,
+                  periods: Sequence[str]) -> dict[str, int]:
+    """Documents in each processed period."""
+    rows = con.execute("SELECT period, n_docs FROM processed_periods WHERE granularity = ? "
+                       "AND period IN (SELECT unnest(?))", [granularity, list(periods)]).fetchall()
+    return {period: int(n_docs) for period, n_docs in rows}
 
 
 def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:

@@ -36,7 +36,7 @@ def font_families() -> tuple[str, ...]:
     return (*LATIN_FONTS, *found, "sans-serif")
 
 
-def _rc(salt: str) -> dict[str, Any]:
+def _rc(salt: str) -> Any:  # matplotlib types rc keys as a Literal of every name
     return {
         "svg.hashsalt": f"observatory-{salt}", "svg.fonttype": "none",
         "font.family": list(font_families()), "font.size": 9,

@@ -137,7 +137,8 @@ def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[RunRow]:
         "SELECT run_id, kind, status, started, finished, model, coalesce(counts, '{}'), error "
         "FROM runs ORDER BY started DESC, run_id LIMIT ?", [limit],
     ).fetchall()
-    return [RunRow(*row[:6], counts=_compact_json(row[6]), error=row[7]) for row in rows]
+    return [RunRow(row[0], row[1], row[2], row[3], row[4], row[5], _compact_json(row[6]), row[7])
+            for row in rows]
 
 
 def _compact_json(text: str) -> str:
@@ -160,7 +161,8 @@ def latest_crawl(con: duckdb.DuckDBPyConnection) -> list[CrawlRow]:
         ORDER BY source_id
         """
     ).fetchall()
-    return [CrawlRow(*row[:6], errors=_error_list(row[6])) for row in rows]
+    return [CrawlRow(row[0], row[1], row[2], row[3], row[4], row[5], _error_list(row[6]))
+            for row in rows]
 
 
 def _error_list(value: str | None) -> tuple[str, ...]:

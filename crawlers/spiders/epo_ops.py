@@ -120,11 +120,11 @@ class EpoOpsSpider(SourceSpider):
             return
         margin = float(self.source.params.get("token_margin_s", 60))
         self._token_expires = time.monotonic() + lifetime - margin
-        yield from (self.search(piece) for piece in response.meta["pending"])
+        yield from (self.search(piece, fresh=True) for piece in response.meta["pending"])
 
-    def search(self, piece: Slice) -> scrapy.Request:
+    def search(self, piece: Slice, fresh: bool = False) -> scrapy.Request:
         """The search for one slice, or a new token first when this one is about to expire."""
-        if self._token is None or time.monotonic() >= self._token_expires:
+        if self._token is None or (not fresh and time.monotonic() >= self._token_expires):
             self._token = None
             return self.token_request([piece])
         last = piece.begin + self.page_size - 1

@@ -115,7 +115,7 @@ def test_too_many_results_split_the_window_and_404_means_none(replay, db_path, r
     yield run_spider(epo(server.url("split/3.2")), db_path, since=DAY, until=date(2025, 10, 21),
                      settings=CREDENTIALS)
     searches = [r.query["q"] for r in server.requests if r.path == "/split" + SEARCH]
-    assert searches == ['cpc=H01M and pd within "20251020 20251021"',
+    assert searches[:1] + sorted(searches[1:]) == ['cpc=H01M and pd within "20251020 20251021"',
                         'cpc=H01M and pd within "20251020 20251020"',
                         'cpc=H01M and pd within "20251021 20251021"']
     summary = read_summary(db_path, "run-1").source("epo-ops")
@@ -130,7 +130,9 @@ def test_token_is_refreshed_before_it_expires(replay, db_path, run_spider):
                      until=date(2025, 10, 21), settings=CREDENTIALS)
     paths = [r.path.removeprefix("/split/3.2/") for r in server.requests
              if r.path.startswith("/split/")]
-    assert paths == ["auth/accesstoken", "rest-services/published-data/search/biblio"] * 3
+    assert paths[0] == "auth/accesstoken"
+    assert sorted(paths) == ["auth/accesstoken"] * 3 + [
+        "rest-services/published-data/search/biblio"] * 3
 
 
 @pytest_twisted.inlineCallbacks

@@ -28,11 +28,13 @@ TOPICS = (
      "hand servo torque controller", (12, 12, 13, 12, 12)),
     ("wire", "news", "en", "football league match goal striker season coach transfer stadium "
      "referee penalty fans", (18, 18, 16, 2, 1)),
-    ("ruanyf", "news", "zh", "脑机 接口 电极 神经 信号 解码 植入 芯片 康复 患者 大脑 脑电", (0, 1, 6, 14, 26)),
+    ("ruanyf", "news", "zh", "脑机 接口 电极 神经 信号 解码 植入 芯片 康复 患者 大脑 脑电",
+     (0, 1, 6, 14, 26)),
     ("cnipa", "patent", "zh", "卫星 火箭 发射 轨道 星座 载荷 航天 推进 回收 遥感 通信 地面站",
      (10, 10, 10, 11, 10)),
 )
-FILLER = "today report new says year market people group plan week said more first".split()
+FILLER = ("today", "report", "new", "says", "year", "market", "people", "group", "plan", "week",
+          "said", "more", "first")
 
 
 def _documents() -> Iterator[dict[str, object]]:

@@ -92,5 +92,7 @@ def _iso_times(report: WeeklyReport) -> dict[str, object]:
 
 
 def test_rendering_is_deterministic(report: WeeklyReport) -> None:
-    assert render_html(report) == render_html(report)
+    page = render_html(report)
+    assert page == render_html(report)
+    assert "<dc:date>" not in page
     assert render_markdown(report) == render_markdown(report)

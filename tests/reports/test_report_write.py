@@ -27,7 +27,7 @@ def test_the_database_is_free_afterwards(report_db: Path, tmp_path: Path) -> Non
 
 
 def test_unknown_period(report_db: Path, tmp_path: Path) -> None:
-    with pytest.raises(ObservatoryError, match="2019-01.*2024-01 to 2024-05"):
+    with pytest.raises(ObservatoryError, match=r"2019-01.*2024-01 to 2024-05"):
         write_report(report_db, tmp_path, "month", "2019-01")
     assert not list(tmp_path.iterdir())
 

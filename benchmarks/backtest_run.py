@@ -1,0 +1,50 @@
+"""Stand-in for `observatory backtest` until the CLI wires it: same flags, same output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from models.backtest import format_table, run_backtest, write_result
+from models.embed import build_encoder
+from models.engine import EngineParams
+from pipeline.errors import ObservatoryError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags, run the backtest, write RESULT.json and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--events", type=Path, required=True)
+    parser.add_argument("--granularity", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--embeddings-cache", type=Path)
+    parser.add_argument("--encoder", default="use-multilingual-v3")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True, width=140)
+    start = time.perf_counter()
+
+    def progress(period: str, done: int, total: int) -> None:
+        console.print(f"[{time.perf_counter() - start:7.1f}s] {done}/{total} {period}")
+
+    try:
+        result = run_backtest(args.corpus, args.events, args.granularity, args.db,
+                              build_encoder(args.encoder), EngineParams(), repeat=args.repeat,
+                              embeddings_cache=args.embeddings_cache, progress=progress)
+    except ObservatoryError as error:
+        console.print(f"error: {error}")
+        return error.exit_code
+    write_result(result, args.out)
+    console.print(format_table(result))
+    console.print(f"wall {time.perf_counter() - start:.1f}s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,8 @@ class FeedEntry:
     published: datetime | None
     summary: str
     categories: tuple[str, ...] = ()
+    source: str = ""
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ def _entry_link(entry: etree._Element, base_url: str) -> str | None:
 
 def _entry(entry: etree._Element, base_url: str) -> FeedEntry:
     categories = tuple(c.get("term") or clean_text(c.text) for c in _children(entry, "category"))
+    source = next(iter(_children(entry, "source")), None)
     return FeedEntry(
         title=_text(entry, "title"),
         link=_entry_link(entry, base_url),
@@ -184,6 +187,8 @@ def _entry(entry: etree._Element, base_url: str) -> FeedEntry:
         published=_entry_date(entry),
         summary=_text(entry, "description", "summary", "encoded", "content"),
         categories=tuple(c for c in categories if c),
+        source=clean_text(source.text) if source is not None else "",
+        source_url=str(source.get("url")) if source is not None and source.get("url") else None,
     )
 
 

@@ -43,7 +43,7 @@ def pca_reduce(vectors: NDArray[np.float32], dims: int) -> NDArray[np.float64]:
     """Project on the top principal axes, with signs fixed so results are reproducible."""
     centred = vectors.astype(np.float64) - vectors.mean(axis=0, keepdims=True)
     if dims <= 0 or dims >= min(centred.shape):
-        return centred
+        return np.asarray(centred, dtype=np.float64)
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     axes = axes[:dims]
     signs = np.sign(axes[np.arange(dims), np.abs(axes).argmax(axis=1)])
@@ -74,7 +74,7 @@ class HdbscanClusterer:
 def unit(matrix: NDArray[np.floating]) -> NDArray[np.float32]:
     """Rows scaled to length one (zero rows stay zero)."""
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def centroids(vectors: NDArray[np.float32], labels: Labels) -> NDArray[np.float32]:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from models.cluster import ClusterParams, Clusterer, canonical_order, centroids, reattach_outliers
+from models.cluster import Clusterer, ClusterParams, canonical_order, centroids, reattach_outliers
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
-from models.score import ScoreParams, TopicHistory, measures, score_period
+from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
 from models.track import Assignment, match_clusters, moving_centroid, novelty
+from models.watch import score_watches
 from pipeline.db import session, transaction
 from pipeline.periods import (
     Granularity,
@@ -45,6 +46,7 @@ from pipeline.topic_store import (
     processed_periods,
     write_period,
 )
+from pipeline.watch_store import load_watch_states
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class EngineParams:
     score: ScoreParams = field(default_factory=ScoreParams)
     match_threshold: float = 0.7
     direction_threshold: float = 0.25
-    direction_margin: float = 0.02
+    direction_margin: float = 0.0
     embed_batch_size: int = 64
     keywords_top_n: int = 10
 
@@ -139,8 +141,15 @@ def process_period(db_path: Path, period: str, params: EngineParams,
         recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
         states = load_topic_states(con, params.granularity, recent)
         totals = period_totals(con, params.granularity, recent)
+        watches = load_watch_states(con, params.granularity, recent)
     history = PeriodHistory(tuple(recent), tuple(totals.get(p, 0) for p in recent))
     write = compute_period(period, docs, vectors, states, history, params, ctx)
+    if watches:
+        phrases = ctx.encoder.encode([w.watch.phrase for w in watches])
+        cuts = popularity_cuts([t.popularity for t in write.topics], params.score)
+        rows = score_watches(period, docs, vectors, watches, phrases, history.periods,
+                             history.totals, cuts, params.score)
+        write = replace(write, watch_rows=rows)
     with session(db_path) as con, transaction(con):
         write_period(con, write)
     return PeriodSummary(
@@ -166,7 +175,7 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
                     else np.zeros((0, vectors.shape[1]), np.float32))
     assignments, merges = match_clusters(period, cluster_centroids, state_ids, state_matrix,
                                          params.match_threshold)
-    members = [[docs[i] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
+    members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
     keywords = class_tfidf([[d.full_text for d in group] for group in members], ctx.user_terms,
                            params.keywords_top_n)
     rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
@@ -229,7 +238,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
     scores = {s.topic_id: s for s in score_period(period, histories, n_period_docs, params.score)}
     rows, directions = [], []
     for topic in histories:
-        a, group, words, centroid, state, cohesion = extras[topic.topic_id]
+        a, group, names, centroid, state, cohesion = extras[topic.topic_id]
         score = scores[topic.topic_id]
         match = map_direction(centroid, ctx.tracks, params.direction_threshold,
                               params.direction_margin)
@@ -249,7 +258,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         }
         rows.append(TopicPeriodRow(
             topic_id=a.topic_id, born_period=state.born_period if state else period,
-            is_new=state is None, label=make_label(words), keywords=tuple(words),
+            is_new=state is None, label=make_label(names), keywords=tuple(names),
             first_centroid=state.first_centroid if state else centroid,
             moving_centroid=moving_centroid(state.centroid, centroid) if state else centroid,
             period_centroid=centroid, n_docs=score.n_docs, share=round(score.share, 6),

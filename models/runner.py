@@ -9,7 +9,13 @@ from pathlib import Path
 from models.cluster import HdbscanClusterer
 from models.directions import embed_taxonomy
 from models.embed import Encoder
-from models.engine import EngineContext, EngineParams, PeriodSummary, pending_periods, process_period
+from models.engine import (
+    EngineContext,
+    EngineParams,
+    PeriodSummary,
+    pending_periods,
+    process_period,
+)
 from models.taxonomy import load_taxonomy
 from pipeline.db import session
 from pipeline.provenance import code_version, new_run_id

@@ -114,16 +114,26 @@ def porter_es(hits: Sequence[int], totals: Sequence[int]) -> float | None:
     return round(2 * active + recent + slope, 6)
 
 
+def popularity_cuts(popularities: Sequence[float], params: ScoreParams) -> tuple[float, float]:
+    """The weak and strong popularity cuts of a period (its percentiles)."""
+    values = np.asarray(list(popularities) or [0.0])
+    return (float(np.percentile(values, params.weak_percentile)),
+            float(np.percentile(values, params.strong_percentile)))
+
+
 def score_period(period: str, histories: Sequence[TopicHistory], period_docs: int,
-                 params: ScoreParams) -> list[EmergenceScore]:
-    """Scores of every topic present in the period, in topic id order."""
+                 params: ScoreParams,
+                 cuts: tuple[float, float] | None = None) -> list[EmergenceScore]:
+    """Scores of every topic present in the period, in topic id order.
+
+    The class cuts come from these topics' popularities unless `cuts` are given (watch
+    topics are classified against the period's real topics).
+    """
     grows = {h.topic_id: growth(h.share, h.previous_shares, period_docs, params.window)
              for h in histories}
     pops = {h.topic_id: popularity(h.previous_popularity, h.n_docs, h.periods_since_seen, params)
             for h in histories}
-    values = np.asarray(list(pops.values()) or [0.0])
-    weak_cut = float(np.percentile(values, params.weak_percentile))
-    strong_cut = float(np.percentile(values, params.strong_percentile))
+    weak_cut, strong_cut = cuts or popularity_cuts(list(pops.values()), params)
     scores = []
     for h in sorted(histories, key=lambda item: item.topic_id):
         grow, pop = grows[h.topic_id], pops[h.topic_id]

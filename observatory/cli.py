@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -13,6 +16,11 @@ from rich.table import Table
 
 from observatory.settings import Settings
 from pipeline.errors import InputError, ObservatoryError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pipeline.periods import Granularity
 
 app = typer.Typer(
     name="observatory",
@@ -26,6 +34,8 @@ DbOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 GranularityOption = Annotated[str | None, typer.Option(
     "--granularity", "-g", help="day, week, month, quarter or year (default: week).")]
+WaitOption = Annotated[float, typer.Option(
+    "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot instead.")]
 
 
 def _settings(db: Path | None, **overrides: Any) -> Settings:
@@ -234,6 +244,185 @@ def demo(
               f"topic-periods, {flagged} flagged")
     err.print(f"report: {result.report.html}")
     typer.echo(str(result.report.html))
+
+
+@contextmanager
+def _reading(db: Path, wait_seconds: float,
+             files: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, saying on stderr when it reads a snapshot."""
+    from observatory.analyst import open_reader
+
+    with open_reader(db, wait_seconds, files) as reading:
+        if reading.snapshot_at is not None:
+            err.print(f"another process is writing to {db}: answered from a snapshot taken "
+                      f"at {reading.snapshot_at:%H:%M:%S}")
+        yield reading.con
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only statement: SELECT, WITH, FROM, "
+                                              "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN.")],
+    output_format: Annotated[Literal["table", "csv", "json"], typer.Option(
+        "--format", "-f", help="table for people; csv or json (one object a line) for pipes.")]
+    = "table",
+    wait: WaitOption = 5.0,
+    db: DbOption = None,
+) -> None:
+    """Answer one read-only SQL query, even while another process writes; writes are refused."""
+    from observatory.analyst import check_read_only, run_query
+    from observatory.output import rows_table, write_csv, write_json_lines
+
+    settings = _settings(db)
+    try:
+        check_read_only(query)
+        with _reading(settings.db, wait) as con:
+            result = run_query(con, query)
+            if output_format == "csv":
+                count = write_csv(result.columns, result.batches(), sys.stdout)
+            elif output_format == "json":
+                count = write_json_lines(result.columns, result.batches(), sys.stdout)
+            else:
+                rows = [row for batch in result.batches() for row in batch]
+                Console().print(rows_table(result.columns, rows))
+                count = len(rows)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    err.print(f"{count} rows")
+
+
+def _topic_granularity(con: duckdb.DuckDBPyConnection, wanted: str | None,
+                       period: str | None, default: str) -> Granularity:
+    """The granularity asked for, else the period's, else the default or the last processed."""
+    from pipeline.periods import check_granularity, granularity_of
+    from pipeline.queries import processed_granularities
+
+    if wanted:
+        return check_granularity(wanted)
+    if period:
+        return granularity_of(period.strip())
+    processed = processed_granularities(con)
+    if not processed:
+        raise ObservatoryError("no processed periods yet; run `observatory process` first")
+    return check_granularity(default if default in processed else processed[0])
+
+
+@app.command()
+def topics(
+    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")]
+    = None,
+    status: Annotated[Literal["emerging", "strong", "new"] | None, typer.Option(
+        help="emerging (weak or strong signal), strong, or new (born in the period).")] = None,
+    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")]
+    = None,
+    granularity: GranularityOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many topics.")] = 20,
+    output_format: Annotated[Literal["table", "json"], typer.Option(
+        "--format", "-f", help="table, or json (one topic a line).")] = "table",
+    wait: WaitOption = 5.0,
+    db: DbOption = None,
+) -> None:
+    """Topics of a period, highest high-potential score first, by direction and status."""
+    from observatory.output import json_line
+    from observatory.topic_view import topics_table
+    from pipeline.periods import normalise_period
+    from pipeline.queries import known_directions, latest_period, topics_in_period
+
+    settings = _settings(db)
+    try:
+        with _reading(settings.db, wait) as con:
+            chosen = _topic_granularity(con, granularity, period, settings.granularity)
+            label = normalise_period(period, chosen) if period else latest_period(con, chosen)
+            if label is None:
+                raise ObservatoryError(f"no {chosen} periods processed yet; run "
+                                       f"`observatory process -g {chosen}` first")
+            if direction is not None and direction not in known_directions(con):
+                raise InputError(f"--direction: unknown direction {direction!r}; known: "
+                                 f"{', '.join(sorted(known_directions(con)))}")
+            rows = topics_in_period(con, chosen, label, direction, status, limit)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    if output_format == "json":
+        for row in rows:
+            typer.echo(json_line(row))
+    else:
+        Console().print(topics_table(rows, f"{chosen} {label}"))
+    err.print(f"{len(rows)} topics in {label} ({chosen})")
+
+
+@app.command()
+def topic(
+    topic_id: Annotated[str, typer.Argument(help="Topic id, e.g. 2024-W19/03.")],
+    evidence: Annotated[int, typer.Option(min=0, help="How many evidence documents.")] = 10,
+    output_format: Annotated[Literal["table", "json"], typer.Option(
+        "--format", "-f", help="table, or json (one object).")] = "table",
+    wait: WaitOption = 5.0,
+    db: DbOption = None,
+) -> None:
+    """One topic: label, keywords, lineage, scores with reasons, directions, evidence."""
+    from observatory.output import json_line
+    from observatory.topic_view import topic_view
+    from pipeline.queries import topic_detail
+
+    settings = _settings(db)
+    try:
+        with _reading(settings.db, wait) as con:
+            detail = topic_detail(con, topic_id, evidence)
+        if detail is None:
+            raise ObservatoryError(f"no topic {topic_id!r}; `observatory topics` lists them")
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    if output_format == "json":
+        typer.echo(json_line(detail))
+    else:
+        Console().print(topic_view(detail))
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")],
+    export_format: Annotated[Literal["parquet", "csv"], typer.Option(
+        "--format", "-f", help="parquet or csv.")] = "parquet",
+    tables: Annotated[list[str] | None, typer.Option(
+        "--table", help="Only these tables (repeatable; default: the main tables).")] = None,
+    wait: WaitOption = 5.0,
+    db: DbOption = None,
+) -> None:
+    """Write the main tables to Parquet or CSV files, one per table; prints the paths."""
+    from observatory.analyst import check_export_tables, export_tables
+
+    settings = _settings(db)
+    try:
+        with _reading(settings.db, wait, files=True) as con:
+            chosen = check_export_tables(con, tables or [])
+            written = export_tables(con, out, export_format, chosen)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    for path in written:
+        typer.echo(str(path))
+    err.print(f"exported {len(written)} tables to {out} ({export_format})")
+
+
+@app.command()
+def schedule(
+    cron: Annotated[str, typer.Option(help="Cron expression, e.g. '0 6 * * MON'.")],
+    timezone: Annotated[str | None, typer.Option(
+        help="Time zone of the cron expression (default UTC), e.g. Europe/Berlin.")] = None,
+    name: Annotated[str, typer.Option(help="Prefect deployment name.")] = "observatory-weekly",
+    no_crawl: Annotated[bool, typer.Option("--no-crawl", help="Skip crawling.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Serve the weekly flow on a cron schedule with Prefect until stopped."""
+    from observatory.schedule import cron_schedule, serve_weekly
+
+    settings = _settings(db)
+    try:
+        chosen = cron_schedule(cron, timezone)
+        err.print(f"serving the weekly flow as {name!r} on {cron!r} ({timezone or 'UTC'}); "
+                  "Ctrl-C stops")
+        serve_weekly(settings, chosen, name, crawl=not no_crawl)
+    except ObservatoryError as error:
+        raise _fail(error) from None
 
 
 def main() -> None:

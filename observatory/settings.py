@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     weight_cross_source: float = 0.25
     min_docs_to_flag: int = 3
     direction_threshold: float = 0.25
-    direction_margin: float = 0.02
+    direction_margin: float = 0.0
     taxonomy: str = "v1"
     contact: str = "observatory@example.org"
     user_agent: str = "FutureIndustryObservatory/0.1 (+https://example.org/observatory)"

@@ -15,7 +15,8 @@ from pipeline.schema import migrate
 LOCK_WAIT_SECONDS = 60.0
 
 
-def _connect_with_retry(path: str, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+def _connect_with_retry(path: str, read_only: bool,
+                        wait_seconds: float) -> duckdb.DuckDBPyConnection:
     # DuckDB lets one process hold the file; writers keep their connections short,
     # so a brief wait is usually enough for another process to let go.
     deadline = time.monotonic() + wait_seconds

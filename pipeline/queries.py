@@ -159,7 +159,15 @@ def topics_in_period(con: duckdb.DuckDBPyConnection, granularity: str, period: s
         """,
         {"granularity": granularity, "period": period, "direction": direction, "limit": limit},
     ).fetchall()
-    return [TopicSummary(*row[:13], tuple(row[13]), tuple(row[14])) for row in rows]
+    return [_summary(row) for row in rows]
+
+
+def _summary(row: tuple[Any, ...]) -> TopicSummary:
+    return TopicSummary(
+        topic_id=row[0], granularity=row[1], period=row[2], label=row[3], direction=row[4],
+        track=row[5], signal_class=row[6], high_potential=row[7], growth=row[8],
+        popularity=row[9], n_docs=row[10], share=row[11], born_period=row[12],
+        keywords=tuple(row[13]), reasons=tuple(row[14]))
 
 
 def topic_info(con: duckdb.DuckDBPyConnection, topic_id: str) -> TopicInfo | None:
@@ -189,7 +197,9 @@ def topic_scores(con: duckdb.DuckDBPyConnection, topic_id: str) -> list[PeriodSc
         "coalesce(reasons, []), metrics FROM topic_periods WHERE topic_id = ? ORDER BY period",
         [topic_id],
     ).fetchall()
-    return [PeriodScore(*row[:7], tuple(row[7]), json.loads(row[8]) if row[8] else {})
+    return [PeriodScore(period=row[0], n_docs=row[1], share=row[2], growth=row[3],
+                        popularity=row[4], high_potential=row[5], signal_class=row[6],
+                        reasons=tuple(row[7]), metrics=json.loads(row[8]) if row[8] else {})
             for row in rows]
 
 

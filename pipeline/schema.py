@@ -288,6 +288,38 @@ def m007_views(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m008_watchlist(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE watchlist (
+            watch_id VARCHAR PRIMARY KEY,
+            phrase VARCHAR NOT NULL,
+            threshold DOUBLE NOT NULL,
+            added_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE watch_periods (
+            watch_id VARCHAR NOT NULL,
+            granularity VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,
+            n_docs INTEGER NOT NULL,
+            share DOUBLE NOT NULL,
+            growth DOUBLE,
+            popularity DOUBLE,
+            high_potential DOUBLE,
+            signal_class VARCHAR NOT NULL,
+            reasons VARCHAR[],
+            doc_ids VARCHAR[],
+            PRIMARY KEY (watch_id, granularity, period)
+        )
+        """
+    )
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Number of migrations already applied to this database."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -12,6 +12,8 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.watch_store import WatchRow, write_watch_rows
+
 Vector = NDArray[np.float32]
 
 
@@ -87,6 +89,7 @@ class PeriodWrite:
     doc_topics: Sequence[tuple[str, str | None, float]]
     lineage: Sequence[LineageRow]
     directions: Sequence[DirectionRow]
+    watch_rows: Sequence[WatchRow] = ()
 
 
 def processed_periods(con: duckdb.DuckDBPyConnection, granularity: str) -> list[str]:
@@ -139,7 +142,8 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
     if write.topics:
         con.executemany(
             "INSERT INTO topic_periods (topic_id, granularity, period, n_docs, share, label, "
-            "keywords, centroid, growth, popularity, high_potential, signal_class, metrics, reasons) "
+            "keywords, centroid, growth, popularity, high_potential, signal_class, metrics, "
+            "reasons) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(r.topic_id, write.granularity, write.period, r.n_docs, r.share, r.label,
               list(r.keywords), r.period_centroid.tolist(), r.growth, r.popularity,
@@ -171,6 +175,7 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             [(r.topic_id, write.period, write.taxonomy_version, r.direction, r.track,
               r.similarity, r.weight, r.is_primary) for r in write.directions],
         )
+    write_watch_rows(con, write.granularity, write.period, write.watch_rows)
     con.execute(
         "INSERT INTO processed_periods (granularity, period, period_start, run_id, model, n_docs, "
         "n_topics, n_outliers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -41,7 +41,8 @@ def test_biblio_search_page_gives_exact_fields():
     flywheel = page.docs[1]
     assert (flywheel.docdb, flywheel.family_id, flywheel.published, flywheel.title_lang) == (
         "AU.2024265697.A1", "86763335", date(2025, 10, 23), "en")
-    assert flywheel.title == "A STEAM TURBINE ROTOR FLYWHEEL SYSTEM FOR GRID FREQUENCY STABILIZATION"
+    assert flywheel.title == ("A STEAM TURBINE ROTOR FLYWHEEL SYSTEM FOR GRID FREQUENCY "
+                              "STABILIZATION")
     assert flywheel.abstract.startswith("A method of providing a flywheel system for grid")
     assert flywheel.cpc[:2] == ("F01D1/02", "F01D15/10")
     assert flywheel.applicants == ("SIEMENS ENERGY GLOBAL GMBH & CO KG",)

@@ -19,7 +19,8 @@ def test_class_tfidf_ranks_distinctive_terms():
     ])
     assert ranked[0][0][0] in {"robot", "humanoid", "humanoid robot"}
     assert "battery" in [term for term, _ in ranked[1]]
-    assert make_label(["battery", "solid-state", "anode", "cell"]) == "battery · solid-state · anode"
+    label = make_label(["battery", "solid-state", "anode", "cell"])
+    assert label == "battery · solid-state · anode"
 
 
 def test_same_input_same_keywords():

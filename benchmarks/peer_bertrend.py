@@ -1,0 +1,209 @@
+"""BERTrend (the peer) replayed on our corpus, periods and USE vectors; same rule, same RESULT.json.
+
+Run it with the peer's own venv (benchmarks/make_peer_venv.sh), after our backtest has filled the
+embeddings cache:
+
+    $PEER_VENV/bin/python benchmarks/peer_bertrend.py CORPUS --events EVENTS --granularity G \
+        --embeddings-cache CACHE.duckdb --out RESULT.json
+
+BERTrend runs with its published defaults (bertrend_default_config.toml: merge cosine >= 0.7,
+decay 0.01, power 2, noise/weak/strong at the 10th/75th popularity percentiles; BERTopic
+defaults from bertopic_default_config.toml: UMAP 5 neighbours/5 dims, HDBSCAN eom 5/5, MMR,
+outliers reduced by c-TF-IDF) with three adaptations, all needed to compare like with like:
+- period i is given BERTrend the timestamp 2000-01-01 + 2*i days, so its default `granularity`
+  of 2 days is one of our periods and its day-based constants (7-day window, 14-day rising test)
+  mean 3.5 and 7 periods whatever the corpus's real period is;
+- the periods are fed one at a time and signals are classified after each, as a scheduled job
+  would, so period t never sees later documents;
+- vectors come from our cache, and the MMR word embeddings from the same USE model (its default
+  would download all-MiniLM-L6-v2), stopwords are BERTrend's English list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from models.backtest import (  # noqa: E402
+    BacktestResult,
+    Stopwatch,
+    format_table,
+    load_corpus,
+    load_events,
+    write_result,
+)
+from models.evaluate import FlaggedTopic, History, TopicRow, evaluate_event, summarise  # noqa: E402
+from pipeline.db import session  # noqa: E402
+from pipeline.periods import check_granularity  # noqa: E402
+from pipeline.provenance import code_version  # noqa: E402
+from pipeline.records import Document  # noqa: E402
+from pipeline.store import load_embeddings  # noqa: E402
+
+BASE = pd.Timestamp("2000-01-01")
+STEP_DAYS = 2
+WINDOW_DAYS = 7
+
+
+def use_backend(threads: int = 1) -> Any:
+    """Our USE encoder as a BERTopic backend, for MMR's word embeddings."""
+    from bertopic.backend import BaseEmbedder
+
+    from models.embed import build_encoder
+
+    encoder = build_encoder("use-multilingual-v3", threads=threads)
+
+    class UseBackend(BaseEmbedder):  # type: ignore[misc]
+        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+            return np.asarray(encoder.encode(list(documents)))
+
+    return UseBackend()
+
+
+def make_bertrend(backend: Any, language: str) -> Any:
+    """A default BERTrend whose BERTopic model is given our backend for MMR."""
+    from bertrend.BERTopicModel import BERTopicModel
+    from bertrend.BERTrend import BERTrend
+
+    class OfflineBERTopicModel(BERTopicModel):  # type: ignore[misc]
+        def fit(self, docs: list[str], embeddings: np.ndarray, **kwargs: Any) -> Any:
+            return super().fit(docs=docs, embeddings=embeddings, embedding_model=backend)
+
+    return BERTrend(topic_model=OfflineBERTopicModel({"global": {"language": language}}))
+
+
+def vectors_of(cache: Path, docs: Sequence[Document]) -> np.ndarray:
+    """Our stored USE vectors, in corpus order."""
+    with session(cache, read_only=True) as con:
+        return load_embeddings(con, [d.content_hash for d in docs], "use-multilingual-v3")
+
+
+def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertrend: Any,
+                backend: Any, watch: Stopwatch) -> tuple[History, list[FlaggedTopic]]:
+    """Feed BERTrend one period at a time and classify signals after each."""
+    flagged: list[FlaggedTopic] = []
+    classes: dict[tuple[str, int], tuple[str, float]] = {}
+    n_outliers, offset = 0, 0
+    for index, (period, docs) in enumerate(by_period.items()):
+        stamp = BASE + pd.Timedelta(days=STEP_DAYS * index)
+        frame = pd.DataFrame({"text": [d.full_text for d in docs],
+                              "document_id": [d.doc_id for d in docs],
+                              "source": [d.source for d in docs], "url": [d.url for d in docs]},
+                             index=range(offset, offset + len(docs)))
+        offset += len(docs)
+        if not docs:
+            continue
+        with watch.stage("fit"):
+            bertrend.train_topic_models({stamp: frame}, embedding_model=backend,
+                                        embeddings=vectors, save_topic_models=False)
+        if bertrend.last_topic_model_timestamp == stamp:
+            n_outliers += int((bertrend.last_topic_model.doc_info_df["Topic"] == -1).sum())
+        if bertrend.all_merge_histories_df is None or len(bertrend.doc_groups) < 2:
+            continue
+        with watch.stage("signals"):
+            bertrend.calculate_signal_popularity()
+            _, weak, strong = bertrend.classify_signals(WINDOW_DAYS, stamp)
+        for label, frame_ in (("weak", weak), ("strong", strong)):
+            for row in frame_.itertuples():
+                classes[(period, int(row.Topic))] = (label, float(row.Latest_Popularity))
+                flagged.append(FlaggedTopic(period, f"bt{int(row.Topic)}", label,
+                                            float(row.Latest_Popularity),
+                                            tuple(_docs_at(bertrend, int(row.Topic), stamp))))
+    return _history(by_period, bertrend, classes, n_outliers), flagged
+
+
+def _docs_at(bertrend: Any, topic: int, stamp: pd.Timestamp) -> list[str]:
+    entries = bertrend.topic_sizes[topic]["Documents"]
+    return [doc for when, docs in entries if when == stamp for doc in docs if isinstance(doc, str)]
+
+
+def _history(by_period: dict[str, list[Document]], bertrend: Any,
+             classes: dict[tuple[str, int], tuple[str, float]], n_outliers: int) -> History:
+    periods = list(by_period)
+    rows = []
+    for topic, data in bertrend.topic_sizes.items():
+        for when, docs in data["Documents"]:
+            index = int((pd.Timestamp(when) - BASE).days // STEP_DAYS)
+            if 0 <= index < len(periods) and isinstance(docs, list):
+                label, score = classes.get((periods[index], int(topic)), ("noise", 0.0))
+                rows.append(TopicRow(periods[index], f"bt{int(topic)}", len(docs), label, score))
+    return History(tuple(periods), {p: len(d) for p, d in by_period.items()},
+                   tuple(sorted(set(rows), key=lambda r: (r.period, r.topic_id))), n_outliers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Replay the peer and write its RESULT.json and table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--events", type=Path, required=True)
+    parser.add_argument("--granularity", required=True)
+    parser.add_argument("--embeddings-cache", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--language", default="English")
+    args = parser.parse_args(argv)
+    start, watch = time.perf_counter(), Stopwatch()
+    unit = check_granularity(args.granularity)
+    with watch.stage("load"):
+        by_period = load_corpus(args.corpus, unit)
+        sources = {d.source for docs in by_period.values() for d in docs}
+        events, notes = load_events(args.events, sources, unit, list(by_period))
+        vectors = vectors_of(args.embeddings_cache,
+                             [d for docs in by_period.values() for d in docs])
+        backend = use_backend()
+        bertrend = make_bertrend(backend, args.language)
+    history, flagged = replay_peer(by_period, vectors, bertrend, backend, watch)
+    with watch.stage("evaluate"):
+        outcomes = tuple(evaluate_event(e, flagged, history.periods) for e in events)
+        keys = {(f.period, f.topic_id) for f in flagged}
+        summary = summarise(outcomes, history, keys)
+    summary["run_to_run_identical"] = None
+    watch.seconds["total"] = time.perf_counter() - start
+    result = BacktestResult(
+        corpus=args.corpus.name, granularity=unit, n_docs=len(vectors),
+        n_periods=len(by_period), params=_params(bertrend), model=_model_name(),
+        code_version=code_version(), events=outcomes, summary=summary,
+        timings={k: round(v, 3) for k, v in watch.seconds.items()},
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        notes=(*notes, f"period i = {BASE.date()} + {STEP_DAYS}*i days; window {WINDOW_DAYS} days"),
+    )
+    result = replace(result, periods=tuple(
+        {"period": p, "n_docs": history.period_docs[p],
+         "n_topics": sum(r.period == p for r in history.rows),
+         "n_flagged": sum(f.period == p for f in flagged)} for p in history.periods))
+    write_result(result, args.out)
+    from rich.console import Console
+
+    Console(stderr=True, width=140).print(format_table(result))
+    return 0
+
+
+def _params(bertrend: Any) -> dict[str, Any]:
+    bertopic = json.loads(json.dumps(bertrend.topic_model.config, default=str))
+    words = bertopic["vectorizer_model"].get("stop_words")
+    if isinstance(words, list):
+        bertopic["vectorizer_model"]["stop_words"] = f"{len(words)} BERTrend stopwords"
+    return {"bertrend": dict(bertrend.config), "bertopic": bertopic,
+            "window_days": WINDOW_DAYS, "step_days": STEP_DAYS}
+
+
+def _model_name() -> str:
+    from importlib.metadata import version
+
+    return (f"bertrend {version('bertrend')} / bertopic {version('bertopic')} on "
+            "use-multilingual-v3 vectors")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Scoring the direction mapper on a hand-labelled sample and calibrating its threshold and margin.
+
+Labels are the six direction ids plus "none"; the mapper's "unmapped" counts as "none". Macro-F1
+is the unweighted mean of the seven per-label F1 scores, so the small directions weigh as much as
+the large "none" bucket. `python -m models.direction_eval` runs the study (docs/directions.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.directions import UNMAPPED, TrackVectors, embed_taxonomy, map_direction
+from models.embed import DEFAULT_ENCODER, build_encoder
+from models.taxonomy import DIRECTION_IDS, load_taxonomy
+from pipeline.errors import InputError
+
+NONE = "none"
+LABELS = (*DIRECTION_IDS, NONE)
+DEFAULT_SAMPLE = Path("data/direction_sample/sample.jsonl")
+DEFAULT_SETTING = (0.25, 0.02)
+THRESHOLDS = tuple(round(0.10 + 0.025 * step, 3) for step in range(17))
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1)
+_REQUIRED = ("id", "source", "lang", "title", "text", "label")
+
+
+@dataclass(frozen=True)
+class LabelledDoc:
+    """One sample document with the annotator's label (a direction id or "none")."""
+
+    id: str
+    source: str
+    lang: str
+    title: str
+    text: str
+    label: str
+    note: str = ""
+
+    @property
+    def full_text(self) -> str:
+        """What gets embedded: title and text, as for stored documents."""
+        return f"{self.title}\n{self.text}".strip()
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    """Precision, recall and F1 of one label; support is its number of gold documents."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class MapperScores:
+    """The mapper's scores at one setting; confusion rows are gold labels, columns predictions."""
+
+    threshold: float
+    margin: float
+    n_docs: int
+    accuracy: float
+    macro_f1: float
+    per_label: tuple[LabelScores, ...]
+    confusion: tuple[tuple[int, ...], ...]
+    labels: tuple[str, ...] = LABELS
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """Accuracy and macro-F1 at one (threshold, margin) of the calibration grid."""
+
+    threshold: float
+    margin: float
+    accuracy: float
+    macro_f1: float
+
+
+def _parse_line(line: str, where: str) -> LabelledDoc:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}: not valid JSON ({error})") from None
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    for key in _REQUIRED:
+        if not isinstance(row.get(key), str):
+            raise InputError(f"{where}: field '{key}': expected a string, got {row.get(key)!r}")
+    if row["label"] not in LABELS:
+        raise InputError(f"{where}: field 'label': expected one of {', '.join(LABELS)}, "
+                         f"got {row['label']!r}")
+    return LabelledDoc(**{key: row[key] for key in _REQUIRED}, note=str(row.get("note", "")))
+
+
+def load_sample(path: Path | str) -> list[LabelledDoc]:
+    """Read a labelled sample from JSON lines (id, source, lang, title, text, label, note)."""
+    sample_path = Path(path)
+    if not sample_path.exists():
+        raise InputError(f"sample: no such file {sample_path}")
+    lines = sample_path.read_text(encoding="utf-8").splitlines()
+    docs = [_parse_line(line, f"{sample_path}:{number}")
+            for number, line in enumerate(lines, start=1) if line.strip()]
+    if not docs:
+        raise InputError(f"{sample_path}: no documents")
+    return docs
+
+
+def predict(vectors: NDArray[np.float32], tracks: TrackVectors, threshold: float,
+            margin: float) -> list[str]:
+    """The mapper's label for each row of `vectors`, with "unmapped" reported as "none"."""
+    directions = (map_direction(row, tracks, threshold, margin).direction for row in vectors)
+    return [NONE if direction == UNMAPPED else direction for direction in directions]
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _label_scores(label: str, index: int, matrix: NDArray[np.int64]) -> LabelScores:
+    hits = int(matrix[index, index])
+    precision = _ratio(hits, int(matrix[:, index].sum()))
+    recall = _ratio(hits, int(matrix[index, :].sum()))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return LabelScores(label, precision, recall, f1, int(matrix[index, :].sum()))
+
+
+def score_predictions(gold: Sequence[str], predicted: Sequence[str], threshold: float = 0.0,
+                      margin: float = 0.0) -> MapperScores:
+    """Accuracy, macro-F1 over the seven labels, per-label scores and the confusion matrix."""
+    if len(gold) != len(predicted) or not gold:
+        raise InputError(f"scores: need equal, non-empty label lists, got {len(gold)} gold "
+                         f"and {len(predicted)} predicted")
+    position = {label: i for i, label in enumerate(LABELS)}
+    matrix = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
+    for truth, guess in zip(gold, predicted, strict=True):
+        matrix[position[truth], position[guess]] += 1
+    per_label = tuple(_label_scores(label, i, matrix) for i, label in enumerate(LABELS))
+    return MapperScores(
+        threshold=threshold, margin=margin, n_docs=len(gold),
+        accuracy=float(np.trace(matrix)) / len(gold),
+        macro_f1=float(np.mean([scores.f1 for scores in per_label])),
+        per_label=per_label, confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+    )
+
+
+def _check_aligned(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32]) -> None:
+    if len(sample) != len(vectors):
+        raise InputError(f"sample has {len(sample)} documents but {len(vectors)} vectors")
+
+
+def evaluate_mapper(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32],
+                    tracks: TrackVectors, threshold: float, margin: float) -> MapperScores:
+    """Score `map_direction` at one setting; row i of `vectors` embeds sample[i]."""
+    _check_aligned(sample, vectors)
+    predicted = predict(vectors, tracks, threshold, margin)
+    return score_predictions([doc.label for doc in sample], predicted, threshold, margin)
+
+
+def calibrate(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32], tracks: TrackVectors,
+              thresholds: Sequence[float] = THRESHOLDS,
+              margins: Sequence[float] = MARGINS) -> list[GridPoint]:
+    """Accuracy and macro-F1 at every (threshold, margin), thresholds outer, in the given order."""
+    _check_aligned(sample, vectors)
+    grid = []
+    for threshold in thresholds:
+        for margin in margins:
+            scores = evaluate_mapper(sample, vectors, tracks, threshold, margin)
+            grid.append(GridPoint(threshold, margin, scores.accuracy, scores.macro_f1))
+    return grid
+
+
+def best_setting(grid: Sequence[GridPoint]) -> GridPoint:
+    """Highest macro-F1, then highest accuracy; on a full tie the earliest point in the grid."""
+    if not grid:
+        raise InputError("calibration: empty grid")
+    return max(grid, key=lambda point: (round(point.macro_f1, 9), round(point.accuracy, 9)))
+
+
+def render_grid(grid: Sequence[GridPoint]) -> str:
+    """Macro-F1 (accuracy) as a table: one row per threshold, one column per margin."""
+    margins = sorted({point.margin for point in grid})
+    lines = ["threshold | " + " | ".join(f"m={margin:<11g}" for margin in margins)]
+    for threshold in sorted({point.threshold for point in grid}):
+        cells = {p.margin: p for p in grid if p.threshold == threshold}
+        row = [f"{cells[m].macro_f1:.3f} ({cells[m].accuracy:.3f})" if m in cells else " " * 13
+               for m in margins]
+        lines.append(f"{threshold:9.3f} | " + " | ".join(row))
+    return "\n".join(lines)
+
+
+def render_scores(scores: MapperScores) -> str:
+    """Headline figures, the confusion matrix (rows gold, columns predicted) and per-label P/R."""
+    width = max(len(label) for label in scores.labels)
+    header = " " * width + " | " + " ".join(f"{label[:5]:>5}" for label in scores.labels)
+    rows = [f"{label:<{width}} | " + " ".join(f"{count:>5}" for count in counts)
+            for label, counts in zip(scores.labels, scores.confusion, strict=True)]
+    details = [f"{s.label:<{width}}  P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f} "
+               f"n={s.support}" for s in scores.per_label]
+    title = (f"threshold={scores.threshold:g} margin={scores.margin:g}: n={scores.n_docs} "
+             f"accuracy={scores.accuracy:.3f} macro-F1={scores.macro_f1:.3f}")
+    return "\n".join([title, header, *rows, "", *details])
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m models.direction_eval",
+                                     description="Score and calibrate the direction mapper.")
+    parser.add_argument("--taxonomy", default="v1", help="taxonomy version or TOML path")
+    parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE,
+                        help="labelled sample (JSON lines)")
+    parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec for build_encoder")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Embed the sample once, print the grid, the best setting and both confusion matrices."""
+    args = _arguments(argv)
+    sample = load_sample(args.sample)
+    encoder = build_encoder(args.encoder)
+    tracks = embed_taxonomy(load_taxonomy(args.taxonomy), encoder)
+    vectors = encoder.encode([doc.full_text for doc in sample])
+    grid = calibrate(sample, vectors, tracks)
+    best = best_setting(grid)
+    print(f"sample {args.sample}: {len(sample)} documents; encoder {encoder.name}; "
+          f"taxonomy {tracks.taxonomy.version}")
+    print("\nmacro-F1 (accuracy) by threshold and margin\n" + render_grid(grid))
+    print(f"\nbest: threshold={best.threshold:g} margin={best.margin:g} "
+          f"macro-F1={best.macro_f1:.3f} accuracy={best.accuracy:.3f}")
+    for threshold, margin in ((best.threshold, best.margin), DEFAULT_SETTING):
+        scores = evaluate_mapper(sample, vectors, tracks, threshold, margin)
+        print("\n" + render_scores(scores))
+
+
+if __name__ == "__main__":
+    main()

@@ -17,7 +17,7 @@ WHEELS=$(mktemp -d)
 "$PIP" install -q --no-deps --ignore-requires-python "$WHEELS"/bertrend-*.whl
 "$PIP" install -q --no-deps bertopic==0.17.4
 "$PIP" install -q "numpy>=2,<3" "pandas<3" loguru dill python-dotenv plotly nltk tqdm \
-    scikit-learn scipy openai jsonlines requests
+    scikit-learn scipy openai jsonlines requests langchain-core
 PROJECT_SITE=$("$PROJECT_VENV/bin/python" -c 'import site; print(site.getsitepackages()[0])')
 SITE=$("$VENV/bin/python" -c 'import site; print(site.getsitepackages()[0])')
 echo "import sys; sys.path.append('$(realpath "$PROJECT_SITE")')" > "$SITE/zz_project_fallback.pth"

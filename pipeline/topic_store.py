@@ -106,23 +106,30 @@ def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
         topic_id: TopicState(topic_id, born, np.asarray(first, dtype=np.float32),
                              np.asarray(centroid, dtype=np.float32), last)
         for topic_id, born, first, centroid, last in con.execute(
+            # A topic merged into another stops competing for clusters: its story goes on
+            # under the topic that absorbed it, and lineage keeps the link.
             "SELECT topic_id, born_period, first_centroid, centroid, last_period FROM topics "
-            "WHERE granularity = ? ORDER BY topic_id", [granularity]).fetchall()
+            "WHERE granularity = ? AND topic_id NOT IN (SELECT topic_id FROM topic_lineage "
+            "WHERE granularity = ? AND event = 'merged') ORDER BY topic_id",
+            [granularity, granularity]).fetchall()
     }
     for topic_id, popularity in con.execute(
             "SELECT topic_id, arg_max(popularity, period) FROM topic_periods "
             "WHERE granularity = ? GROUP BY topic_id", [granularity]).fetchall():
-        states[topic_id].popularity = float(popularity or 0.0)
+        if topic_id in states:
+            states[topic_id].popularity = float(popularity or 0.0)
     for topic_id, present in con.execute(
             "SELECT topic_id, count(*) FROM topic_periods WHERE granularity = ? "
             "GROUP BY topic_id", [granularity]).fetchall():
-        states[topic_id].periods_present = int(present)
+        if topic_id in states:
+            states[topic_id].periods_present = int(present)
     if recent_periods:
         for topic_id, period, share, n_docs in con.execute(
                 "SELECT topic_id, period, share, n_docs FROM topic_periods WHERE granularity = ? "
                 "AND period IN (SELECT unnest(?))", [granularity, list(recent_periods)]).fetchall():
-            states[topic_id].shares[period] = float(share)
-            states[topic_id].counts[period] = int(n_docs)
+            if topic_id in states:
+                states[topic_id].shares[period] = float(share)
+                states[topic_id].counts[period] = int(n_docs)
     return list(states.values())
 
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
@@ -68,6 +69,18 @@ class SourceSpider(scrapy.Spider):
         detail = reason.decode("utf-8", "replace") if reason else _snippet(response.body)
         return SourceProblem(self.source_id, f"HTTP {response.status}: {detail}".strip(),
                              response.url)
+
+    def mirror(self, url: str) -> str:
+        """`url` moved onto the overriding base URL's host when it is on the source's own host.
+
+        Lets a test or a mirror serve links the source names absolutely (sitemap indexes,
+        detail pages) from the base URL's host.
+        """
+        home = urlsplit(self.source.urls[0] if self.source.urls else self.default_url)
+        base, parts = urlsplit(self.base_url), urlsplit(url)
+        if not home.netloc or parts.netloc != home.netloc or base.netloc == home.netloc:
+            return url
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def in_window(self, day: date) -> bool:
         return (self.since is None or day >= self.since) and (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
@@ -24,17 +24,10 @@ class NewsSitemapSpider(SourceSpider):
     name = "news_sitemap"
     kind = "news"
 
-    def mirror(self, url: str) -> str:
-        """`url` moved onto the overriding base URL's host (tests, mirrors)."""
-        origin = urlsplit(self.source.urls[0]) if self.source.urls else None
-        base = urlsplit(self.base_url)
-        parts = urlsplit(url)
-        if origin is None or parts.netloc != origin.netloc or base.netloc == origin.netloc:
-            return url
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-
     def follows(self, url: str) -> bool:
-        return re.search(str(self.source.params.get("follow", DEFAULT_FOLLOW)), url) is not None
+        """Whether an index's child sitemap is read: `params.follow` searched in its path."""
+        pattern = str(self.source.params.get("follow", DEFAULT_FOLLOW))
+        return re.search(pattern, urlsplit(url).path) is not None
 
     async def start(self) -> AsyncIterator[Any]:
         for url in [self.mirror(u) for u in self.source.urls] or [self.base_url]:

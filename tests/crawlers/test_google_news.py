@@ -15,6 +15,7 @@ from crawlers.sources import SourceConfig
 from crawlers.spiders.google_news import article_token, split_outlet
 from pipeline.db import session
 
+CNA_TITLE = "台塑四寶股東會發超額股利朝半導體、低碳全力轉型| 證券"
 GN = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers" / "google_news"
 ZH_TOKEN = ("CBMiZEFVX3lxTFBrNDdzUWM2cU9BdkFRZ2oyTVEtMlI3TDZZLUsyT2JEVk1lYkQ1Zzh3cHNuTWZnQnFhaGtW"
             "YUwwQi1mWF90RG05TVdKRFJpdU9CbG1mcFV6MUpNcG96aWFWWmlkbDY")
@@ -36,7 +37,7 @@ def test_source_element_and_suffix():
     first = feed.entries[0]
     assert (first.source, first.source_url) == ("中央社 CNA", "https://www.cna.com.tw")
     assert first.published == datetime(2026, 5, 16, 2, 11, tzinfo=UTC)
-    assert split_outlet(first.title, first.source) == "台塑四寶股東會發超額股利朝半導體、低碳全力轉型| 證券"
+    assert split_outlet(first.title, first.source) == CNA_TITLE
     assert split_outlet("长江存储 IPO 辅导完成-观察者网 - guancha.cn", "") == (
         "长江存储 IPO 辅导完成-观察者网")
     assert split_outlet("A - B - Outlet", "Outlet") == "A - B"
@@ -74,7 +75,7 @@ def test_search_feeds_store_metadata_only_and_a_rerun_stores_nothing(replay, db_
     server.reset()
     yield run_spider(source, db_path, run_id="again", base_urls=base)
     again = read_summary(db_path, "again").source("gnews")
-    assert (again.items_stored, again.errors, again.statuses) == (0, (), {"304": 3})
+    assert (again.items_stored, again.errors, again.statuses) == (0, (), {"304": 3, "404": 1})
 
 
 @pytest.mark.parametrize(("query", "error"), [
@@ -100,5 +101,5 @@ def test_configured_feed_url_is_read_as_is(replay, db_path, run_spider):
     yield run_spider(google_news(urls=(url,)), db_path)
     rows = docs(db_path)
     assert [(r[1], r[2], r[5], r[6]) for r in rows] == [
-        ("台塑四寶股東會發超額股利朝半導體、低碳全力轉型| 證券", date(2026, 5, 16), "zh", "中央社 CNA"),
+        (CNA_TITLE, date(2026, 5, 16), "zh", "中央社 CNA"),
         ("印度 2032 晶片自主，人才缺口何解？", date(2026, 5, 15), "zh", "TechNews 科技新報")]

@@ -40,3 +40,13 @@ def test_select_and_adhoc():
     with pytest.raises(InputError, match="nope"):
         select_sources(sources, ["nope"])
     assert adhoc_source("rss", "http://www.Example.org/feed.xml").id == "rss-example.org"
+
+
+def test_every_shipped_source_has_a_spider_and_is_enabled():
+    from crawlers.sources import load_sources
+    from crawlers.spiders import SPIDERS
+
+    sources = load_sources()
+    assert {s.spider for s in sources} <= set(SPIDERS)
+    assert {s.id for s in sources if not s.enabled} == set()
+    assert {"google_news", "gdelt", "govcn", "miit", "news_sitemap"} <= set(SPIDERS)

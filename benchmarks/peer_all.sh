@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# BERTrend on the corpora our backtest_all.sh ran, reading the vectors it cached.
+# Usage: benchmarks/peer_all.sh [OUTDIR] [CORPUS:GRANULARITY ...]
+set -u
+CORPORA=${CORPORA:-../shared/corpora}
+PEER_PY=${PEER_PY:-${TMPDIR:-/tmp}/observatory-peer-venv/bin/python}
+OUT=${1:-benchmarks/results}
+shift || true
+RUNS=("$@")
+[ ${#RUNS[@]} -eq 0 ] && RUNS=(patentsview_nn:year lens_covid:year huffpost:month \
+    ruanyf_weekly:quarter ruanyf_weekly:week paperlists:year)
+for run in "${RUNS[@]}"; do
+    corpus=${run%%:*}; unit=${run##*:}
+    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 "$PEER_PY" benchmarks/peer_bertrend.py \
+        "$CORPORA/$corpus.jsonl.gz" --events "$CORPORA/ground_truth/events.json" \
+        --granularity "$unit" --embeddings-cache "$OUT/cache/$corpus.duckdb" \
+        --out "$OUT/peer_${corpus}_${unit}.json" > "$OUT/peer_${corpus}_${unit}.log" 2>&1
+    echo "$run rc=$?"
+done

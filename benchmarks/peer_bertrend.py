@@ -50,11 +50,12 @@ from pipeline.db import session  # noqa: E402
 from pipeline.periods import check_granularity  # noqa: E402
 from pipeline.provenance import code_version  # noqa: E402
 from pipeline.records import Document  # noqa: E402
-from pipeline.store import load_embeddings  # noqa: E402
+from pipeline.store import load_embeddings, missing_embeddings  # noqa: E402
 
 BASE = pd.Timestamp("2000-01-01")
 STEP_DAYS = 2
 WINDOW_DAYS = 7
+MODEL = "use-multilingual-v3"
 
 
 def use_backend(threads: int = 1) -> Any:
@@ -84,10 +85,18 @@ def make_bertrend(backend: Any, language: str) -> Any:
     return BERTrend(topic_model=OfflineBERTopicModel({"global": {"language": language}}))
 
 
+def stored_only(cache: Path, by_period: dict[str, list[Document]]) -> dict[str, list[Document]]:
+    """The documents our store kept (it drops repeated ids and canonical URLs, unembedded)."""
+    hashes = [d.content_hash for docs in by_period.values() for d in docs]
+    with session(cache, read_only=True) as con:
+        have = set(missing_embeddings(con, hashes, MODEL))
+    return {p: [d for d in docs if d.content_hash not in have] for p, docs in by_period.items()}
+
+
 def vectors_of(cache: Path, docs: Sequence[Document]) -> np.ndarray:
     """Our stored USE vectors, in corpus order."""
     with session(cache, read_only=True) as con:
-        return load_embeddings(con, [d.content_hash for d in docs], "use-multilingual-v3")
+        return load_embeddings(con, [d.content_hash for d in docs], MODEL)
 
 
 def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertrend: Any,
@@ -156,9 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     start, watch = time.perf_counter(), Stopwatch()
     unit = check_granularity(args.granularity)
     with watch.stage("load"):
-        by_period = load_corpus(args.corpus, unit)
-        sources = {d.source for docs in by_period.values() for d in docs}
-        events, notes = load_events(args.events, sources, unit, list(by_period))
+        corpus = load_corpus(args.corpus, unit)
+        sources = {d.source for docs in corpus.values() for d in docs}
+        events, notes = load_events(args.events, sources, unit, list(corpus))
+        by_period = stored_only(args.embeddings_cache, corpus)
         vectors = vectors_of(args.embeddings_cache,
                              [d for docs in by_period.values() for d in docs])
         backend = use_backend()

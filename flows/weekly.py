@@ -1,7 +1,7 @@
 """The scheduled job: crawl the configured sources, process new periods, write the report."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Prefect validates a served flow's parameters
+# from real annotations, and string annotations fail there ("not fully defined").
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +31,17 @@ class WeeklyRun:
 
 
 @flow(name="weekly", log_prints=False)
-def weekly_flow(settings: Settings, source_ids: list[str] | None = None,
-                files: list[Path] | None = None, crawl: bool = True) -> WeeklyRun:
-    """Crawl, ingest any extra files, process pending periods, and report the latest one."""
+def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
+                files: list[str] | None = None, crawl: bool = True,
+                overrides: dict[str, str] | None = None) -> WeeklyRun:
+    """Crawl, ingest any extra files, process pending periods, and report the latest one.
+
+    Parameters are plain values so a scheduled deployment can carry them; everything else
+    comes from the `OBSERVATORY_*` environment when the run starts, or from `overrides`.
+    """
+    settings = Settings.model_validate({**(overrides or {}), **({"db": db} if db else {})})
     crawled = crawl_task(settings.db, settings, source_ids) if crawl else None
-    ingested = tuple(ingest_task(settings.db, path, False) for path in files or [])
+    ingested = tuple(ingest_task(settings.db, Path(path), False) for path in files or [])
     params = engine_params(settings)
     processed = process_task(settings.db, params, settings.encoder, settings.encoder_threads,
                              settings.taxonomy)

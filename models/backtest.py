@@ -282,9 +282,12 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
         summary = summarise(outcomes, first.history, set(first.flagged_keys))
     summary["run_to_run_identical"] = (all(r.fingerprint() == first.fingerprint()
                                            for r in replays[1:]) if repeat > 1 else None)
+    n_docs = sum(first.history.period_docs.values())
+    dropped = sum(len(d) for d in by_period.values()) - n_docs
+    notes += [f"{dropped} documents not stored: same id or canonical URL as an earlier one"] \
+        if dropped else []
     return BacktestResult(
-        corpus=Path(corpus).name, granularity=unit,
-        n_docs=sum(len(d) for d in by_period.values()), n_periods=len(by_period),
+        corpus=Path(corpus).name, granularity=unit, n_docs=n_docs, n_periods=len(by_period),
         params={"engine": asdict(params), "taxonomy": taxonomy}, model=encoder.name,
         code_version=code_version(), events=outcomes, summary=summary,
         timings={k: round(v, 3) for k, v in watch.seconds.items()},

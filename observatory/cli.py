@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory.settings import Settings
+from observatory.watch_cli import watch_app
 from pipeline.errors import InputError, ObservatoryError
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ def weekly(
 
     settings = _settings(db)
     try:
-        result = weekly_flow(settings, source_ids or None, crawl=not no_crawl)
+        result = weekly_flow(str(settings.db), source_ids or None, crawl=not no_crawl)
     except ObservatoryError as error:
         raise _fail(error) from None
     if result.report:
@@ -423,6 +424,9 @@ def schedule(
         serve_weekly(settings, chosen, name, crawl=not no_crawl)
     except ObservatoryError as error:
         raise _fail(error) from None
+
+
+app.add_typer(watch_app, name="watch")
 
 
 def main() -> None:

@@ -55,5 +55,5 @@ def serve_weekly(settings: Settings, schedule: Schedule, name: str, crawl: bool)
 
     # Only the database path travels as a parameter: every other setting, secrets included,
     # is read from the serving process's OBSERVATORY_* environment when a run starts.
-    parameters = {"settings": {"db": str(settings.db.resolve())}, "crawl": crawl}
+    parameters = {"db": str(settings.db.resolve()), "crawl": crawl}
     weekly_flow.serve(name=name, schedule=schedule, parameters=parameters)

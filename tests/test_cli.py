@@ -81,3 +81,14 @@ def test_bad_arguments_are_one_line_errors(args, message):
     result = invoke(*args)
     assert result.exit_code != 0 and message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_watch_add_list_remove(tmp_path):
+    db = tmp_path / "w.duckdb"
+    added = invoke("watch", "add", "solid-state batteries", "--db", db)
+    assert added.exit_code == 0 and added.stdout.strip().startswith("w-")
+    listed = invoke("watch", "list", "--db", db)
+    assert "solid-state" in listed.stdout
+    assert invoke("watch", "remove", "solid-state batteries", "--db", db).exit_code == 0
+    missing = invoke("watch", "remove", "nothing", "--db", db)
+    assert missing.exit_code == 1 and "no watch 'nothing'" in missing.stderr

@@ -20,7 +20,10 @@ def prefect_harness():
 def test_weekly_flow_ingests_processes_and_reports(tmp_path, small_corpus):
     settings = Settings(db=tmp_path / "w.duckdb", reports_dir=tmp_path / "out",
                         encoder="hashing-256", granularity="month")
-    result = weekly_flow(settings, files=[small_corpus], crawl=False)
+    overrides = {"reports_dir": str(settings.reports_dir), "encoder": "hashing-256",
+                 "granularity": "month"}
+    result = weekly_flow(str(settings.db), files=[str(small_corpus)], crawl=False,
+                         overrides=overrides)
     assert result.ingested[0].added == 804
     assert [p.period for p in result.processed.periods][-1] == "2020-03"
     assert result.report is not None and result.report.html.exists()

@@ -5,14 +5,26 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
 from models.backtest import format_table, run_backtest, write_result
+from models.cluster import ClusterParams
 from models.embed import build_encoder
 from models.engine import EngineParams
 from pipeline.errors import ObservatoryError
+
+
+def engine_params(args: argparse.Namespace) -> EngineParams:
+    """Defaults, with the clustering knobs an experiment overrides."""
+    cluster = ClusterParams()
+    if args.reattach_threshold is not None:
+        cluster = replace(cluster, reattach_threshold=args.reattach_threshold)
+    if args.min_cluster_size is not None:
+        cluster = replace(cluster, min_cluster_size=args.min_cluster_size)
+    return EngineParams(cluster=cluster)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--embeddings-cache", type=Path)
     parser.add_argument("--encoder", default="use-multilingual-v3")
+    parser.add_argument("--reattach-threshold", type=float, help="engine experiment")
+    parser.add_argument("--min-cluster-size", type=int, help="engine experiment")
     args = parser.parse_args(argv)
     console = Console(stderr=True, width=140)
     start = time.perf_counter()
@@ -35,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = run_backtest(args.corpus, args.events, args.granularity, args.db,
-                              build_encoder(args.encoder), EngineParams(), repeat=args.repeat,
+                              build_encoder(args.encoder), engine_params(args), repeat=args.repeat,
                               embeddings_cache=args.embeddings_cache, progress=progress)
     except ObservatoryError as error:
         console.print(f"error: {error}")

@@ -20,8 +20,9 @@ def row(path: Path) -> list[str]:
     wall = timings.get("total") or sum(v for k, v in timings.items() if k != "total")
     compute = sum(v for k, v in timings.items() if k not in ("total", "load", "embed", "cache",
                                                              "evaluate"))
+    n_docs = sum(p["n_docs"] for p in data["periods"])
     cells = [f"{data['corpus'].split('.')[0]} / {data['granularity']}", system,
-             f"{data['n_docs']} / {data['n_periods']}",
+             f"{n_docs} / {data['n_periods']}",
              f"{summary['events_scored']} (+{summary['controls']} ctl)"]
     cells += ["-" if summary.get(k) is None else str(summary[k]) for k in FIGURES]
     return [*cells, f"{wall:.0f}", f"{compute:.0f}", f"{data['peak_rss_mb']:.0f}"]
@@ -62,7 +63,7 @@ def stages_table(paths: list[str]) -> None:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data["model"].startswith("bertrend"):
             continue
-        t, n = data["timings"], data["n_docs"]
+        t, n = data["timings"], sum(p["n_docs"] for p in data["periods"])
         biggest = max((p["n_docs"] for p in data["periods"]), default=0)
         rate = f"{n / t['embed']:.0f}" if t.get("embed", 0) > 1 else "cached"
         print(f"| {data['corpus'].split('.')[0]} / {data['granularity']} | {n} | "

@@ -89,8 +89,8 @@ def stored_only(cache: Path, by_period: dict[str, list[Document]]) -> dict[str, 
     """The documents our store kept (it drops repeated ids and canonical URLs, unembedded)."""
     hashes = [d.content_hash for docs in by_period.values() for d in docs]
     with session(cache, read_only=True) as con:
-        have = set(missing_embeddings(con, hashes, MODEL))
-    return {p: [d for d in docs if d.content_hash not in have] for p, docs in by_period.items()}
+        missing = set(missing_embeddings(con, hashes, MODEL))
+    return {p: [d for d in docs if d.content_hash not in missing] for p, docs in by_period.items()}
 
 
 def vectors_of(cache: Path, docs: Sequence[Document]) -> np.ndarray:

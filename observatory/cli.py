@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory.settings import Settings
+from observatory.scan_cli import scan_command
 from observatory.watch_cli import watch_app
 from pipeline.errors import InputError, ObservatoryError
 
@@ -427,6 +428,7 @@ def schedule(
 
 
 app.add_typer(watch_app, name="watch")
+app.command("scan")(scan_command)
 
 
 def main() -> None:

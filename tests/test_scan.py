@@ -1,4 +1,4 @@
-"""`observatory scan`: query syntax per API, a replayed scan end to end, and failing fast offline."""
+"""`observatory scan`: query syntax per API, a replayed scan, and failing fast offline."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_a_replayed_scan_writes_the_focused_report(servers: dict[str, ReplayServ
                               "OBSERVATORY_EPO_OPS_SECRET",)
     assert result.items_stored > 0 and result.n_periods > 0
     markdown = result.report.markdown.read_text("utf-8")
-    for heading in ("# Focus: solid\\-state batteries", "## Volume over time",
+    for heading in ("# Focus: solid-state batteries", "## Volume over time",
                     "## Watch scores", "## Topics around it", "## Evidence"):
         assert heading in markdown
     html = result.report.html.read_text("utf-8")

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from observatory.settings import Settings
 from observatory.scan_cli import scan_command
+from observatory.settings import Settings
 from observatory.watch_cli import watch_app
 from pipeline.errors import InputError, ObservatoryError
 

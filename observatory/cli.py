@@ -427,6 +427,51 @@ def schedule(
         raise _fail(error) from None
 
 
+@app.command()
+def backtest(
+    corpus: Annotated[Path, typer.Argument(help="Corpus file (.jsonl or .jsonl.gz).")],
+    events: Annotated[Path, typer.Option(help="Events JSON (ground_truth/events.json format).")],
+    granularity: Annotated[str, typer.Option("--granularity", "-g",
+                                             help="day, week, month, quarter or year.")],
+    out: Annotated[Path, typer.Option(help="Where to write RESULT.json.")],
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Database to replay into (default: a fresh temporary one).")] = None,
+    repeat: Annotated[int, typer.Option(help="Runs; 2 checks run-to-run identity.")] = 1,
+    embeddings_cache: Annotated[Path | None, typer.Option(
+        help="DuckDB file of vectors reused across backtests.")] = None,
+    encoder: Annotated[str | None, typer.Option(help="Encoder name or path.")] = None,
+) -> None:
+    """Replay a corpus period by period as the weekly job would and score the detector."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.params import engine_params
+    from models.backtest import format_table, run_backtest, write_result
+    from models.embed import build_encoder
+
+    settings = _settings(None, encoder=encoder)
+    started = time.perf_counter()
+    try:
+        params = engine_params(settings, granularity)
+        built = build_encoder(settings.encoder, settings.encoder_threads)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
+                "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task("replaying", total=None)
+
+            def progress(period: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"replaying {period}")
+
+            result = run_backtest(corpus, events, granularity, db, built, params,
+                                  taxonomy=settings.taxonomy, repeat=repeat,
+                                  embeddings_cache=embeddings_cache, progress=progress)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    write_result(result, out)
+    Console(stderr=True).print(format_table(result))
+    err.print(f"backtest written: {out} ({time.perf_counter() - started:.0f} s)")
+
+
 app.add_typer(watch_app, name="watch")
 app.command("scan")(scan_command)
 

@@ -71,10 +71,13 @@ def insert_documents(con: duckdb.DuckDBPyConnection, docs: Sequence[Document]) -
             seen_urls.add(doc.canonical_url)
         fresh.append(doc)
     if fresh:
-        con.executemany(
-            f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-            [_doc_row(doc) for doc in fresh],
-        )
+        # One statement over column lists: executemany took 35 s for 10k documents.
+        columns = list(zip(*(_doc_row(doc) for doc in fresh), strict=True))
+        types = ("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR",
+                 "VARCHAR", "DATE", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "JSON")
+        unnests = ", ".join(f"unnest(?::{kind}[])" for kind in types)
+        con.execute(f"INSERT INTO documents ({_DOC_COLUMNS}) SELECT {unnests}",
+                    [list(column) for column in columns])
     return len(fresh)
 
 

@@ -26,7 +26,7 @@ class ClusterParams:
     min_samples: int = 0
     reduce_dims: int = 5
     selection: str = "leaf"
-    reattach_threshold: float = 0.5
+    reattach_threshold: float = 0.35
     seed: int = 42
 
 

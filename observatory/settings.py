@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     reduce_dims: int = 5
     cluster_selection: str = "leaf"
     match_threshold: float = 0.7
-    outlier_reattach_threshold: float = 0.5
+    outlier_reattach_threshold: float = 0.35
     decay: float = 0.01
     decay_power: float = 2.0
     weak_percentile: float = 10.0

@@ -85,8 +85,8 @@ def main(paths: list[str]) -> None:
             "s excl. embed", "peak MB"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    for path in paths:
-        print("| " + " | ".join(row(Path(path))) + " |")
+    for cells in sorted(row(Path(path)) for path in paths):
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ set -u
 CORPORA=${CORPORA:-../shared/corpora}
 PEER_PY=${PEER_PY:-${TMPDIR:-/tmp}/observatory-peer-venv/bin/python}
 OUT=${1:-benchmarks/results}
+LOGS=${LOGS:-${TMPDIR:-/tmp}/observatory-backtest-logs}
+mkdir -p "$LOGS"
 shift || true
 RUNS=("$@")
 [ ${#RUNS[@]} -eq 0 ] && RUNS=(patentsview_nn:year lens_covid:year huffpost:month \
@@ -14,6 +16,6 @@ for run in "${RUNS[@]}"; do
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 "$PEER_PY" benchmarks/peer_bertrend.py \
         "$CORPORA/$corpus.jsonl.gz" --events "$CORPORA/ground_truth/events.json" \
         --granularity "$unit" --embeddings-cache "$OUT/cache/$corpus.duckdb" \
-        --out "$OUT/peer_${corpus}_${unit}.json" > "$OUT/peer_${corpus}_${unit}.log" 2>&1
+        --out "$OUT/peer_${corpus}_${unit}.json" > "$LOGS/peer_${corpus}_${unit}.log" 2>&1
     echo "$run rc=$?"
 done

@@ -265,6 +265,7 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run."""
     unit = check_granularity(granularity)
     params = replace(params, granularity=unit)
+    version = code_version()  # the code the replay starts with, before others commit
     watch = Stopwatch()
     with watch.stage("load"):
         by_period = load_corpus(Path(corpus), unit)
@@ -289,7 +290,7 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     return BacktestResult(
         corpus=Path(corpus).name, granularity=unit, n_docs=n_docs, n_periods=len(by_period),
         params={"engine": asdict(params), "taxonomy": taxonomy}, model=encoder.name,
-        code_version=code_version(), events=outcomes, summary=summary,
+        code_version=version, events=outcomes, summary=summary,
         timings={k: round(v, 3) for k, v in watch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         notes=tuple(notes), periods=_period_rows(first),

@@ -56,7 +56,7 @@ class EngineParams:
     granularity: Granularity = "week"
     cluster: ClusterParams = field(default_factory=ClusterParams)
     score: ScoreParams = field(default_factory=ScoreParams)
-    match_threshold: float = 0.7
+    match_threshold: float = 0.6
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64

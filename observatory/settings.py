@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     min_samples: int = 0  # 0: derived from min_cluster_size
     reduce_dims: int = 5
     cluster_selection: str = "leaf"
-    match_threshold: float = 0.7
+    match_threshold: float = 0.6
     outlier_reattach_threshold: float = 0.35
     decay: float = 0.01
     decay_power: float = 2.0

@@ -32,7 +32,7 @@ from pipeline.store import (
     documents_between,
     insert_embeddings,
     iter_batches,
-    load_embeddings,
+    load_embedding_map,
     missing_embeddings,
 )
 from pipeline.topic_store import (
@@ -110,9 +110,8 @@ def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
     """Embed texts with no vector for this encoder yet, a batch per short write; returns count."""
     with session(db_path) as con:
         todo = missing_embeddings(con, [d.content_hash for d in docs], encoder.name)
-    text_of = {d.content_hash: d.full_text for d in docs}
     for batch in iter_batches(todo, batch_size):
-        vectors = encoder.encode([text_of[h] for h in batch])
+        vectors = encode_missing(batch, docs, encoder, batch_size)
         with session(db_path) as con, transaction(con):
             insert_embeddings(con, list(batch), encoder.name, vectors)
     return len(todo)
@@ -131,17 +130,28 @@ def pending_periods(db_path: Path, granularity: Granularity) -> list[str]:
 
 def process_period(db_path: Path, period: str, params: EngineParams,
                    ctx: EngineContext) -> PeriodSummary:
-    """Process one period end to end; its rows are written in one transaction."""
-    docs = period_documents(db_path, period)
-    embed_documents(db_path, docs, ctx.encoder, params.embed_batch_size)
+    """Process one period end to end with two short connections: one read, one write.
+
+    New vectors are computed with no connection held and written in the same transaction as
+    the period's rows (opening a DuckDB file costs ~20 ms and closing it a checkpoint, which
+    dominated weekly runs when each step opened its own).
+    """
+    first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
     with session(db_path) as con:
-        vectors = load_embeddings(con, [d.content_hash for d in docs], ctx.encoder.name)
+        docs = documents_between(con, first, last)
+        hashes = [d.content_hash for d in docs]
+        todo = missing_embeddings(con, hashes, ctx.encoder.name)
+        known = load_embedding_map(con, hashes, ctx.encoder.name)
         done = processed_periods(con, params.granularity)
         earlier = [p for p in done if period_start(p) < period_start(period)]
         recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
         states = load_topic_states(con, params.granularity, recent)
         totals = period_totals(con, params.granularity, recent)
         watches = load_watch_states(con, params.granularity, recent)
+    fresh = encode_missing(todo, docs, ctx.encoder, params.embed_batch_size)
+    known.update(zip(todo, fresh, strict=True))
+    vectors = np.asarray([known[h] for h in hashes], dtype=np.float32).reshape(
+        len(hashes), -1)
     history = PeriodHistory(tuple(recent), tuple(totals.get(p, 0) for p in recent))
     write = compute_period(period, docs, vectors, states, history, params, ctx)
     if watches:
@@ -151,12 +161,23 @@ def process_period(db_path: Path, period: str, params: EngineParams,
                              history.totals, cuts, params.score)
         write = replace(write, watch_rows=rows)
     with session(db_path) as con, transaction(con):
+        if todo:
+            insert_embeddings(con, todo, ctx.encoder.name, fresh)
         write_period(con, write)
     return PeriodSummary(
         period=period, n_docs=len(docs), n_topics=len(write.topics),
         n_new_topics=sum(t.is_new for t in write.topics), n_outliers=write.n_outliers,
         n_flagged=sum(t.signal_class != "noise" for t in write.topics),
     )
+
+
+def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encoder,
+                   batch_size: int) -> NDArray[np.float32]:
+    """Vectors for the hashes in `todo`, encoded in batches, in the same order."""
+    text_of = {d.content_hash: d.full_text for d in docs}
+    batches = [encoder.encode([text_of[h] for h in batch])
+               for batch in iter_batches(todo, batch_size)]
+    return np.concatenate(batches) if batches else np.zeros((0, encoder.dim), np.float32)
 
 
 def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],

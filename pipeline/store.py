@@ -138,17 +138,25 @@ def insert_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str], mod
     )
 
 
-def load_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
-                    model: str) -> NDArray[np.float32]:
-    """Vectors for these hashes, in the given order (every hash must be embedded)."""
+def load_embedding_map(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
+                       model: str) -> dict[str, NDArray[np.float32]]:
+    """The stored vectors among these hashes, by hash."""
+    if not hashes:
+        return {}
     rows = con.execute(
         "SELECT content_hash, vector FROM embeddings WHERE model = ? AND content_hash IN "
         "(SELECT unnest(?))",
-        [model, list(hashes)],
+        [model, list(dict.fromkeys(hashes))],
     ).fetchall()
-    by_hash = {h: vec for h, vec in rows}
+    return {h: np.asarray(vec, dtype=np.float32) for h, vec in rows}
+
+
+def load_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
+                    model: str) -> NDArray[np.float32]:
+    """Vectors for these hashes, in the given order (every hash must be embedded)."""
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32)
+    by_hash = load_embedding_map(con, hashes, model)
     return np.asarray([by_hash[h] for h in hashes], dtype=np.float32)
 
 

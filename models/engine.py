@@ -150,8 +150,8 @@ def process_period(db_path: Path, period: str, params: EngineParams,
         watches = load_watch_states(con, params.granularity, recent)
     fresh = encode_missing(todo, docs, ctx.encoder, params.embed_batch_size)
     known.update(zip(todo, fresh, strict=True))
-    vectors = np.asarray([known[h] for h in hashes], dtype=np.float32).reshape(
-        len(hashes), -1)
+    vectors = (np.asarray([known[h] for h in hashes], dtype=np.float32) if hashes
+               else np.zeros((0, ctx.encoder.dim), dtype=np.float32))
     history = PeriodHistory(tuple(recent), tuple(totals.get(p, 0) for p in recent))
     write = compute_period(period, docs, vectors, states, history, params, ctx)
     if watches:

@@ -1,5 +1,6 @@
 """The engine on a real DuckDB file with the hashing encoder: ids, determinism, safety."""
 
+import json
 import shutil
 
 import pytest
@@ -100,3 +101,17 @@ def test_views_answer_for_analysts(tmp_path, small_corpus, mini_taxonomy):
         timeline = con.execute("SELECT count(*) FROM v_topic_timeline").fetchall()[0][0]
     assert {period for period, _ in emerging} <= {"2020-03"}
     assert timeline > 0
+
+
+def test_an_empty_period_between_two_others_is_processed(tmp_path, mini_taxonomy):
+    lines = [
+        {"id": f"d{i}", "source": "s", "kind": "news", "date": date, "title": f"battery {i}",
+         "text": "solid-state battery electrolyte", "lang": "en"}
+        for i, date in enumerate(["2024-01-05", "2024-01-06", "2024-03-05", "2024-03-09"])
+    ]
+    corpus = tmp_path / "gap.jsonl"
+    corpus.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    path = ingested(tmp_path, corpus)
+    run = process_pending(path, PARAMS, HashingEncoder(), mini_taxonomy)
+    assert [(p.period, p.n_docs) for p in run.periods] == [("2024-01", 2), ("2024-02", 0),
+                                                          ("2024-03", 2)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 import duckdb
 
@@ -12,7 +13,7 @@ from models.taxonomy import TAXONOMY_DIR, load_taxonomy
 from pipeline.errors import ObservatoryError
 from pipeline.periods import check_granularity, normalise_period
 from reports import queries
-from reports.model import RunHealth, TopicEntry, WeeklyReport
+from reports.model import RunHealth, TopicEntry, TrajectoryPoint, WatchEntry, WeeklyReport
 from reports.queries import ProcessedPeriod, TopicRow
 from reports.sections import (
     born_in,
@@ -65,7 +66,32 @@ def build_report(con: duckdb.DuckDBPyConnection, granularity: str, period: str |
                            before, now),
         heatmap=heatmap(now), source_mix=tuple(queries.source_mix(con, checked, current.period)),
         health=_health(con, current),
+        watches=_watches(con, checked, current.period, window),
     )
+
+
+def _watches(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
+             window: Sequence[str]) -> tuple[WatchEntry, ...]:
+    """Each watch phrase's row in the period, with its share over the window."""
+    by_watch: dict[str, list[tuple[Any, ...]]] = {}
+    for row in queries.watch_rows(con, granularity, window):
+        by_watch.setdefault(row[0], []).append(row)
+    entries = []
+    for watch_id, rows in by_watch.items():
+        seen = {row[2]: row for row in rows}
+        now = seen.get(period)
+        trajectory = tuple(
+            TrajectoryPoint(p, float(seen[p][4]) if p in seen else 0.0,
+                            int(seen[p][3]) if p in seen else 0,
+                            seen[p][7] if p in seen else None) for p in window)
+        entries.append(WatchEntry(
+            watch_id=watch_id, phrase=rows[0][1], n_docs=int(now[3]) if now else 0,
+            share=float(now[4]) if now else 0.0, growth=now[5] if now else None,
+            high_potential=now[6] if now else None,
+            signal_class=now[7] if now else "absent",
+            reasons=tuple(now[8] or ()) if now else (), trajectory=trajectory,
+        ))
+    return tuple(entries)
 
 
 def _period_index(done: Sequence[ProcessedPeriod], granularity: str, period: str | None) -> int:

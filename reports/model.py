@@ -178,6 +178,21 @@ class RunHealth:
 
 
 @dataclass(frozen=True)
+class WatchEntry:
+    """An analyst's watch phrase in the period: its matches, scores and trajectory."""
+
+    watch_id: str
+    phrase: str
+    n_docs: int
+    share: float
+    growth: float | None
+    high_potential: float | None
+    signal_class: str
+    reasons: tuple[str, ...]
+    trajectory: tuple[TrajectoryPoint, ...]
+
+
+@dataclass(frozen=True)
 class WeeklyReport:
     """The whole report for one period at one granularity."""
 
@@ -195,3 +210,4 @@ class WeeklyReport:
     heatmap: tuple[HeatCell, ...]
     source_mix: tuple[SourceCount, ...]
     health: RunHealth
+    watches: tuple[WatchEntry, ...] = ()

@@ -179,3 +179,15 @@ def count_documents(con: duckdb.DuckDBPyConnection) -> int:
     """All documents in the store."""
     row = con.execute("SELECT count(*) FROM documents").fetchone()
     return int(row[0]) if row else 0
+
+
+def watch_rows(con: duckdb.DuckDBPyConnection, granularity: str,
+               periods: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Watch phrases with their rows in these periods (phrase order, then period)."""
+    return con.execute(
+        "SELECT w.watch_id, w.phrase, p.period, p.n_docs, p.share, p.growth, "
+        "p.high_potential, p.signal_class, p.reasons FROM watchlist w "
+        "JOIN watch_periods p ON p.watch_id = w.watch_id AND p.granularity = ? "
+        "AND p.period IN (SELECT unnest(?)) ORDER BY w.added_at, w.watch_id, p.period",
+        [granularity, list(periods)],
+    ).fetchall()

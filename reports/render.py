@@ -94,5 +94,7 @@ def render_html(report: WeeklyReport) -> str:
               for topic in (*report.headline, *report.new_topics,
                             *(t for s in report.directions for t in s.topics))}
     sparks.update({f.topic_id: Markup(charts.sparkline_svg(f.trajectory)) for f in report.faded})
+    sparks.update({w.watch_id: Markup(charts.sparkline_svg(w.trajectory))
+                   for w in report.watches})
     return template.render(report=report, charts=_charts(report), sparks=sparks,
                            names=_direction_names(report.directions))

@@ -37,3 +37,18 @@ def test_watches_are_scored_every_period(tmp_path, small_corpus, mini_taxonomy):
     assert len(rows) == 5 and counts["2019-11"] == 0 and counts["2020-03"] > 30
     growths = np.array([g for *_, g in rows])
     assert growths[-2:].min() > 0
+
+
+def test_watches_appear_in_the_report(tmp_path, small_corpus, mini_taxonomy):
+    from reports.write import write_report
+
+    path = tmp_path / "w.duckdb"
+    with session(path) as con:
+        ingest_file(con, small_corpus)
+        add_watch(con, "coronavirus", 0.99)
+    process_pending(path, EngineParams(granularity="month"), HashingEncoder(), mini_taxonomy)
+    paths = write_report(path, tmp_path / "out", "month")
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "## Watchlist" in markdown and "| coronavirus |" in markdown
+    html = paths.html.read_text(encoding="utf-8")
+    assert 'data-section="watchlist"' in html and "Kleinberg burst" in html

@@ -77,13 +77,9 @@ class GoogleNewsSpider(RssSpider):
         yield from super().parse(response, **kwargs)
 
     def document(self, entry: FeedEntry, feed: Feed, feed_url: str) -> Any:
-        if not entry.title:
-            return self.skip("no title", entry.link)
-        if entry.published is None:
-            return self.skip("no publication date", entry.link)
+        if (rejected := self.rejection(entry)) is not None or entry.published is None:
+            return rejected
         day = entry.published.date()
-        if not self.in_window(day):
-            return self.skip("outside the date window", entry.link)
         title = split_outlet(entry.title, entry.source)
         outlet = entry.source or entry.title[len(title):].removeprefix(" - ").strip()
         lang = self.source.lang or (feed.lang or "").split("-")[0].lower() or guess_lang(title)

@@ -62,14 +62,20 @@ class RssSpider(SourceSpider):
         for entry in feed.entries:
             yield self.document(entry, feed, feed_url)
 
-    def document(self, entry: FeedEntry, feed: Feed, feed_url: str) -> Any:
+    def rejection(self, entry: FeedEntry) -> Any | None:
+        """Why an entry cannot be stored (no title, no date, outside the window), or None."""
         if not entry.title:
             return self.skip("no title", entry.link)
         if entry.published is None:
             return self.skip("no publication date", entry.link)
-        day = entry.published.date()
-        if not self.in_window(day):
+        if not self.in_window(entry.published.date()):
             return self.skip("outside the date window", entry.link)
+        return None
+
+    def document(self, entry: FeedEntry, feed: Feed, feed_url: str) -> Any:
+        if (rejected := self.rejection(entry)) is not None or entry.published is None:
+            return rejected
+        day = entry.published.date()
         summary = entry.summary[:SUMMARY_CHARS]
         key = entry.link or entry.guid or f"{entry.title}|{entry.published.isoformat()}"
         return Document(

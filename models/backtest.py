@@ -39,7 +39,7 @@ from models.evaluate import (
     usable_granularities,
 )
 from models.runner import build_context
-from pipeline.db import session, transaction
+from pipeline.db import held, session, transaction
 from pipeline.errors import InputError
 from pipeline.ingest import IngestReport, read_documents
 from pipeline.periods import Granularity, check_granularity, period_of, period_range, period_start
@@ -211,17 +211,19 @@ def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
            params: EngineParams, watch: Stopwatch, progress: Progress | None = None) -> Replay:
     """Ingest each period, then process what is pending, as the scheduled job does."""
     ctx = replace(ctx, clusterer=TimedClusterer(ctx.clusterer, watch))
-    for index, (period, docs) in enumerate(corpus.items()):
-        with watch.stage("ingest"), session(db_path) as con, transaction(con):
-            insert_documents(con, docs)
-        for pending in pending_periods(db_path, params.granularity):
-            with watch.stage("embed"):
-                embed_documents(db_path, period_documents(db_path, pending), ctx.encoder,
-                                params.embed_batch_size)
-            with watch.stage("process"):
-                process_period(db_path, pending, params, ctx)
-        if progress:
-            progress(period, index + 1, len(corpus))
+    with held(db_path) as hold:
+        for index, (period, docs) in enumerate(corpus.items()):
+            with watch.stage("ingest"), session(db_path) as con, transaction(con):
+                insert_documents(con, docs)
+            for pending in pending_periods(db_path, params.granularity):
+                with watch.stage("embed"):
+                    embed_documents(db_path, period_documents(db_path, pending), ctx.encoder,
+                                    params.embed_batch_size)
+                with watch.stage("process"):
+                    process_period(db_path, pending, params, ctx)
+            hold.breathe()
+            if progress:
+                progress(period, index + 1, len(corpus))
     watch.seconds["process"] -= watch.seconds.get("cluster", 0.0)
     return read_replay(db_path, params)
 

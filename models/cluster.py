@@ -44,10 +44,27 @@ def pca_reduce(vectors: NDArray[np.float32], dims: int) -> NDArray[np.float64]:
     centred = vectors.astype(np.float64) - vectors.mean(axis=0, keepdims=True)
     if dims <= 0 or dims >= min(centred.shape):
         return np.asarray(centred, dtype=np.float64)
-    _, _, axes = np.linalg.svd(centred, full_matrices=False)
-    axes = axes[:dims]
+    axes = _principal_axes(centred, dims)
     signs = np.sign(axes[np.arange(dims), np.abs(axes).argmax(axis=1)])
     return np.asarray(centred @ (axes * signs[:, None]).T)
+
+
+def _principal_axes(centred: NDArray[np.float64], dims: int) -> NDArray[np.float64]:
+    """Top `dims` right singular vectors, from the smaller of the two Gram matrices.
+
+    An eigen-decomposition of the n x n (or d x d) Gram matrix gives the same axes as a
+    thin SVD at a third to a quarter of its cost here, which mattered for hundreds of
+    small weekly periods.
+    """
+    n_rows, n_cols = centred.shape
+    if n_rows < n_cols:
+        values, vectors = np.linalg.eigh(centred @ centred.T)
+        top = np.argsort(values)[::-1][:dims]
+        axes = (centred.T @ vectors[:, top]) / np.sqrt(np.maximum(values[top], 1e-24))
+        return np.asarray(axes.T)
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    top = np.argsort(values)[::-1][:dims]
+    return np.asarray(vectors[:, top].T)
 
 
 class HdbscanClusterer:

@@ -17,7 +17,7 @@ from models.engine import (
     process_period,
 )
 from models.taxonomy import load_taxonomy
-from pipeline.db import session
+from pipeline.db import held, session
 from pipeline.provenance import code_version, new_run_id
 from pipeline.store import finish_run, start_run
 
@@ -54,11 +54,13 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
     done: list[PeriodSummary] = []
     try:
         ctx = build_context(encoder, params, taxonomy, run_id)
-        for period in pending_periods(db_path, params.granularity):
-            summary = process_period(db_path, period, params, ctx)
-            done.append(summary)
-            if on_period:
-                on_period(summary)
+        with held(db_path) as hold:
+            for period in pending_periods(db_path, params.granularity):
+                summary = process_period(db_path, period, params, ctx)
+                done.append(summary)
+                hold.breathe()
+                if on_period:
+                    on_period(summary)
     except BaseException as error:
         with session(db_path) as con:
             finish_run(con, run_id, "failed", _counts(done), error=str(error) or repr(error))

@@ -144,19 +144,35 @@ def period_totals(con: duckdb.DuckDBPyConnection, granularity: str,
 def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
     """Replace whatever this period had, so a rerun ends with exactly one copy."""
     _delete_period(con, write.granularity, write.period)
-    for row in write.topics:
-        _upsert_topic(con, write, row)
-    if write.topics:
-        con.executemany(
-            "INSERT INTO topic_periods (topic_id, granularity, period, n_docs, share, label, "
-            "keywords, centroid, growth, popularity, high_potential, signal_class, metrics, "
-            "reasons) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.topic_id, write.granularity, write.period, r.n_docs, r.share, r.label,
-              list(r.keywords), r.period_centroid.tolist(), r.growth, r.popularity,
-              r.high_potential, r.signal_class, json.dumps(r.metrics, sort_keys=True),
-              list(r.reasons)) for r in write.topics],
-        )
+    rows = write.topics
+    if rows:
+        insert_columns(con, "topics", {
+            "topic_id": ("VARCHAR", [r.topic_id for r in rows]),
+            "granularity": ("VARCHAR", [write.granularity] * len(rows)),
+            "born_period": ("VARCHAR", [r.born_period for r in rows]),
+            "label": ("VARCHAR", [r.label for r in rows]),
+            "keywords": ("VARCHAR[]", [list(r.keywords) for r in rows]),
+            "first_centroid": ("FLOAT[]", [r.first_centroid.tolist() for r in rows]),
+            "centroid": ("FLOAT[]", [r.moving_centroid.tolist() for r in rows]),
+            "last_period": ("VARCHAR", [write.period] * len(rows)),
+        }, "ON CONFLICT (topic_id) DO UPDATE SET label = excluded.label, keywords = "
+           "excluded.keywords, centroid = excluded.centroid, last_period = excluded.last_period")
+        insert_columns(con, "topic_periods", {
+            "topic_id": ("VARCHAR", [r.topic_id for r in rows]),
+            "granularity": ("VARCHAR", [write.granularity] * len(rows)),
+            "period": ("VARCHAR", [write.period] * len(rows)),
+            "n_docs": ("INTEGER", [r.n_docs for r in rows]),
+            "share": ("DOUBLE", [r.share for r in rows]),
+            "label": ("VARCHAR", [r.label for r in rows]),
+            "keywords": ("VARCHAR[]", [list(r.keywords) for r in rows]),
+            "centroid": ("FLOAT[]", [r.period_centroid.tolist() for r in rows]),
+            "growth": ("DOUBLE", [r.growth for r in rows]),
+            "popularity": ("DOUBLE", [r.popularity for r in rows]),
+            "high_potential": ("DOUBLE", [r.high_potential for r in rows]),
+            "signal_class": ("VARCHAR", [r.signal_class for r in rows]),
+            "metrics": ("JSON", [json.dumps(r.metrics, sort_keys=True) for r in rows]),
+            "reasons": ("VARCHAR[]", [list(r.reasons) for r in rows]),
+        })
     if write.doc_topics:
         doc_ids, topic_ids, probabilities = zip(*write.doc_topics, strict=True)
         con.execute(
@@ -169,19 +185,28 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
              list(probabilities)],
         )
     if write.lineage:
-        con.executemany(
-            "INSERT INTO topic_lineage (granularity, period, topic_id, cluster, parent_topic_id, "
-            "similarity, event) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(write.granularity, write.period, r.topic_id, r.cluster, r.parent_topic_id,
-              r.similarity, r.event) for r in write.lineage],
-        )
+        lineage = write.lineage
+        insert_columns(con, "topic_lineage", {
+            "granularity": ("VARCHAR", [write.granularity] * len(lineage)),
+            "period": ("VARCHAR", [write.period] * len(lineage)),
+            "topic_id": ("VARCHAR", [r.topic_id for r in lineage]),
+            "cluster": ("INTEGER", [r.cluster for r in lineage]),
+            "parent_topic_id": ("VARCHAR", [r.parent_topic_id for r in lineage]),
+            "similarity": ("DOUBLE", [r.similarity for r in lineage]),
+            "event": ("VARCHAR", [r.event for r in lineage]),
+        })
     if write.directions:
-        con.executemany(
-            "INSERT INTO topic_directions (topic_id, period, taxonomy_version, direction, track, "
-            "similarity, weight, is_primary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.topic_id, write.period, write.taxonomy_version, r.direction, r.track,
-              r.similarity, r.weight, r.is_primary) for r in write.directions],
-        )
+        directions = write.directions
+        insert_columns(con, "topic_directions", {
+            "topic_id": ("VARCHAR", [r.topic_id for r in directions]),
+            "period": ("VARCHAR", [write.period] * len(directions)),
+            "taxonomy_version": ("VARCHAR", [write.taxonomy_version] * len(directions)),
+            "direction": ("VARCHAR", [r.direction for r in directions]),
+            "track": ("VARCHAR", [r.track for r in directions]),
+            "similarity": ("DOUBLE", [r.similarity for r in directions]),
+            "weight": ("DOUBLE", [r.weight for r in directions]),
+            "is_primary": ("BOOLEAN", [r.is_primary for r in directions]),
+        })
     write_watch_rows(con, write.granularity, write.period, write.watch_rows)
     con.execute(
         "INSERT INTO processed_periods (granularity, period, period_start, run_id, model, n_docs, "
@@ -189,6 +214,19 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
         [write.granularity, write.period, write.period_start, write.run_id, write.model,
          write.n_docs, len(write.topics), write.n_outliers],
     )
+
+
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str,
+                   columns: dict[str, tuple[str, list[Any]]], conflict: str = "") -> None:
+    """Insert rows given column by column, in one statement.
+
+    DuckDB runs `executemany` as one statement per row; a period's topics, lineage and
+    directions took 10 of the 24 s of a 219-week replay that way.
+    """
+    names = ", ".join(columns)
+    unnests = ", ".join(f"unnest(?::{kind}[])" for kind, _ in columns.values())
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {unnests} {conflict}",
+                [values for _, values in columns.values()])
 
 
 def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str) -> None:
@@ -199,14 +237,3 @@ def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str
                     [granularity, period])
     con.execute("DELETE FROM topics WHERE granularity = ? AND born_period = ?",
                 [granularity, period])
-
-
-def _upsert_topic(con: duckdb.DuckDBPyConnection, write: PeriodWrite, row: TopicPeriodRow) -> None:
-    con.execute(
-        "INSERT INTO topics (topic_id, granularity, born_period, label, keywords, first_centroid, "
-        "centroid, last_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (topic_id) DO UPDATE "
-        "SET label = excluded.label, keywords = excluded.keywords, centroid = excluded.centroid, "
-        "last_period = excluded.last_period",
-        [row.topic_id, write.granularity, row.born_period, row.label, list(row.keywords),
-         row.first_centroid.tolist(), row.moving_centroid.tolist(), write.period],
-    )

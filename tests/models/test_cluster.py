@@ -6,6 +6,7 @@ from models.cluster import (
     HdbscanClusterer,
     canonical_order,
     centroids,
+    pca_reduce,
     reattach_outliers,
     scaled_min_cluster_size,
 )
@@ -55,3 +56,16 @@ def test_min_cluster_size_grows_with_the_period():
     assert scaled_min_cluster_size(50) == 5
     assert scaled_min_cluster_size(10_000) == 25
     assert scaled_min_cluster_size(10_000_000) == 100
+
+
+def test_pca_matches_a_thin_svd_for_wide_and_tall_periods():
+    rng = np.random.default_rng(3)
+    for rows in (12, 700):  # fewer and more documents than dimensions
+        vectors = rng.standard_normal((rows, 64)).astype(np.float32)
+        reduced = pca_reduce(vectors, 5)
+        centred = vectors.astype(np.float64) - vectors.mean(axis=0)
+        _, _, axes = np.linalg.svd(centred, full_matrices=False)
+        expected = centred @ axes[:5].T
+        # Same projection up to each axis's sign, which pca_reduce fixes on its own rule.
+        assert np.allclose(np.abs(reduced), np.abs(expected), atol=1e-6)
+        assert np.array_equal(pca_reduce(vectors, 5), reduced)

@@ -39,13 +39,13 @@ import pandas as pd  # noqa: E402
 
 from models.backtest import (  # noqa: E402
     BacktestResult,
-    Stopwatch,
     format_table,
     load_corpus,
     load_events,
     write_result,
 )
 from models.evaluate import FlaggedTopic, History, TopicRow, evaluate_event, summarise  # noqa: E402
+from models.stopwatch import Stopwatch  # noqa: E402
 from pipeline.db import session  # noqa: E402
 from pipeline.periods import check_granularity  # noqa: E402
 from pipeline.provenance import code_version  # noqa: E402
@@ -119,7 +119,9 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
                                         embeddings=vectors, save_topic_models=False)
         if bertrend.last_topic_model_timestamp == stamp:
             n_outliers += int((bertrend.last_topic_model.doc_info_df["Topic"] == -1).sum())
-        if bertrend.all_merge_histories_df is None or len(bertrend.doc_groups) < 2:
+        history = bertrend.all_merge_histories_df
+        # No merge yet (empty table, no columns): BERTrend has no signal to classify.
+        if history is None or history.empty or len(bertrend.doc_groups) < 2:
             continue
         with watch.stage("signals"):
             bertrend.calculate_signal_popularity()

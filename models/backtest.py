@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import resource
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from rich.table import Table
 
-from models.cluster import Clusterer, Labels
 from models.embed import Encoder
 from models.engine import (
     EngineContext,
@@ -39,6 +35,7 @@ from models.evaluate import (
     usable_granularities,
 )
 from models.runner import build_context
+from models.stopwatch import Stopwatch
 from pipeline.db import held, session, transaction
 from pipeline.errors import InputError
 from pipeline.ingest import IngestReport, read_documents
@@ -48,33 +45,6 @@ from pipeline.records import Document
 from pipeline.store import insert_documents
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class Stopwatch:
-    """Seconds spent per stage, summed over periods."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-
-
-@dataclass(frozen=True)
-class TimedClusterer:
-    """A clusterer that adds its time to the `cluster` stage."""
-
-    inner: Clusterer
-    watch: Stopwatch
-
-    def fit_predict(self, vectors: NDArray[np.float32]) -> Labels:
-        with self.watch.stage("cluster"):
-            return self.inner.fit_predict(vectors)
 
 
 @dataclass(frozen=True)
@@ -210,7 +180,7 @@ def save_embeddings(db_path: Path, cache: Path, model: str) -> None:
 def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
            params: EngineParams, watch: Stopwatch, progress: Progress | None = None) -> Replay:
     """Ingest each period, then process what is pending, as the scheduled job does."""
-    ctx = replace(ctx, clusterer=TimedClusterer(ctx.clusterer, watch))
+    ctx = replace(ctx, watch=watch)  # the engine adds cluster, track, keywords, ... to it
     with held(db_path) as hold:
         for index, (period, docs) in enumerate(corpus.items()):
             with watch.stage("ingest"), session(db_path) as con, transaction(con):

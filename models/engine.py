@@ -15,6 +15,7 @@ from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direct
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
 from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
+from models.stopwatch import Stopwatch
 from models.track import Assignment, match_clusters, moving_centroid, novelty
 from models.watch import score_watches
 from pipeline.db import session, transaction
@@ -95,6 +96,9 @@ class EngineContext:
     tracks: TrackVectors
     user_terms: tuple[str, ...]
     run_id: str
+    # Per-stage seconds (read, embed_new, cluster, track, keywords, score, write), summed
+    # over the periods this context processes; benchmarks and backtests read it.
+    watch: Stopwatch = field(default_factory=Stopwatch)
 
 
 def period_documents(db_path: Path, period: str) -> list[Document]:
@@ -137,7 +141,8 @@ def process_period(db_path: Path, period: str, params: EngineParams,
     dominated weekly runs when each step opened its own).
     """
     first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
-    with session(db_path) as con:
+    watch = ctx.watch
+    with watch.stage("read"), session(db_path) as con:
         docs = documents_between(con, first, last)
         hashes = [d.content_hash for d in docs]
         todo = missing_embeddings(con, hashes, ctx.encoder.name)
@@ -148,7 +153,8 @@ def process_period(db_path: Path, period: str, params: EngineParams,
         states = load_topic_states(con, params.granularity, recent)
         totals = period_totals(con, params.granularity, recent)
         watches = load_watch_states(con, params.granularity, recent)
-    fresh = encode_missing(todo, docs, ctx.encoder, params.embed_batch_size)
+    with watch.stage("embed_new"):
+        fresh = encode_missing(todo, docs, ctx.encoder, params.embed_batch_size)
     known.update(zip(todo, fresh, strict=True))
     vectors = (np.asarray([known[h] for h in hashes], dtype=np.float32) if hashes
                else np.zeros((0, ctx.encoder.dim), dtype=np.float32))
@@ -160,7 +166,7 @@ def process_period(db_path: Path, period: str, params: EngineParams,
         rows = score_watches(period, docs, vectors, watches, phrases, history.periods,
                              history.totals, cuts, params.score)
         write = replace(write, watch_rows=rows)
-    with session(db_path) as con, transaction(con):
+    with watch.stage("write"), session(db_path) as con, transaction(con):
         if todo:
             insert_embeddings(con, todo, ctx.encoder.name, fresh)
         write_period(con, write)
@@ -187,21 +193,26 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     doc_ids = [d.doc_id for d in docs]
     if not docs:
         return _empty_period(period, params, ctx)
-    raw = ctx.clusterer.fit_predict(vectors)
-    labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
-    labels = canonical_order(labels, doc_ids)
-    cluster_centroids = centroids(vectors, labels)
-    state_ids = [s.topic_id for s in states]
-    state_matrix = (np.stack([s.centroid for s in states]) if states
-                    else np.zeros((0, vectors.shape[1]), np.float32))
-    assignments, merges = match_clusters(period, cluster_centroids, state_ids, state_matrix,
-                                         params.match_threshold)
+    watch = ctx.watch
+    with watch.stage("cluster"):
+        raw = ctx.clusterer.fit_predict(vectors)
+        labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
+        labels = canonical_order(labels, doc_ids)
+        cluster_centroids = centroids(vectors, labels)
+    with watch.stage("track"):
+        state_ids = [s.topic_id for s in states]
+        state_matrix = (np.stack([s.centroid for s in states]) if states
+                        else np.zeros((0, vectors.shape[1]), np.float32))
+        assignments, merges = match_clusters(period, cluster_centroids, state_ids,
+                                             state_matrix, params.match_threshold)
     members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
-    keywords = class_tfidf([[d.full_text for d in group] for group in members], ctx.user_terms,
-                           params.keywords_top_n)
-    rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
-                                   cluster_centroids, vectors, labels, states, history,
-                                   params, ctx)
+    with watch.stage("keywords"):
+        keywords = class_tfidf([[d.full_text for d in group] for group in members],
+                               ctx.user_terms, params.keywords_top_n)
+    with watch.stage("score"):
+        rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
+                                       cluster_centroids, vectors, labels, states, history,
+                                       params, ctx)
     assigned = {a.cluster: a.topic_id for a in assignments}
     lineage = [LineageRow(a.topic_id, a.cluster, a.parent_topic_id, round(a.similarity, 6),
                           a.event) for a in assignments]

@@ -24,7 +24,14 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
         cluster = replace(cluster, reattach_threshold=args.reattach_threshold)
     if args.min_cluster_size is not None:
         cluster = replace(cluster, min_cluster_size=args.min_cluster_size)
-    return EngineParams(cluster=cluster)
+    if args.reducer is not None:
+        cluster = replace(cluster, reducer=args.reducer)
+    if args.algorithm is not None:
+        cluster = replace(cluster, algorithm=args.algorithm)
+    params = EngineParams(cluster=cluster)
+    if args.match_threshold is not None:
+        params = replace(params, match_threshold=args.match_threshold)
+    return params
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", default="use-multilingual-v3")
     parser.add_argument("--reattach-threshold", type=float, help="engine experiment")
     parser.add_argument("--min-cluster-size", type=int, help="engine experiment")
+    parser.add_argument("--reducer", choices=("pca", "umap", "none"), help="engine experiment")
+    parser.add_argument("--algorithm", choices=("hdbscan", "fast_hdbscan"),
+                        help="engine experiment")
+    parser.add_argument("--match-threshold", type=float, help="engine experiment")
     args = parser.parse_args(argv)
     console = Console(stderr=True, width=140)
     start = time.perf_counter()

@@ -28,6 +28,8 @@ class ClusterParams:
     selection: str = "leaf"
     reattach_threshold: float = 0.35
     seed: int = 42
+    reducer: str = "pca"  # "pca", "umap" (seeded) or "none" (cluster the raw vectors)
+    algorithm: str = "hdbscan"  # "hdbscan" or "fast_hdbscan"
 
 
 def scaled_min_cluster_size(n_docs: int) -> int:

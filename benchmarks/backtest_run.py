@@ -29,6 +29,12 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
     if args.algorithm is not None:
         cluster = replace(cluster, algorithm=args.algorithm)
     params = EngineParams(cluster=cluster)
+    if args.outlier_min_size is not None:
+        params = replace(params, outlier_min_cluster_size=args.outlier_min_size)
+    if args.outlier_min_cohesion is not None:
+        params = replace(params, outlier_min_cohesion=args.outlier_min_cohesion)
+    if args.outlier_dims is not None:
+        params = replace(params, outlier_reduce_dims=args.outlier_dims)
     if args.match_threshold is not None:
         params = replace(params, match_threshold=args.match_threshold)
     return params
@@ -51,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--algorithm", choices=("hdbscan", "fast_hdbscan"),
                         help="engine experiment")
     parser.add_argument("--match-threshold", type=float, help="engine experiment")
+    parser.add_argument("--outlier-min-size", type=int, help="engine experiment")
+    parser.add_argument("--outlier-min-cohesion", type=float, help="engine experiment")
+    parser.add_argument("--outlier-dims", type=int, help="engine experiment")
     args = parser.parse_args(argv)
     console = Console(stderr=True, width=140)
     start = time.perf_counter()

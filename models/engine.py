@@ -14,6 +14,7 @@ from models.cluster import Clusterer, ClusterParams, canonical_order, centroids,
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
+from models.refine import cluster_outliers
 from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
 from models.stopwatch import Stopwatch
 from models.track import Assignment, match_clusters, moving_centroid, novelty
@@ -58,6 +59,10 @@ class EngineParams:
     cluster: ClusterParams = field(default_factory=ClusterParams)
     score: ScoreParams = field(default_factory=ScoreParams)
     match_threshold: float = 0.6
+    # Second pass over the first pass's outliers (models/refine.py); 0 turns it off.
+    outlier_min_cluster_size: int = 0
+    outlier_min_cohesion: float = 0.5
+    outlier_reduce_dims: int = 10
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64
@@ -196,6 +201,8 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     watch = ctx.watch
     with watch.stage("cluster"):
         raw = ctx.clusterer.fit_predict(vectors)
+        raw = cluster_outliers(vectors, raw, params.cluster, params.outlier_min_cluster_size,
+                               params.outlier_min_cohesion, params.outlier_reduce_dims)
         labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
         labels = canonical_order(labels, doc_ids)
         cluster_centroids = centroids(vectors, labels)

@@ -35,6 +35,10 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
         params = replace(params, outlier_min_cohesion=args.outlier_min_cohesion)
     if args.outlier_dims is not None:
         params = replace(params, outlier_reduce_dims=args.outlier_dims)
+    if args.split_share is not None:
+        params = replace(params, split_share=args.split_share)
+    if args.split_min is not None:
+        params = replace(params, split_min=args.split_min)
     if args.match_threshold is not None:
         params = replace(params, match_threshold=args.match_threshold)
     return params
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlier-min-size", type=int, help="engine experiment")
     parser.add_argument("--outlier-min-cohesion", type=float, help="engine experiment")
     parser.add_argument("--outlier-dims", type=int, help="engine experiment")
+    parser.add_argument("--split-share", type=float, help="engine experiment")
+    parser.add_argument("--split-min", type=int, help="engine experiment")
     args = parser.parse_args(argv)
     console = Console(stderr=True, width=140)
     start = time.perf_counter()

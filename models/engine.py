@@ -14,7 +14,7 @@ from models.cluster import Clusterer, ClusterParams, canonical_order, centroids,
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
-from models.refine import cluster_outliers
+from models.refine import cluster_outliers, split_large_clusters, split_size
 from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
 from models.stopwatch import Stopwatch
 from models.track import Assignment, match_clusters, moving_centroid, novelty
@@ -63,6 +63,10 @@ class EngineParams:
     outlier_min_cluster_size: int = 0
     outlier_min_cohesion: float = 0.5
     outlier_reduce_dims: int = 10
+    # Clusters above max(split_min, split_share x period documents) are split again
+    # (models/refine.py); split_share 0 turns it off.
+    split_share: float = 0.0
+    split_min: int = 60
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64
@@ -201,6 +205,8 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     watch = ctx.watch
     with watch.stage("cluster"):
         raw = ctx.clusterer.fit_predict(vectors)
+        raw = split_large_clusters(vectors, raw, params.cluster,
+                                   split_size(len(docs), params.split_share, params.split_min))
         raw = cluster_outliers(vectors, raw, params.cluster, params.outlier_min_cluster_size,
                                params.outlier_min_cohesion, params.outlier_reduce_dims)
         labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)

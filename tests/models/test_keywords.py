@@ -1,3 +1,9 @@
+import math
+from collections import Counter
+
+import pytest
+
+from models import keywords
 from models.keywords import class_tfidf, make_label, tokenize
 
 
@@ -26,3 +32,121 @@ def test_class_tfidf_ranks_distinctive_terms():
 def test_same_input_same_keywords():
     texts = [["量子计算机 实现 突破", "量子计算机 纠错"], ["6G 通信 试验", "6G 卫星 通信"]]
     assert class_tfidf(texts) == class_tfidf(texts)
+
+
+OTHER_TOPIC = ["humanoid robot walks", "robot hands grasp", "robot arm control"]
+SOLID_STATE = ["solid state electrolyte", "solid state cell", "solid state cathode",
+               "solid state anode", "sulfide electrolyte", "sulfide cathode"]
+
+
+def words(term):
+    return set(term.split())
+
+
+def plain_ctfidf(class_texts, user_terms=(), top_n=10):
+    """The c-TF-IDF order without MMR, written out from the documented formula."""
+    counts = [Counter(tok for text in texts for tok in tokenize(text, user_terms))
+              for texts in class_texts]
+    total = sum(counts, Counter())
+    mean_words = sum(total.values()) / len(counts)
+    ranked = []
+    for counter in counts:
+        size = sum(counter.values())
+        scored = sorted(((term, (n / size) * math.log(1 + mean_words / total[term]))
+                         for term, n in counter.items() if n >= 2 or len(counts) == 1),
+                        key=lambda item: (-item[1], item[0]))
+        ranked.append([(term, round(score, 6)) for term, score in scored[:top_n]])
+    return ranked
+
+
+def test_mmr_prefers_a_different_term_to_a_fragment_of_the_first():
+    ranked = class_tfidf([SOLID_STATE, OTHER_TOPIC], top_n=5)[0]
+    terms = [term for term, _ in ranked]
+    # "solid", "state" and "solid state" share the best c-TF-IDF score ...
+    plain = [term for term, _ in plain_ctfidf([SOLID_STATE, OTHER_TOPIC], top_n=5)[0]]
+    assert plain[:3] == ["solid", "solid state", "state"]
+    # ... but after the first of them MMR picks a term that shares none of its words.
+    assert terms[0] == "solid"
+    assert not words(terms[1]) & words(terms[0])
+    assert terms[1] == "sulfide"
+    # The fragments are still candidates: with nothing better left they come back, later.
+    assert set(terms) == {"solid", "sulfide", "solid state", "state", "cathode"}
+    assert dict(ranked) == {term: score for term, score in plain_ctfidf(
+        [SOLID_STATE, OTHER_TOPIC], top_n=50)[0] if term in terms}
+
+
+def test_mmr_penalises_terms_that_occur_in_the_same_documents():
+    # "wafer" always comes with "graphene" (document cosine 1, no shared word): MMR picks the
+    # less frequent but separate "sensor" second; the plain order keeps "wafer" second.
+    texts = [["graphene, wafer"] * 4 + ["sensor, foundry", "sensor, lidar", "sensor, radar"],
+             OTHER_TOPIC]
+    assert [t for t, _ in class_tfidf(texts, top_n=3)[0]] == ["graphene", "sensor", "wafer"]
+    assert [t for t, _ in plain_ctfidf(texts, top_n=3)[0]] == ["graphene", "wafer", "sensor"]
+
+
+def test_a_bigram_is_a_near_duplicate_of_its_words_even_in_other_documents():
+    # "state" is in six documents, "solid state" in two of them (document cosine 0.58): the
+    # shared word makes their similarity 1, so "solid" (cosine 0.58 too) comes before it.
+    texts = [["solid state"] * 2 + [f"state, w{i}" for i in range(4)] + ["lidar"] * 2,
+             ["solid, rock"] * 2 + ["robot arm", "robot hand"]]
+    assert [t for t, _ in class_tfidf(texts, top_n=3)[0]] == ["state", "lidar", "solid"]
+    assert [t for t, _ in plain_ctfidf(texts, top_n=3)[0]] == ["state", "lidar", "solid state"]
+
+
+def test_chinese_term_inside_another_counts_as_a_near_duplicate():
+    texts = [["芯片设计"] * 3 + ["芯片"] * 3 + ["光刻机"] * 2, OTHER_TOPIC]
+    terms = [t for t, _ in class_tfidf(texts, ("芯片设计",), top_n=3)[0]]
+    assert terms == ["芯片", "光刻机", "芯片设计"]
+
+
+def test_lambda_one_is_the_plain_ctfidf_order():
+    corpora = [
+        [SOLID_STATE, OTHER_TOPIC],
+        [["graphene, wafer"] * 4 + ["sensor, foundry", "sensor, lidar"], OTHER_TOPIC],
+        [["量子计算机 实现 突破", "量子计算机 纠错", "量子 纠错 芯片"],
+         ["6G 通信 试验", "6G 卫星 通信"]],
+    ]
+    for texts in corpora:
+        for top_n in (1, 3, 10):
+            assert class_tfidf(texts, (), top_n, mmr_lambda=1.0) == plain_ctfidf(texts, (), top_n)
+    assert class_tfidf(corpora[0], mmr_lambda=1.0) != class_tfidf(corpora[0])
+
+
+def test_lambda_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        class_tfidf([SOLID_STATE], mmr_lambda=1.5)
+
+
+def test_mmr_is_deterministic_and_breaks_ties_by_term():
+    assert [t for t, _ in class_tfidf([["gamma, beta, alpha"]])[0]] == ["alpha", "beta", "gamma"]
+    texts = [SOLID_STATE, OTHER_TOPIC, ["battery, cell", "cell, anode", "anode, battery"]]
+    first = class_tfidf(texts, (), 4)
+    assert all(class_tfidf(texts, (), 4) == first for _ in range(3))
+    assert class_tfidf([list(reversed(group)) for group in texts], (), 4) == first
+
+
+def test_chinese_keywords_keep_user_dictionary_terms_whole():
+    texts = [["脑机接口技术取得突破", "脑机接口公司完成融资"],
+             ["量子计算机实现突破", "量子计算机纠错"]]
+    with_terms = [t for t, _ in class_tfidf(texts, ("脑机接口",))[0]]
+    assert with_terms[0] == "脑机接口"
+    assert "脑机接口" not in [t for t, _ in class_tfidf(texts)[0]]
+
+
+def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
+    calls = []
+    original = keywords._Tokenizer.__call__
+
+    def counting(self, text):
+        calls.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(keywords._Tokenizer, "__call__", counting)
+    long_text = "battery anode " + "x " * keywords.CLIP_CHARS + "graphene graphene"
+    texts = [["battery anode", "battery cell", long_text], ["robot arm", "robot hand"]]
+    ranked = class_tfidf(texts)
+    assert len(calls) == 5 and all(len(text) <= keywords.CLIP_CHARS for text in calls)
+    assert "graphene" not in [t for t, _ in ranked[0]]
+    calls.clear()
+    class_tfidf([["robot arm", "robot arm"], ["robot arm", "battery cell"]])
+    assert len(calls) == 2  # the same text is tokenised once

@@ -10,16 +10,20 @@ from pathlib import Path
 
 from rich.console import Console
 
+from flows.params import engine_params as settings_params
 from models.backtest import format_table, run_backtest, write_result
-from models.cluster import ClusterParams
 from models.embed import build_encoder
 from models.engine import EngineParams
+from observatory.settings import Settings
 from pipeline.errors import ObservatoryError
 
 
 def engine_params(args: argparse.Namespace) -> EngineParams:
     """Defaults, with the clustering knobs an experiment overrides."""
-    cluster = ClusterParams()
+    # The same parameters `observatory backtest` uses (settings defaults and OBSERVATORY_*
+    # variables), then the experiment's overrides.
+    base = settings_params(Settings(), args.granularity)
+    cluster = base.cluster
     if args.reattach_threshold is not None:
         cluster = replace(cluster, reattach_threshold=args.reattach_threshold)
     if args.min_cluster_size is not None:
@@ -28,7 +32,7 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
         cluster = replace(cluster, reducer=args.reducer)
     if args.algorithm is not None:
         cluster = replace(cluster, algorithm=args.algorithm)
-    params = EngineParams(cluster=cluster)
+    params = replace(base, cluster=cluster)
     if args.outlier_min_size is not None:
         params = replace(params, outlier_min_cluster_size=args.outlier_min_size)
     if args.outlier_min_cohesion is not None:

@@ -61,12 +61,14 @@ class EngineParams:
     match_threshold: float = 0.6
     # Second pass over the first pass's outliers (models/refine.py); 0 turns it off.
     outlier_min_cluster_size: int = 0
-    outlier_min_cohesion: float = 0.5
-    outlier_reduce_dims: int = 10
+    outlier_min_cohesion: float = 0.45
+    outlier_reduce_dims: int = 20
     # Clusters above max(split_min, split_share x period documents) are split again
     # (models/refine.py); split_share 0 turns it off.
-    split_share: float = 0.0
-    split_min: int = 60
+    split_share: float = 0.01
+    split_min: int = 40
+    # A topic born as a split measures growth against its parent's past (see _history_origin).
+    split_inherits_history: bool = True
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64
@@ -257,6 +259,8 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
                 history: PeriodHistory, params: EngineParams,
                 ctx: EngineContext) -> tuple[list[TopicPeriodRow], list[DirectionRow]]:
     by_id = {s.topic_id: s for s in states}
+    continuing = {a.topic_id: len(group) for a, group in zip(assignments, members, strict=True)
+                  if a.event == "continued"}
     histories, extras = [], {}
     for a, group, words in zip(assignments, members, keywords, strict=True):
         centroid = cluster_centroids[a.cluster]
@@ -265,14 +269,17 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             if len(states) > (1 if state else 0) else np.zeros((0, len(centroid)), np.float32)
         share = len(group) / max(n_period_docs, 1)
         series = history.periods[-(SERIES_LENGTH - 1):]
+        origin, part = _history_origin(a, state, by_id, len(group), continuing, params)
         histories.append(TopicHistory(
             topic_id=a.topic_id, n_docs=len(group), share=share,
-            previous_shares=[state.shares.get(p, 0.0) for p in history.periods] if state else [],
-            previous_popularity=state.popularity if state else 0.0,
-            periods_since_seen=periods_between(state.last_period, period) if state else 1,
+            previous_shares=[origin.shares.get(p, 0.0) * part for p in history.periods]
+            if origin else [],
+            previous_popularity=origin.popularity * part if origin else 0.0,
+            periods_since_seen=periods_between(origin.last_period, period) if origin else 1,
             age_periods=periods_between(state.born_period, period) if state else 0,
             novelty=novelty(centroid, others),
-            series_hits=[*(state.counts.get(p, 0) if state else 0 for p in series), len(group)],
+            series_hits=[*(round(origin.counts.get(p, 0) * part) if origin else 0
+                           for p in series), len(group)],
             series_totals=[*history.totals[-len(series):], n_period_docs] if series
             else [n_period_docs],
             kinds=len({d.kind for d in group}),
@@ -313,6 +320,25 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         ))
         directions += _direction_rows(a.topic_id, match)
     return rows, directions
+
+
+def _history_origin(a: Assignment, state: TopicState | None, by_id: dict[str, TopicState],
+                    n_docs: int, continuing: dict[str, int],
+                    params: EngineParams) -> tuple[TopicState | None, float]:
+    """Whose past a topic's growth, popularity and burst are measured against, and what part.
+
+    A continuing topic has its own past. A cluster born as a split of an earlier topic (it
+    matched that topic, but the topic's own continuation matched better) inherits the
+    parent's past in proportion to its size beside that continuation: a big stable topic
+    whose clustering shifted must not make its fragment look like a 30-fold surge (measured:
+    a 36-document exoskeleton fragment of a 2002 robotics topic was flagged in 2013 as new).
+    """
+    if state is not None:
+        return state, 1.0
+    parent = by_id.get(a.parent_topic_id or "") if a.event == "split" else None
+    if parent is None or not params.split_inherits_history:
+        return None, 1.0
+    return parent, n_docs / (n_docs + continuing.get(parent.topic_id, 0))
 
 
 def _direction_rows(topic_id: str, match: DirectionMatch) -> list[DirectionRow]:

@@ -41,6 +41,10 @@ class ScoreParams:
     weight_burst: float = 0.5
     weight_porter: float = 0.25
     weight_cross_source: float = 0.25
+    # A new topic counts as novel only when its best cosine to every earlier topic is at most
+    # 1 - novelty_min: 0.4 matches the tracker's 0.6, so a fragment that could have continued
+    # an earlier topic (a split) earns no novelty bonus.
+    novelty_min: float = 0.4
     min_docs_to_flag: int = 3
     porter: bool = False
 
@@ -171,7 +175,7 @@ def _potential_parts(h: TopicHistory, grow: float,
         parts["growth"] = (params.weight_growth * grow * math.log1p(h.n_docs),
                            f"share {h.share:.1%} is {math.exp(grow):.1f}x the mean of the "
                            f"previous {params.window} periods (growth {grow:.2f})")
-    if h.age_periods < 2 and h.novelty > 0:
+    if h.age_periods < 2 and h.novelty >= params.novelty_min:
         parts["novelty"] = (params.weight_novelty * h.novelty,
                             f"new topic (age {h.age_periods}), novelty {h.novelty:.2f} "
                             "(1 - best cosine to earlier topics)")

@@ -26,8 +26,19 @@ class Settings(BaseSettings):
     min_samples: int = 0  # 0: derived from min_cluster_size
     reduce_dims: int = 5
     cluster_selection: str = "leaf"
+    cluster_reducer: str = Field(default="pca", description="pca, umap (seeded) or none")
+    cluster_algorithm: str = Field(default="hdbscan", description="hdbscan or fast_hdbscan")
     match_threshold: float = 0.6
     outlier_reattach_threshold: float = 0.35
+    outlier_min_cluster_size: int = Field(
+        default=0, description="second clustering pass over outliers; 0 turns it off")
+    outlier_min_cohesion: float = 0.45
+    outlier_reduce_dims: int = 20
+    split_share: float = Field(
+        default=0.01, description="split clusters above this share of the period; 0: never")
+    split_min: int = 40
+    split_inherits_history: bool = True
+    novelty_min: float = 0.4
     decay: float = 0.01
     decay_power: float = 2.0
     weak_percentile: float = 10.0

@@ -156,8 +156,8 @@ def process_period(db_path: Path, period: str, params: EngineParams,
     with watch.stage("read"), session(db_path) as con:
         docs = documents_between(con, first, last)
         hashes = [d.content_hash for d in docs]
-        todo = missing_embeddings(con, hashes, ctx.encoder.name)
         known = load_embedding_map(con, hashes, ctx.encoder.name)
+        todo = [h for h in dict.fromkeys(hashes) if h not in known]
         done = processed_periods(con, params.granularity)
         earlier = [p for p in done if period_start(p) < period_start(period)]
         recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from models.cluster import HdbscanClusterer
@@ -16,6 +16,7 @@ from models.engine import (
     pending_periods,
     process_period,
 )
+from models.stopwatch import Stopwatch
 from models.taxonomy import load_taxonomy
 from pipeline.db import held, session
 from pipeline.provenance import code_version, new_run_id
@@ -45,8 +46,12 @@ def build_context(encoder: Encoder, params: EngineParams, taxonomy: str,
 
 
 def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str = "v1",
-                    on_period: Callable[[PeriodSummary], None] | None = None) -> ProcessRun:
-    """Process every period not processed yet, oldest first, one transaction each."""
+                    on_period: Callable[[PeriodSummary], None] | None = None,
+                    watch: Stopwatch | None = None) -> ProcessRun:
+    """Process every period not processed yet, oldest first, one transaction each.
+
+    `watch`, when given, receives the engine's seconds per stage (benchmarks read it).
+    """
     run_id = new_run_id("process")
     with session(db_path) as con:
         start_run(con, run_id, "process", {"engine": asdict(params), "taxonomy": taxonomy},
@@ -54,6 +59,8 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
     done: list[PeriodSummary] = []
     try:
         ctx = build_context(encoder, params, taxonomy, run_id)
+        if watch is not None:
+            ctx = replace(ctx, watch=watch)
         with held(db_path) as hold:
             for period in pending_periods(db_path, params.granularity):
                 summary = process_period(db_path, period, params, ctx)

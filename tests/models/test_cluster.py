@@ -1,15 +1,25 @@
+import warnings
+
+import numba
 import numpy as np
+import pytest
 from sklearn.datasets import make_blobs
 
+import models.cluster as cluster_module
 from models.cluster import (
     ClusterParams,
     HdbscanClusterer,
     canonical_order,
     centroids,
+    fast_hdbscan_available,
     pca_reduce,
     reattach_outliers,
     scaled_min_cluster_size,
 )
+from pipeline.errors import InputError, ObservatoryError
+
+needs_fast_hdbscan = pytest.mark.skipif(
+    not fast_hdbscan_available(), reason="optional package: pip install fast_hdbscan")
 
 
 def blobs(n=300, centers=4, seed=0):
@@ -69,3 +79,76 @@ def test_pca_matches_a_thin_svd_for_wide_and_tall_periods():
         # Same projection up to each axis's sign, which pca_reduce fixes on its own rule.
         assert np.allclose(np.abs(reduced), np.abs(expected), atol=1e-6)
         assert np.array_equal(pca_reduce(vectors, 5), reduced)
+
+
+def purity(labels, truth):
+    """Share of clustered rows whose cluster's majority truth label is theirs."""
+    kept = labels >= 0
+    majority = {c: np.bincount(truth[labels == c]).argmax() for c in set(labels[kept].tolist())}
+    pairs = zip(labels[kept], truth[kept], strict=True)
+    return float(np.mean([majority[c] == t for c, t in pairs]))
+
+
+def test_unknown_reducer_or_algorithm_names_the_field_and_the_choices():
+    with pytest.raises(InputError, match=r"cluster\.reducer must be one of pca, umap, none"):
+        ClusterParams(reducer="tsne")
+    with pytest.raises(InputError,
+                       match=r"cluster\.algorithm must be one of hdbscan, fast_hdbscan; got 'x'"):
+        ClusterParams(algorithm="x")
+
+
+def test_raw_vectors_with_hdbscan():
+    vectors, truth = blobs()
+    labels = HdbscanClusterer(ClusterParams(selection="eom", reducer="none")).fit_predict(vectors)
+    assert labels.max() + 1 == 4
+    assert purity(labels, truth) > 0.95
+
+
+def test_umap_is_seeded():
+    vectors, truth = blobs(n=200)
+    clusterer = HdbscanClusterer(ClusterParams(selection="eom", reducer="umap"))
+    labels = clusterer.fit_predict(vectors)
+    assert labels.max() + 1 == 4
+    assert purity(labels, truth) > 0.95
+    assert np.array_equal(labels, clusterer.fit_predict(vectors))
+
+
+def check_fast_hdbscan(reducer, vectors, truth):
+    clusterer = HdbscanClusterer(ClusterParams(selection="eom", reducer=reducer,
+                                               algorithm="fast_hdbscan"))
+    state, threads = np.random.get_state(), numba.get_num_threads()
+    labels = clusterer.fit_predict(vectors)
+    assert labels.max() + 1 == 4
+    assert purity(labels, truth) > 0.95
+    assert np.array_equal(labels, clusterer.fit_predict(vectors))
+    # numpy's global generator (seeded for pynndescent) and numba's threads are left as they were
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    assert numba.get_num_threads() == threads
+
+
+@needs_fast_hdbscan
+def test_fast_hdbscan_is_deterministic():
+    check_fast_hdbscan("pca", *blobs())
+
+
+@needs_fast_hdbscan
+@pytest.mark.slow  # pynndescent compiles for about a minute in each new process
+def test_fast_hdbscan_on_raw_vectors_is_deterministic():
+    check_fast_hdbscan("none", *blobs())  # 32-d: fast_hdbscan's nearest-neighbour path
+
+
+@needs_fast_hdbscan
+@pytest.mark.slow  # as above
+def test_fast_hdbscan_copes_with_periods_smaller_than_its_neighbour_count():
+    vectors, _ = blobs(n=12, centers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pynndescent warns when asked for too many neighbours
+        labels = HdbscanClusterer(ClusterParams(min_cluster_size=5, reducer="none",
+                                                algorithm="fast_hdbscan")).fit_predict(vectors)
+    assert len(labels) == 12
+
+
+def test_missing_fast_hdbscan_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(cluster_module, "fast_hdbscan_available", lambda: False)
+    with pytest.raises(ObservatoryError, match="pip install fast_hdbscan"):
+        HdbscanClusterer(ClusterParams(algorithm="fast_hdbscan"))

@@ -564,8 +564,8 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
     if also:
         results = min_over_runs([results, *(load_results(folder) for folder in also)])
     lines: list[str] = []
-    columns = ("ingest", "vectors_in", "read", "cluster", "track", "keywords", "score", "write",
-               "process_other", "report", "total")
+    columns = ("ingest", "vectors_in", "read", "embed_new", "cluster", "track", "keywords",
+               "score", "write", "process_other", "report", "total")
     for grid, key, title in (("docs_per_period", "docs_per_period", "documents per period"),
                              ("periods", "n_periods", "number of periods")):
         rows = sorted((r for r in results if r.get("grid") == grid),
@@ -586,8 +586,8 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
                          f"{r['load_avg_start'][0]:.1f}-{r['load_avg_end'][0]:.1f} |")
         lines.append("")
         fits = []
-        for stage in ("cluster", "track", "keywords", "score", "write", "read", "report",
-                      "total"):
+        for stage in ("ingest", "vectors_in", "read", "cluster", "track", "keywords", "score",
+                      "write", "report", "total"):
             slope = _fit_exponent([(float(r[key]), float(r["seconds"].get(stage, 0.0)))
                                    for r in rows])
             if slope is not None:

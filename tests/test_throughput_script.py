@@ -13,9 +13,12 @@ from pipeline.normalise import canonical_url
 from pipeline.periods import period_of
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
-WORDS = ("battery lithium anode cathode charge grid solar wind turbine storage robot arm sensor "
-         "vision camera lidar chip wafer lithography etch model training inference dataset "
-         "protein enzyme cell gene editing vaccine").split()
+WORDS = [
+    "battery", "lithium", "anode", "cathode", "charge", "grid", "solar", "wind", "turbine",
+    "storage", "robot", "arm", "sensor", "vision", "camera", "lidar", "chip", "wafer",
+    "lithography", "etch", "model", "training", "inference", "dataset", "protein", "enzyme",
+    "cell", "gene", "editing", "vaccine",
+]
 
 
 @pytest.fixture(scope="module")

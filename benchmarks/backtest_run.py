@@ -17,34 +17,27 @@ from models.engine import EngineParams
 from observatory.settings import Settings
 from pipeline.errors import ObservatoryError
 
+# Experiment flag (argparse dest) -> the ClusterParams / EngineParams field it overrides.
+CLUSTER_FLAGS = {"reattach_threshold": "reattach_threshold",
+                 "min_cluster_size": "min_cluster_size", "reducer": "reducer",
+                 "algorithm": "algorithm"}
+ENGINE_FLAGS = {"outlier_min_size": "outlier_min_cluster_size",
+                "outlier_min_cohesion": "outlier_min_cohesion",
+                "outlier_dims": "outlier_reduce_dims", "split_share": "split_share",
+                "split_min": "split_min", "match_threshold": "match_threshold"}
+
 
 def engine_params(args: argparse.Namespace) -> EngineParams:
     """Defaults, with the clustering knobs an experiment overrides."""
     # The same parameters `observatory backtest` uses (settings defaults and OBSERVATORY_*
     # variables), then the experiment's overrides.
     base = settings_params(Settings(), args.granularity)
-    cluster = base.cluster
-    if args.reattach_threshold is not None:
-        cluster = replace(cluster, reattach_threshold=args.reattach_threshold)
-    if args.min_cluster_size is not None:
-        cluster = replace(cluster, min_cluster_size=args.min_cluster_size)
-    if args.reducer is not None:
-        cluster = replace(cluster, reducer=args.reducer)
-    if args.algorithm is not None:
-        cluster = replace(cluster, algorithm=args.algorithm)
-    params = replace(base, cluster=cluster)
-    if args.outlier_min_size is not None:
-        params = replace(params, outlier_min_cluster_size=args.outlier_min_size)
-    if args.outlier_min_cohesion is not None:
-        params = replace(params, outlier_min_cohesion=args.outlier_min_cohesion)
-    if args.outlier_dims is not None:
-        params = replace(params, outlier_reduce_dims=args.outlier_dims)
-    if args.split_share is not None:
-        params = replace(params, split_share=args.split_share)
-    if args.split_min is not None:
-        params = replace(params, split_min=args.split_min)
-    if args.match_threshold is not None:
-        params = replace(params, match_threshold=args.match_threshold)
+    cluster_overrides = {field: getattr(args, flag) for flag, field in CLUSTER_FLAGS.items()
+                         if getattr(args, flag) is not None}
+    engine_overrides = {field: getattr(args, flag) for flag, field in ENGINE_FLAGS.items()
+                        if getattr(args, flag) is not None}
+    params = replace(base, cluster=replace(base.cluster, **cluster_overrides),
+                     **engine_overrides)
     return params
 
 

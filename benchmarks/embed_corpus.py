@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 
 from models.embed import DEFAULT_ENCODER, build_encoder
-from pipeline.db import session, transaction
+from models.engine import embed_documents
 from pipeline.ingest import IngestReport, read_documents
-from pipeline.store import insert_embeddings, iter_batches, missing_embeddings
 
 
 def main() -> None:
@@ -29,21 +28,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    text_of = {doc.content_hash: doc.full_text for doc in
-               read_documents(args.corpus, skip_bad=False, report=IngestReport(str(args.corpus)))}
+    docs = list({doc.content_hash: doc for doc in read_documents(
+        args.corpus, skip_bad=False, report=IngestReport(str(args.corpus)))}.values())
     encoder = build_encoder(args.encoder, threads=args.threads)
-    with session(args.cache) as con:
-        todo = missing_embeddings(con, list(text_of), encoder.name)
-    print(f"{len(text_of)} distinct texts, {len(todo)} to embed with {encoder.name}", flush=True)
-    started, done = time.perf_counter(), 0
-    for batch in iter_batches(todo, args.batch_size):
-        vectors = encoder.encode([text_of[h] for h in batch])
-        with session(args.cache) as con, transaction(con):
-            insert_embeddings(con, list(batch), encoder.name, vectors)
-        done += len(batch)
-        rate = done / (time.perf_counter() - started)
-        print(f"{done}/{len(todo)} embedded, {rate:.1f} docs/s", flush=True)
+    print(f"{len(docs)} distinct texts, embedding the missing ones with {encoder.name}",
+          flush=True)
+    started = time.perf_counter()
 
+    def progress(done: int, total: int) -> None:
+        rate = done / (time.perf_counter() - started)
+        print(f"{done}/{total} embedded, {rate:.1f} docs/s", flush=True)
+
+    embed_documents(args.cache, docs, encoder, args.batch_size, on_batch=progress)
 
 if __name__ == "__main__":
     main()

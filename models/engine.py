@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -112,23 +112,24 @@ class EngineContext:
     watch: Stopwatch = field(default_factory=Stopwatch)
 
 
-def period_documents(db_path: Path, period: str) -> list[Document]:
-    """Documents dated inside the period, and nothing later."""
-    first = period_start(period)
-    last = period_start(next_period(period)) - timedelta(days=1)
-    with session(db_path) as con:
-        return documents_between(con, first, last)
-
-
 def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
-                    batch_size: int) -> int:
-    """Embed texts with no vector for this encoder yet, a batch per short write; returns count."""
+                    batch_size: int,
+                    on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Embed texts with no vector for this encoder yet, a batch per short write; returns count.
+
+    Each batch is committed on its own, so a killed run keeps what it finished;
+    `on_batch(done, total)` reports progress after each.
+    """
     with session(db_path) as con:
         todo = missing_embeddings(con, [d.content_hash for d in docs], encoder.name)
+    done = 0
     for batch in iter_batches(todo, batch_size):
         vectors = encode_missing(batch, docs, encoder, batch_size)
         with session(db_path) as con, transaction(con):
             insert_embeddings(con, list(batch), encoder.name, vectors)
+        done += len(batch)
+        if on_batch:
+            on_batch(done, len(todo))
     return len(todo)
 
 

@@ -14,6 +14,7 @@ from flows.params import engine_params as settings_params
 from models.backtest import format_table, run_backtest, write_result
 from models.embed import build_encoder
 from models.engine import EngineParams
+from models.evaluate import parse_budget
 from observatory.settings import Settings
 from pipeline.errors import ObservatoryError
 
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--embeddings-cache", type=Path)
     parser.add_argument("--encoder", default="use-multilingual-v3")
+    parser.add_argument("--budget", default="3,5,10", help="flags per period, e.g. 3,5,10")
+    parser.add_argument("--cut", help="time cut period (default: 60%% of the span)")
     parser.add_argument("--reattach-threshold", type=float, help="engine experiment")
     parser.add_argument("--min-cluster-size", type=int, help="engine experiment")
     parser.add_argument("--reducer", choices=("pca", "umap", "none"), help="engine experiment")
@@ -71,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[{time.perf_counter() - start:7.1f}s] {done}/{total} {period}")
 
     try:
+        budgets = parse_budget(args.budget)
         result = run_backtest(args.corpus, args.events, args.granularity, args.db,
                               build_encoder(args.encoder), engine_params(args), repeat=args.repeat,
-                              embeddings_cache=args.embeddings_cache, progress=progress)
+                              embeddings_cache=args.embeddings_cache, progress=progress,
+                              budgets=budgets, cut=args.cut)
     except ObservatoryError as error:
         console.print(f"error: {error}")
         return error.exit_code

@@ -1,10 +1,14 @@
 """BERTrend (the peer) replayed on our corpus, periods and USE vectors; same rule, same RESULT.json.
 
+Its ranked list in a period is its weak and strong signals, most popular first; per k of the
+budget its top k are scored beside the same four baselines (drawn from its own topics) on each
+side of the same time cut, exactly as `observatory backtest` scores ours.
+
 Run it with the peer's own venv (benchmarks/make_peer_venv.sh), after our backtest has filled the
 embeddings cache:
 
     $PEER_VENV/bin/python benchmarks/peer_bertrend.py CORPUS --events EVENTS --granularity G \
-        --embeddings-cache CACHE.duckdb --out RESULT.json
+        --embeddings-cache CACHE.duckdb --out RESULT.json [--budget 3,5,10] [--cut PERIOD]
 
 BERTrend runs with its published defaults (bertrend_default_config.toml: merge cosine >= 0.7,
 decay 0.01, power 2, noise/weak/strong at the 10th/75th popularity percentiles; BERTopic
@@ -22,12 +26,13 @@ outliers reduced by c-TF-IDF) with three adaptations, all needed to compare like
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,27 +40,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from models.backtest import (  # noqa: E402
     BacktestResult,
     format_table,
+    history_summary,
     load_corpus,
     load_events,
+    period_rows,
+    score_replay,
     write_result,
 )
-from models.evaluate import FlaggedTopic, History, TopicRow, evaluate_event, summarise  # noqa: E402
+from models.evaluate import (  # noqa: E402
+    History,
+    RankedItem,
+    choose_cut,
+    headline,
+    parse_budget,
+)
 from models.stopwatch import Stopwatch  # noqa: E402
 from pipeline.db import session  # noqa: E402
+from pipeline.errors import ObservatoryError  # noqa: E402
 from pipeline.periods import check_granularity  # noqa: E402
 from pipeline.provenance import code_version  # noqa: E402
 from pipeline.records import Document  # noqa: E402
 from pipeline.store import load_embeddings, missing_embeddings  # noqa: E402
 
-BASE = pd.Timestamp("2000-01-01")
+# pandas (and bertrend) live in the peer's venv only: imported where BERTrend is driven, so the
+# conversion of its output into our ranked items can be tested in the project's venv.
+BASE = datetime(2000, 1, 1)
 STEP_DAYS = 2
 WINDOW_DAYS = 7
 MODEL = "use-multilingual-v3"
+Signal = tuple[str, int, float]
+"""(weak | strong, BERTrend topic, latest popularity)."""
 
 
 def use_backend(threads: int = 1) -> Any:
@@ -99,14 +117,63 @@ def vectors_of(cache: Path, docs: Sequence[Document]) -> np.ndarray:
         return load_embeddings(con, [d.content_hash for d in docs], MODEL)
 
 
+def stamp_of(index: int) -> datetime:
+    """The timestamp period `index` is given: BASE + STEP_DAYS * index days."""
+    from datetime import timedelta
+
+    return BASE + timedelta(days=STEP_DAYS * index)
+
+
+def index_of(when: Any) -> int:
+    """The period index of a BERTrend timestamp (a pandas Timestamp is a datetime)."""
+    return int((when - BASE).days // STEP_DAYS)
+
+
+def ranked_signals(period: str, signals: Iterable[Signal],
+                   docs_of: Callable[[int], Sequence[str]]) -> list[RankedItem]:
+    """BERTrend's weak and strong signals of a period as its ranked list, by popularity.
+
+    The peer's list an analyst would read: its signals, most popular first (topic id breaks
+    ties), each with its documents of this period.
+    """
+    ordered = sorted(signals, key=lambda s: (-s[2], s[1]))
+    return [RankedItem(period, f"bt{topic}", "topic", popularity, len(texts), tuple(texts))
+            for _, topic, popularity in ordered for texts in [list(docs_of(topic))]]
+
+
+def history_of(periods: Sequence[str], period_docs: Mapping[str, int],
+               topic_sizes: Mapping[Any, Mapping[str, Any]], n_outliers: int) -> History:
+    """Every BERTrend topic of every period with its documents: the baselines' pool.
+
+    `topic_sizes` is BERTrend's own record: topic -> {"Documents": [(timestamp, [text, ...])]};
+    a topic is born in the first period it has documents.
+    """
+    items = []
+    for topic, data in topic_sizes.items():
+        entries = [(index_of(when), docs) for when, docs in data["Documents"]
+                   if isinstance(docs, list)]
+        entries = [(i, docs) for i, docs in entries if 0 <= i < len(periods)]
+        if not entries:
+            continue
+        born = periods[min(i for i, _ in entries)]
+        merged: dict[int, list[str]] = {}
+        for i, docs in entries:
+            merged.setdefault(i, []).extend(d for d in docs if isinstance(d, str))
+        items += [RankedItem(periods[i], f"bt{int(topic)}", "topic", 0.0, len(docs),
+                             tuple(docs), born) for i, docs in merged.items()]
+    items.sort(key=lambda item: (periods.index(item.period), item.item_id))
+    return History(tuple(periods), dict(period_docs), tuple(items), n_outliers)
+
+
 def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertrend: Any,
-                backend: Any, watch: Stopwatch) -> tuple[History, list[FlaggedTopic]]:
-    """Feed BERTrend one period at a time and classify signals after each."""
-    flagged: list[FlaggedTopic] = []
-    classes: dict[tuple[str, int], tuple[str, float]] = {}
+                backend: Any, watch: Stopwatch) -> tuple[History, dict[str, list[RankedItem]]]:
+    """Feed BERTrend one period at a time and read its ranked signals after each."""
+    import pandas as pd
+
+    ranked: dict[str, list[RankedItem]] = {}
     n_outliers, offset = 0, 0
     for index, (period, docs) in enumerate(by_period.items()):
-        stamp = BASE + pd.Timedelta(days=STEP_DAYS * index)
+        stamp = pd.Timestamp(stamp_of(index))
         frame = pd.DataFrame({"text": [d.full_text for d in docs],
                               "document_id": [d.doc_id for d in docs],
                               "source": [d.source for d in docs], "url": [d.url for d in docs]},
@@ -126,32 +193,19 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
         with watch.stage("signals"):
             bertrend.calculate_signal_popularity()
             _, weak, strong = bertrend.classify_signals(WINDOW_DAYS, stamp)
-        for label, frame_ in (("weak", weak), ("strong", strong)):
-            for row in frame_.itertuples():
-                classes[(period, int(row.Topic))] = (label, float(row.Latest_Popularity))
-                flagged.append(FlaggedTopic(period, f"bt{int(row.Topic)}", label,
-                                            float(row.Latest_Popularity),
-                                            tuple(_docs_at(bertrend, int(row.Topic), stamp))))
-    return _history(by_period, bertrend, classes, n_outliers), flagged
+        signals = [(label, int(row.Topic), float(row.Latest_Popularity))
+                   for label, frame_ in (("weak", weak), ("strong", strong))
+                   for row in frame_.itertuples()]
+        ranked[period] = ranked_signals(period, signals,
+                                        functools.partial(_docs_at, bertrend, stamp=stamp))
+    history_ = history_of(list(by_period), {p: len(d) for p, d in by_period.items()},
+                          bertrend.topic_sizes, n_outliers)
+    return history_, ranked
 
 
-def _docs_at(bertrend: Any, topic: int, stamp: pd.Timestamp) -> list[str]:
+def _docs_at(bertrend: Any, topic: int, stamp: Any) -> list[str]:
     entries = bertrend.topic_sizes[topic]["Documents"]
     return [doc for when, docs in entries if when == stamp for doc in docs if isinstance(doc, str)]
-
-
-def _history(by_period: dict[str, list[Document]], bertrend: Any,
-             classes: dict[tuple[str, int], tuple[str, float]], n_outliers: int) -> History:
-    periods = list(by_period)
-    rows = []
-    for topic, data in bertrend.topic_sizes.items():
-        for when, docs in data["Documents"]:
-            index = int((pd.Timestamp(when) - BASE).days // STEP_DAYS)
-            if 0 <= index < len(periods) and isinstance(docs, list):
-                label, score = classes.get((periods[index], int(topic)), ("noise", 0.0))
-                rows.append(TopicRow(periods[index], f"bt{int(topic)}", len(docs), label, score))
-    return History(tuple(periods), {p: len(d) for p, d in by_period.items()},
-                   tuple(sorted(set(rows), key=lambda r: (r.period, r.topic_id))), n_outliers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,41 +217,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embeddings-cache", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--language", default="English")
+    parser.add_argument("--budget", default="3,5,10", help="flags per period, e.g. 3,5,10")
+    parser.add_argument("--cut", help="time cut period (default: 60%% of the span)")
     args = parser.parse_args(argv)
     start, watch = time.perf_counter(), Stopwatch()
-    unit = check_granularity(args.granularity)
-    with watch.stage("load"):
-        corpus = load_corpus(args.corpus, unit)
-        sources = {d.source for docs in corpus.values() for d in docs}
-        events, notes = load_events(args.events, sources, unit, list(corpus))
-        by_period = stored_only(args.embeddings_cache, corpus)
-        vectors = vectors_of(args.embeddings_cache,
-                             [d for docs in by_period.values() for d in docs])
-        backend = use_backend()
-        bertrend = make_bertrend(backend, args.language)
-    history, flagged = replay_peer(by_period, vectors, bertrend, backend, watch)
+    try:
+        budgets = parse_budget(args.budget)
+        unit = check_granularity(args.granularity)
+        with watch.stage("load"):
+            corpus = load_corpus(args.corpus, unit)
+            cut = choose_cut(list(corpus), args.cut)
+            sources = {d.source for docs in corpus.values() for d in docs}
+            events, notes = load_events(args.events, sources, unit, list(corpus))
+    except ObservatoryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    by_period = stored_only(args.embeddings_cache, corpus)
+    vectors = vectors_of(args.embeddings_cache, [d for docs in by_period.values() for d in docs])
+    backend = use_backend()
+    bertrend = make_bertrend(backend, args.language)
+    history, ranked = replay_peer(by_period, vectors, bertrend, backend, watch)
     with watch.stage("evaluate"):
-        outcomes = tuple(evaluate_event(e, flagged, history.periods) for e in events)
-        keys = {(f.period, f.topic_id) for f in flagged}
-        summary = summarise(outcomes, history, keys)
+        cut_block, figures, rows = score_replay(history, ranked, events, budgets, cut.period)
+    summary = history_summary(history, ranked)
     summary["run_to_run_identical"] = None
     watch.seconds["total"] = time.perf_counter() - start
     result = BacktestResult(
-        corpus=args.corpus.name, granularity=unit, n_docs=len(vectors),
+        corpus=args.corpus.name, granularity=unit, system="BERTrend", n_docs=len(vectors),
         n_periods=len(by_period), params=_params(bertrend), model=_model_name(),
-        code_version=code_version(), events=outcomes, summary=summary,
+        code_version=code_version(), budget=budgets, cut=cut_block, headline=headline(figures),
+        figures=figures, events=rows, summary=summary,
         timings={k: round(v, 3) for k, v in watch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         notes=(*notes, f"period i = {BASE.date()} + {STEP_DAYS}*i days; window {WINDOW_DAYS} days"),
+        periods=period_rows(history, ranked),
     )
-    result = replace(result, periods=tuple(
-        {"period": p, "n_docs": history.period_docs[p],
-         "n_topics": sum(r.period == p for r in history.rows),
-         "n_flagged": sum(f.period == p for f in flagged)} for p in history.periods))
     write_result(result, args.out)
     from rich.console import Console
 
-    Console(stderr=True, width=140).print(format_table(result))
+    Console(stderr=True, width=160).print(format_table(result))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import resource
+import statistics
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,15 +22,18 @@ from models.engine import (
     process_period,
 )
 from models.evaluate import (
+    BUDGETS,
+    Cut,
     Event,
     EventOutcome,
-    FlaggedTopic,
     History,
-    TopicRow,
-    evaluate_event,
-    flag_topics,
+    RankedItem,
+    RankedLists,
+    choose_cut,
+    headline,
+    parse_budget,
     parse_event,
-    summarise,
+    score_budgets,
     usable_granularities,
 )
 from models.runner import build_context
@@ -51,12 +55,17 @@ class BacktestResult:
 
     corpus: str
     granularity: str
+    system: str
     n_docs: int
     n_periods: int
     params: dict[str, Any]
     model: str
     code_version: str
-    events: tuple[EventOutcome, ...]
+    budget: tuple[int, ...]
+    cut: dict[str, Any]
+    headline: dict[str, Any]
+    figures: dict[str, Any]
+    events: tuple[dict[str, Any], ...]
     summary: dict[str, Any]
     timings: dict[str, float]
     peak_rss_mb: float
@@ -69,16 +78,16 @@ class BacktestResult:
 
 @dataclass(frozen=True)
 class Replay:
-    """One replay's history and flags, and a fingerprint to compare repeated runs."""
+    """One replay's history (every topic), the product's ranked lists, and a fingerprint."""
 
     history: History
-    flagged: tuple[FlaggedTopic, ...]
-    flagged_keys: frozenset[tuple[str, str]]
+    ranked: dict[str, tuple[RankedItem, ...]]
 
-    def fingerprint(self) -> list[tuple[str, str, str, float, int]]:
-        counts = {(r.period, r.topic_id): r.n_docs for r in self.history.rows}
-        return sorted((f.period, f.topic_id, f.signal_class, f.rank_score,
-                       counts[(f.period, f.topic_id)]) for f in self.flagged)
+    def fingerprint(self) -> list[tuple[str, str, int, int, float]]:
+        ranks = {(i.period, i.item_id): (n, i.rank_score)
+                 for items in self.ranked.values() for n, i in enumerate(items)}
+        return sorted((i.period, i.item_id, i.n_docs, *ranks.get((i.period, i.item_id), (-1, 0.0)))
+                      for i in self.history.items)
 
 
 def load_corpus(path: Path, granularity: Granularity) -> dict[str, list[Document]]:
@@ -209,48 +218,132 @@ def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
 
 
 def read_replay(db_path: Path, params: EngineParams) -> Replay:
-    """The processed history and the flagged topics with their documents' text."""
+    """The processed history (every topic with its documents) and the product's ranked lists."""
     with session(db_path, read_only=True) as con:
-        sizes = con.execute("SELECT period, n_docs, n_outliers FROM processed_periods "
-                            "WHERE granularity = ? ORDER BY period_start",
-                            [params.granularity]).fetchall()
-        rows = tuple(TopicRow(p, t, int(n), c, float(s or 0.0)) for p, t, n, c, s in con.execute(
-            "SELECT period, topic_id, n_docs, signal_class, high_potential FROM topic_periods "
-            "WHERE granularity = ? ORDER BY period, topic_id", [params.granularity]).fetchall())
-        members = con.execute(
-            "SELECT dt.period, dt.topic_id, d.title || chr(10) || d.text FROM doc_topics dt "
-            "JOIN documents d USING (doc_id) WHERE dt.granularity = ? AND dt.topic_id IS NOT NULL "
-            "ORDER BY dt.period, dt.topic_id, d.doc_id", [params.granularity]).fetchall()
-    history = History(periods=tuple(p for p, _, _ in sizes),
-                      period_docs={p: int(n) for p, n, _ in sizes}, rows=rows,
-                      n_outliers=sum(int(o) for _, _, o in sizes))
-    keys = flag_topics(rows)
-    return Replay(history, flagged_topics(rows, keys, members), frozenset(keys))
+        return Replay(read_history(con, params.granularity),
+                      read_ranked(con, params.granularity))
 
 
-def flagged_topics(rows: Sequence[TopicRow], keys: set[tuple[str, str]],
-                   members: Sequence[tuple[str, str, str]]) -> tuple[FlaggedTopic, ...]:
-    """Attach each flagged topic's period texts."""
+def read_history(con: Any, granularity: str) -> History:
+    """Every period's size and every topic of every period with its documents' text."""
+    sizes = con.execute("SELECT period, n_docs, n_outliers FROM processed_periods "
+                        "WHERE granularity = ? ORDER BY period_start", [granularity]).fetchall()
+    rows = con.execute(
+        "SELECT tp.period, tp.topic_id, tp.high_potential, tp.n_docs, t.born_period "
+        "FROM topic_periods tp JOIN topics t USING (topic_id) WHERE tp.granularity = ? "
+        "ORDER BY tp.period, tp.topic_id", [granularity]).fetchall()
+    texts = _member_texts(con, granularity, flagged_only=False)
+    items = tuple(RankedItem(p, t, "topic", float(s or 0.0), int(n),
+                             tuple(texts.get((p, t), ())), b) for p, t, s, n, b in rows)
+    return History(periods=tuple(p for p, _, _ in sizes),
+                   period_docs={p: int(n) for p, n, _ in sizes}, items=items,
+                   n_outliers=sum(int(o) for _, _, o in sizes))
+
+
+def read_ranked(con: Any, granularity: str) -> dict[str, tuple[RankedItem, ...]]:
+    """The product's own ranked list of each period, best first: what an analyst reads.
+
+    Today: the topics classed weak or strong, by high-potential score then topic id, which is
+    the order of the report's headline (reports.sections.flagged) and of `v_emerging`. This is
+    the one place the backtest reads what the product ranks; when the product ranks other
+    items (terms with their documents), read them here as RankedItems of another kind.
+    """
+    rows = con.execute(
+        "SELECT tp.period, tp.topic_id, tp.high_potential, tp.n_docs, t.born_period "
+        "FROM topic_periods tp JOIN topics t USING (topic_id) "
+        "WHERE tp.granularity = ? AND tp.signal_class IN ('weak', 'strong') "
+        "ORDER BY tp.period, tp.high_potential DESC NULLS LAST, tp.topic_id",
+        [granularity]).fetchall()
+    texts = _member_texts(con, granularity, flagged_only=True)
+    ranked: dict[str, list[RankedItem]] = {}
+    for period, topic, score, n_docs, born in rows:
+        ranked.setdefault(period, []).append(RankedItem(
+            period, topic, "topic", float(score or 0.0), int(n_docs),
+            tuple(texts.get((period, topic), ())), born))
+    return {p: tuple(items) for p, items in ranked.items()}
+
+
+def _member_texts(con: Any, granularity: str,
+                  flagged_only: bool) -> dict[tuple[str, str], list[str]]:
+    flagged = ("JOIN topic_periods tp ON tp.topic_id = dt.topic_id AND tp.period = dt.period "
+               "AND tp.granularity = dt.granularity AND tp.signal_class IN ('weak', 'strong') "
+               if flagged_only else "")
     texts: dict[tuple[str, str], list[str]] = {}
-    for period, topic_id, text in members:
-        if (period, topic_id) in keys:
-            texts.setdefault((period, topic_id), []).append(text)
-    return tuple(FlaggedTopic(r.period, r.topic_id, r.signal_class, r.rank_score,
-                              tuple(texts.get((r.period, r.topic_id), ())))
-                 for r in rows if (r.period, r.topic_id) in keys)
+    for period, topic, text in con.execute(
+            "SELECT dt.period, dt.topic_id, d.title || chr(10) || d.text FROM doc_topics dt "
+            f"JOIN documents d USING (doc_id) {flagged}"
+            "WHERE dt.granularity = ? AND dt.topic_id IS NOT NULL "
+            "ORDER BY dt.period, dt.topic_id, d.doc_id", [granularity]).fetchall():
+        texts.setdefault((period, topic), []).append(text)
+    return texts
+
+
+def score_replay(history: History, ranked: RankedLists, events: Sequence[Event],
+                 budgets: Sequence[int], cut_label: str
+                 ) -> tuple[dict[str, Any], dict[str, Any], tuple[dict[str, Any], ...]]:
+    """(cut block, figures per k, per-event outcomes per k) of a replay; shared with the peer."""
+    cut = Cut(cut_label, history.periods.index(cut_label))
+    figures, outcomes = score_budgets(history, ranked, events, budgets, cut)
+    scorer_sides = {e.term: _side(e, history.periods, cut) for e in events}
+    rows = []
+    for index, event in enumerate(events):
+        rows.append({"term": event.term, "role": event.role, "series": event.series,
+                     "emergence_period": event.emergence_period,
+                     "set": scorer_sides[event.term],
+                     "by_k": {k: _outcome(found[index]) for k, found in outcomes.items()}})
+    block = {"period": cut.period, "rule": f"events emerging before {cut.period} tune, the rest "
+             "check; tuning figures use only periods before the cut",
+             "tuning_periods": [history.periods[0], history.periods[cut.index - 1]]
+             if cut.index else [],
+             "check_periods": [cut.period, history.periods[-1]],
+             "tuning_events": sum(r["set"] == "tuning" for r in rows),
+             "check_events": sum(r["set"] == "check" for r in rows)}
+    return block, figures, tuple(rows)
+
+
+def _side(event: Event, periods: Sequence[str], cut: Cut) -> str | None:
+    if event.role == "negative_control":
+        return "both"
+    if not event.emergence_period or event.emergence_period not in periods:
+        return None
+    return cut.side_of(event.emergence_period, periods)
+
+
+def _outcome(outcome: EventOutcome) -> dict[str, Any]:
+    return {"first_flag_period": outcome.first_flag_period,
+            "lead_periods": outcome.lead_periods, "item_id": outcome.item_id,
+            "detected": outcome.detected}
+
+
+def history_summary(history: History, ranked: RankedLists) -> dict[str, Any]:
+    """Figures of the replay that do not depend on k."""
+    topics = [sum(1 for i in history.items if i.period == p)
+              for p in history.periods if history.period_docs.get(p, 0)]
+    lists = [len(ranked.get(p, ())) for p in history.periods if history.period_docs.get(p, 0)]
+    total = sum(history.period_docs.values())
+    return {"topics_per_period_median": statistics.median(topics) if topics else 0,
+            "ranked_per_period_median": statistics.median(lists) if lists else 0,
+            "ranked_share_of_topics": _share(sum(lists), sum(topics)),
+            "outlier_share": _share(history.n_outliers, total)}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Path | None,
                  encoder: Encoder, params: EngineParams, taxonomy: str = "v1", repeat: int = 1,
-                 embeddings_cache: Path | None = None,
-                 progress: Progress | None = None) -> BacktestResult:
+                 embeddings_cache: Path | None = None, progress: Progress | None = None,
+                 budgets: Sequence[int] = BUDGETS, cut: str | None = None) -> BacktestResult:
     """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run."""
     unit = check_granularity(granularity)
+    budgets = parse_budget(budgets)
     params = replace(params, granularity=unit)
     version = code_version()  # the code the replay starts with, before others commit
     watch = Stopwatch()
     with watch.stage("load"):
         by_period = load_corpus(Path(corpus), unit)
+        chosen = choose_cut(list(by_period), cut)  # a bad --cut fails before the replay
         sources = {d.source for docs in by_period.values() for d in docs}
         events, notes = load_events(Path(events_path), sources, unit, list(by_period))
     with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
@@ -261,8 +354,9 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
                    for run in range(max(repeat, 1))]
     first = replays[0]
     with watch.stage("evaluate"):
-        outcomes = tuple(evaluate_event(e, first.flagged, first.history.periods) for e in events)
-        summary = summarise(outcomes, first.history, set(first.flagged_keys))
+        cut_block, figures, rows = score_replay(first.history, first.ranked, events, budgets,
+                                                chosen.period)
+    summary = history_summary(first.history, first.ranked)
     summary["run_to_run_identical"] = (all(r.fingerprint() == first.fingerprint()
                                            for r in replays[1:]) if repeat > 1 else None)
     n_docs = sum(first.history.period_docs.values())
@@ -270,12 +364,13 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     notes += [f"{dropped} documents not stored: same id or canonical URL as an earlier one"] \
         if dropped else []
     return BacktestResult(
-        corpus=Path(corpus).name, granularity=unit, n_docs=n_docs, n_periods=len(by_period),
-        params={"engine": asdict(params), "taxonomy": taxonomy}, model=encoder.name,
-        code_version=version, events=outcomes, summary=summary,
+        corpus=Path(corpus).name, granularity=unit, system="ours", n_docs=n_docs,
+        n_periods=len(by_period), params={"engine": asdict(params), "taxonomy": taxonomy},
+        model=encoder.name, code_version=version, budget=tuple(budgets), cut=cut_block,
+        headline=headline(figures), figures=figures, events=rows, summary=summary,
         timings={k: round(v, 3) for k, v in watch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        notes=tuple(notes), periods=_period_rows(first),
+        notes=tuple(notes), periods=period_rows(first.history, first.ranked),
     )
 
 
@@ -292,12 +387,12 @@ def _one_run(by_period: dict[str, list[Document]], db_path: Path, cache: Path,
     return result
 
 
-def _period_rows(run: Replay) -> tuple[dict[str, Any], ...]:
-    flagged = [p for p, _ in run.flagged_keys]
-    topics = [r.period for r in run.history.rows]
-    return tuple({"period": p, "n_docs": run.history.period_docs[p],
-                  "n_topics": topics.count(p), "n_flagged": flagged.count(p)}
-                 for p in run.history.periods)
+def period_rows(history: History, ranked: RankedLists) -> tuple[dict[str, Any], ...]:
+    """Per period: documents, topics, and the length of the product's ranked list."""
+    topics = [i.period for i in history.items]
+    return tuple({"period": p, "n_docs": history.period_docs.get(p, 0),
+                  "n_topics": topics.count(p), "n_ranked": len(ranked.get(p, ()))}
+                 for p in history.periods)
 
 
 def write_result(result: BacktestResult, path: Path) -> None:
@@ -308,17 +403,36 @@ def write_result(result: BacktestResult, path: Path) -> None:
 
 
 def format_table(result: BacktestResult) -> Table:
-    """Per-event outcomes, then the summary figures, for the terminal."""
-    table = Table(title=f"{result.corpus} by {result.granularity}: {result.n_docs} documents, "
-                        f"{result.n_periods} periods, {result.model}")
-    for name in ("term", "role", "emergence", "first flag", "lead", "topic"):
+    """Per k and side of the cut: the detector beside the baselines; then the events."""
+    table = Table(title=f"{result.corpus} by {result.granularity} ({result.system}): "
+                        f"{result.n_docs} documents, {result.n_periods} periods, cut "
+                        f"{result.cut['period']}, {result.model}")
+    names = ("k", "side", "system", "events", "within 1", "recall", "median lead",
+             "controls flagged", "precision@k", "flags/period")
+    for name in names:
         table.add_column(name)
+    for k, sides in result.figures.items():
+        for side, systems in sides.items():
+            for system, f in systems.items():
+                table.add_row(k, side, system, str(f["events_scored"]),
+                              *(_cell(f[n]) for n in ("recall_within_1", "recall",
+                                                      "median_lead_periods")),
+                              f"{_cell(f['false_alarm_controls'])}/{f['controls']}",
+                              _cell(f["precision_at_k"]), _cell(f["flags_per_period"]))
+        table.add_section()
+    k = str(result.headline["k"])
     for e in result.events:
-        table.add_row(e.term, e.role, e.emergence_period or "-", e.first_flag_period or "-",
-                      "-" if e.lead_periods is None else f"{e.lead_periods:+d}",
-                      e.topic_id or "-")
+        found = e["by_k"].get(k, {})
+        lead = found.get("lead_periods")
+        table.add_row(k, e["set"] or "-", e["term"], e["role"], e["emergence_period"] or "-",
+                      found.get("first_flag_period") or "-",
+                      "-" if lead is None else f"{lead:+d}", "", "", "")
     table.add_section()
     for key, value in [*result.summary.items(), ("peak_rss_mb", result.peak_rss_mb),
                        *((f"seconds {k}", v) for k, v in result.timings.items())]:
-        table.add_row(key, "", "", "", "-" if value is None else str(value), "")
+        table.add_row("", "", key, _cell(value), "", "", "", "", "", "")
     return table
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)

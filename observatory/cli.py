@@ -440,8 +440,17 @@ def backtest(
     embeddings_cache: Annotated[Path | None, typer.Option(
         help="DuckDB file of vectors reused across backtests.")] = None,
     encoder: Annotated[str | None, typer.Option(help="Encoder name or path.")] = None,
+    budget: Annotated[str, typer.Option(
+        help="Flags per period read from the top of the ranked list, e.g. 3,5,10.")] = "3,5,10",
+    cut: Annotated[str | None, typer.Option(
+        help="Time cut: events emerging before it tune, the rest check (default: the period "
+             "at 60% of the corpus's span).")] = None,
 ) -> None:
-    """Replay a corpus period by period as the weekly job would and score the detector."""
+    """Replay a corpus period by period as the weekly job would and score the detector.
+
+    Per k of the budget, the detector's top k beside biggest@k, random@k, newest@k and
+    all-topics, on the tuning and the check side of the time cut (docs/backtest.md).
+    """
     import time
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -449,10 +458,12 @@ def backtest(
     from flows.params import engine_params
     from models.backtest import format_table, run_backtest, write_result
     from models.embed import build_encoder
+    from models.evaluate import parse_budget
 
     settings = _settings(None, encoder=encoder)
     started = time.perf_counter()
     try:
+        budgets = parse_budget(budget)
         params = engine_params(settings, granularity)
         built = build_encoder(settings.encoder, settings.encoder_threads)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
@@ -464,7 +475,8 @@ def backtest(
 
             result = run_backtest(corpus, events, granularity, db, built, params,
                                   taxonomy=settings.taxonomy, repeat=repeat,
-                                  embeddings_cache=embeddings_cache, progress=progress)
+                                  embeddings_cache=embeddings_cache, progress=progress,
+                                  budgets=budgets, cut=cut)
     except ObservatoryError as error:
         raise _fail(error) from None
     write_result(result, out)

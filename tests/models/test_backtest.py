@@ -10,15 +10,18 @@ from models.backtest import format_table, run_backtest, write_result
 from models.embed import HashingEncoder
 from models.engine import EngineParams
 from models.evaluate import (
+    Cut,
     Event,
-    FlaggedTopic,
     History,
-    TopicRow,
+    RankedItem,
+    choose_cut,
     evaluate_event,
-    flag_topics,
     matches_rule,
+    parse_budget,
     parse_event,
-    precision_at_10,
+    precision_at_k,
+    score_budgets,
+    top_k,
 )
 from pipeline.errors import InputError
 
@@ -28,6 +31,9 @@ THEMES = {
     "weather": "storm rain forecast wind snow temperature cloud flood heatwave drought",
     "money": "market stocks bank inflation interest rates bonds investor trading price",
 }
+# A steady theme that says "zebra": the negative control the rule can detect (a topic of it
+# has every document matching), so flagging it is a false alarm a detector can make.
+STEADY = "zebra savanna herd grazing stripes waterhole safari ranger wildlife migration"
 BURST = "zorblax battery lithium anode charge cell electrolyte cathode energy storage"
 MONTHS = [f"2021-{m:02d}" for m in range(1, 9)]
 
@@ -47,7 +53,7 @@ def make_corpus(path, burst_from=5):
     for index, month in enumerate(MONTHS):
         for words in THEMES.values():
             lines += [doc(month, words) for _ in range(12)]
-        lines.append(doc(month, THEMES["food"], " zebra"))
+        lines += [doc(month, STEADY) for _ in range(10)]
         if index >= burst_from:
             lines += [doc(month, BURST) for _ in range(15)]
     lines.sort(key=lambda d: d["date"])
@@ -87,7 +93,7 @@ class CountingEncoder(HashingEncoder):
 
 
 def flagged(period, texts, topic="t"):
-    return FlaggedTopic(period, topic, "weak", 1.0, tuple(texts))
+    return RankedItem(period, topic, "topic", 1.0, len(texts), tuple(texts))
 
 
 def test_rule_needs_three_documents_and_a_fifth():
@@ -124,41 +130,173 @@ def test_event_periods_are_normalised_to_the_granularity():
         == "2020-Q1"
 
 
-def test_top_ten_by_score_are_flagged_and_zero_scores_are_not():
-    rows = [TopicRow("p", f"t{i:02d}", 5, "noise", float(i)) for i in range(12)]
-    rows.append(TopicRow("p", "w", 5, "weak", 0.0))
-    keys = flag_topics(rows)
-    assert {t for _, t in keys} == {f"t{i:02d}" for i in range(2, 12)} | {"w"}
+def test_top_k_takes_the_first_k_of_each_period_and_nothing_else():
+    ranked = {"p1": [flagged("p1", [], f"a{i}") for i in range(5)],
+              "p2": [flagged("p2", [], "b0")]}
+    assert [i.item_id for i in top_k(ranked, 3)] == ["a0", "a1", "a2", "b0"]
 
 
-def test_precision_counts_topics_that_double_their_share():
+def test_precision_counts_flags_that_double_their_share():
     periods = tuple(MONTHS[:4])
-    rows = (TopicRow("2021-01", "a", 1, "weak", 1.0), TopicRow("2021-01", "b", 5, "weak", 1.0),
-            TopicRow("2021-02", "a", 2, "weak", 1.0),
-            TopicRow("2021-02", "b", 5, "weak", 1.0), TopicRow("2021-03", "a", 8, "weak", 1.0),
-            TopicRow("2021-03", "b", 1, "weak", 1.0))
-    history = History(periods, dict.fromkeys(periods, 10), rows, 0)
-    assert precision_at_10(history, {("2021-02", "a"), ("2021-02", "b")}) == 0.5
+    counts = {("2021-01", "a"): 1, ("2021-01", "b"): 5, ("2021-02", "a"): 2,
+              ("2021-02", "b"): 5, ("2021-03", "a"): 8, ("2021-03", "b"): 1}
+    flags = [flagged("2021-02", ["x"], "a"), flagged("2021-02", ["x"], "b")]
+    docs = dict.fromkeys(periods, 10)
+    assert precision_at_k(periods, docs, counts, flags, 10) == 0.5
+    assert precision_at_k(periods, docs, counts, flags, 1) == 1.0
+    # its future cut off (the tuning side ends before 2021-03): no value
+    assert precision_at_k(periods, docs, counts, flags, 10, end=2) is None
 
 
-def test_backtest_detects_the_burst_and_not_the_control(tmp_path, corpus, events,
-                                                        mini_taxonomy):
-    result = run_backtest(corpus, events, "month", None, HashingEncoder(),
-                          EngineParams(), taxonomy=mini_taxonomy, repeat=2)
-    by_term = {e.term: e for e in result.events}
-    assert by_term["zorblax"].detected and by_term["zorblax"].lead_periods >= -1
-    assert not by_term["zebra (control)"].detected
+@pytest.mark.parametrize("text", ["0", "3,x", "3.5", "", "3,,5", "-1"])
+def test_a_bad_budget_names_the_flag(text):
+    with pytest.raises(InputError, match="--budget: expected positive whole numbers") as error:
+        parse_budget(text)
+    assert error.value.exit_code == 2
+
+
+def test_budget_and_cut_are_parsed():
+    assert parse_budget("10, 3,5,3") == (3, 5, 10)
+    assert choose_cut(MONTHS, None) == Cut("2021-05", 4)  # 60 % of 8 periods
+    assert choose_cut(MONTHS, "2021-03-15") == Cut("2021-03", 2)
+    for bad in ("2022-01", "2020-12", "soon"):
+        with pytest.raises(InputError, match=r"--cut: expected a period from 2021-01 to 2021-08"):
+            choose_cut(MONTHS, bad)
+
+
+def planted_history():
+    """Ten periods of five steady topics; from 2021-07 a small new topic about 'qubit'."""
+    periods = tuple(f"2021-{m:02d}" for m in range(1, 11))
+    items = []
+    for index, period in enumerate(periods):
+        for t in range(5):
+            items.append(RankedItem(period, f"steady{t}", "topic", 0.0, 30 + t,
+                                    ("plain words",) * (30 + t), periods[0]))
+        if index >= 6:
+            size = 4 * (index - 5)
+            items.append(RankedItem(period, "planted", "topic", 0.0, size,
+                                    ("a qubit chip",) * size, "2021-07"))
+    return History(periods, dict.fromkeys(periods, 200), tuple(items), 0)
+
+
+def planted_events():
+    return [Event("c", "month", "qubit", r"\bqubit\b", "event", "2021-07", None, 3),
+            Event("c", "month", "plain (control)", r"\bplain\b", "negative_control", None,
+                  None, 3)]
+
+
+def test_flagging_everything_loses_at_k3_to_ranking_the_planted_emergence_first():
+    history = planted_history()
+    cut = Cut("2021-05", 4)
+    groups: dict[str, list[RankedItem]] = {}
+    for item in history.items:
+        groups.setdefault(item.period, []).append(item)
+    # Flags everything, in its own (size) order: the new topic is never in its top 3.
+    everything = {p: sorted(g, key=lambda i: -i.n_docs) for p, g in groups.items()}
+    # Ranks the planted topic first when it is there, and nothing else.
+    planted = {p: [i for i in g if i.item_id == "planted"] for p, g in groups.items()}
+    lose, _ = score_budgets(history, everything, planted_events(), [3], cut)
+    win, outcomes = score_budgets(history, planted, planted_events(), [3], cut)
+    check_lose, check_win = lose["3"]["check"]["detector"], win["3"]["check"]["detector"]
+    assert check_lose["recall_within_1"] == 0.0 and check_lose["false_alarm_controls"] == 1
+    assert check_win["recall_within_1"] == 1.0 and check_win["false_alarm_controls"] == 0
+    assert check_win["precision_at_k"] > check_lose["precision_at_k"]
+    # Without a budget flagging everything finds it: all-topics is the ceiling, not a detector.
+    assert lose["3"]["check"]["all_topics"]["recall_within_1"] == 1.0
+    assert outcomes["3"][0].first_flag_period == "2021-07"
+
+
+def test_baselines_are_drawn_from_the_same_topics_by_the_same_rule():
+    figures, _ = score_budgets(planted_history(), {}, planted_events(), [1, 3], Cut("2021-05", 4))
+    check = figures["1"]["check"]
+    assert check["biggest"]["recall"] == 0.0  # the new topic is the smallest
+    assert check["newest"]["recall_within_1"] == 1.0  # and the youngest
+    assert 0.0 < check["random"]["recall"] < 1.0  # a mean over 20 seeded draws
+    assert check["detector"]["flags_per_period"] == 0.0
+    # the control is steady and big: biggest@k flags it on both sides
+    assert figures["1"]["tuning"]["biggest"]["false_alarm_controls"] == 1
+    assert figures["3"] == score_budgets(planted_history(), {}, planted_events(), [3],
+                                         Cut("2021-05", 4))[0]["3"]  # seeded: repeatable
+
+
+def test_tuning_figures_never_read_a_period_after_the_cut():
+    history = planted_history()
+    events = [Event("c", "month", "qubit", r"\bqubit\b", "event", "2021-04", None, 3)]
+    early = {p: [i for i in history.items if i.period == p and i.item_id == "planted"]
+             for p in history.periods}
+    figures, _ = score_budgets(history, early, events, [3], Cut("2021-05", 4))
+    # an event of the tuning side found only after the cut is a miss on the tuning side
+    assert figures["3"]["tuning"]["detector"]["recall"] == 0.0
+    assert figures["3"]["check"]["detector"]["events_scored"] == 0
+
+
+def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mini_taxonomy):
+    result = run_backtest(corpus, events, "month", None, HashingEncoder(), EngineParams(),
+                          taxonomy=mini_taxonomy, repeat=2, budgets=(1, 3))
+    assert result.budget == (1, 3) and result.cut["period"] == "2021-05"
+    assert set(result.figures) == {"1", "3"}
+    for sides in result.figures.values():
+        assert set(sides) == {"tuning", "check"}
+        for systems in sides.values():
+            assert set(systems) == {"detector", "biggest", "random", "newest", "all_topics"}
+    check = result.figures["3"]["check"]
+    # the burst (2021-06) is on the check side; the clustering can find it
+    assert check["all_topics"]["events_scored"] == 1 and check["all_topics"]["recall"] == 1.0
+    # the control is detectable: flagging every topic flags it on both sides
+    assert check["all_topics"]["false_alarm_controls"] == 1
+    assert result.figures["3"]["tuning"]["all_topics"]["false_alarm_controls"] == 1
+    by_term = {e["term"]: e for e in result.events}
+    assert by_term["zorblax"]["set"] == "check" and by_term["zebra (control)"]["set"] == "both"
     assert "elsewhere" not in by_term
-    summary = result.summary
-    assert summary["recall"] == 1.0 and summary["false_alarm_controls"] == 0
-    assert summary["run_to_run_identical"] is True
+    assert result.headline["k"] == 3 and "detector" in result.headline["check"]
+    assert result.summary["run_to_run_identical"] is True
     assert {"ingest", "embed", "cluster", "process"} <= set(result.timings)
     assert result.n_periods == 8 and result.peak_rss_mb > 0
+    assert all(p["n_ranked"] <= p["n_topics"] for p in result.periods)
     write_result(result, tmp_path / "RESULT.json")
     written = json.loads((tmp_path / "RESULT.json").read_text())
-    assert {"corpus", "granularity", "n_docs", "n_periods", "params", "model", "code_version",
-            "events", "summary", "timings", "peak_rss_mb"} <= set(written)
+    assert {"corpus", "granularity", "system", "budget", "cut", "headline", "figures", "events",
+            "summary", "timings", "peak_rss_mb", "model", "code_version"} <= set(written)
     assert format_table(result).row_count > len(result.events)
+
+
+def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonomy,
+                                          monkeypatch):
+    """What each period's processing was given, and what the store held when it ran."""
+    import models.engine as engine
+    from pipeline.db import session
+    from pipeline.periods import next_period, period_start
+
+    read: dict[str, list] = {}
+    real = engine.compute_period
+
+    def recording(period, docs, vectors, states, history, params, ctx):
+        read[period] = [d.published for d in docs]
+        assert all(p in history.periods and p < period for p in history.periods)
+        return real(period, docs, vectors, states, history, params, ctx)
+
+    monkeypatch.setattr(engine, "compute_period", recording)
+    db_path = tmp_path / "kept.duckdb"
+    original = engine.documents_between
+    latest_in_store: dict[str, object] = {}
+
+    def documents_between(con, first, last):
+        latest_in_store[str(first)] = con.execute(
+            "SELECT max(published) FROM documents").fetchall()[0][0]
+        return original(con, first, last)
+
+    monkeypatch.setattr(engine, "documents_between", documents_between)
+    run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(),
+                 mini_taxonomy)
+    assert list(read) == MONTHS
+    for period, days in read.items():
+        end = period_start(next_period(period))
+        assert days and all(period_start(period) <= day < end for day in days)
+        # nothing later than the period had even been ingested when it was processed
+        assert latest_in_store[str(period_start(period))] < end
+    with session(db_path, read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM documents").fetchall()[0][0]
+    assert sum(len(days) for days in read.values()) == stored  # each read once, all read
 
 
 def test_a_second_run_reads_vectors_from_the_cache(tmp_path, corpus, events, mini_taxonomy):
@@ -209,3 +347,41 @@ def test_corpus_without_documents_is_refused(tmp_path, events):
     empty.write_text("")
     with pytest.raises(InputError, match="no dated documents"):
         run_backtest(empty, events, "month", None, HashingEncoder(), EngineParams())
+
+
+def cli(*args):
+    from typer.testing import CliRunner
+
+    from observatory.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_observatory_backtest_writes_per_k_figures(tmp_path, corpus, events, mini_taxonomy,
+                                                    monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_TAXONOMY", mini_taxonomy)
+    out = tmp_path / "RESULT.json"
+    result = cli("backtest", corpus, "--events", events, "-g", "month", "--budget", "2,4",
+                 "--cut", "2021-04", "--encoder", "hashing-256", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    assert written["budget"] == [2, 4] and written["cut"]["period"] == "2021-04"
+    assert set(written["figures"]) == {"2", "4"}
+    assert written["figures"]["4"]["check"]["biggest"]["events_scored"] == 1
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--budget", "0"], "--budget: expected positive whole numbers"),
+    (["--budget", "3,five"], "--budget: expected positive whole numbers"),
+    (["--cut", "2030-01"], "--cut: expected a period from 2021-01 to 2021-08"),
+])
+def test_observatory_backtest_refuses_a_bad_budget_or_cut(tmp_path, corpus, events, flags,
+                                                          message):
+    out = tmp_path / "RESULT.json"
+    result = cli("backtest", corpus, "--events", events, "-g", "month", "--encoder",
+                 "hashing-256", "--out", out, *flags)
+    assert result.exit_code == 2
+    # (the progress bar's line may precede it when stderr is not a terminal)
+    lines = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.output and not out.exists()

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from models.cluster import Clusterer, ClusterParams, canonical_order, centroids, reattach_outliers
+from models.cluster import (
+    Clusterer,
+    ClusterParams,
+    HdbscanClusterer,
+    canonical_order,
+    centroids,
+    reattach_outliers,
+)
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
@@ -48,7 +56,10 @@ from pipeline.topic_store import (
     processed_periods,
     write_period,
 )
-from pipeline.watch_store import load_watch_states
+from pipeline.watch_store import WatchState, load_watch_states
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)
@@ -144,46 +155,112 @@ def pending_periods(db_path: Path, granularity: Granularity) -> list[str]:
     return [label for label in labels if label not in done]
 
 
+@dataclass(frozen=True)
+class PeriodInput:
+    """What the driver reads of one period: its documents and the vectors already stored."""
+
+    period: str
+    docs: tuple[Document, ...]
+    hashes: tuple[str, ...]
+    known: dict[str, NDArray[np.float32]]
+
+    def missing(self, skip: Container[str] = ()) -> list[str]:
+        """Hashes with no stored vector, each once, in document order (`skip` left out)."""
+        return [h for h in dict.fromkeys(self.hashes) if h not in self.known and h not in skip]
+
+    def texts_of(self, hashes: Sequence[str]) -> list[str]:
+        text_of = {d.content_hash: d.full_text for d in self.docs}
+        return [text_of[h] for h in hashes]
+
+    def vectors(self, fresh: dict[str, NDArray[np.float32]], dim: int) -> NDArray[np.float32]:
+        """One row per document: the stored vector, else the fresh one."""
+        if not self.hashes:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.asarray([self.known[h] if h in self.known else fresh[h]
+                           for h in self.hashes], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class PriorState:
+    """What finishing a period needs of the periods processed before it."""
+
+    states: tuple[TopicState, ...]
+    history: PeriodHistory
+    watches: tuple[WatchState, ...]
+
+
+@dataclass(frozen=True)
+class PeriodClusters:
+    """The pure, history-free part of a period: clusters, centroids and keywords per cluster.
+
+    Computed on any worker from plain arrays and texts; `seconds` carries its stage times
+    back to the driver's stopwatch.
+    """
+
+    labels: NDArray[np.int64]
+    strength: NDArray[np.floating]
+    centroids: NDArray[np.float32]
+    keywords: tuple[tuple[tuple[str, float], ...], ...]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def read_period(con: duckdb.DuckDBPyConnection, period: str, model: str) -> PeriodInput:
+    """The period's documents (stable order) and the vectors this model already has for them."""
+    first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
+    docs = documents_between(con, first, last)
+    hashes = tuple(d.content_hash for d in docs)
+    return PeriodInput(period, tuple(docs), hashes, load_embedding_map(con, hashes, model))
+
+
+def read_prior(con: duckdb.DuckDBPyConnection, period: str, params: EngineParams) -> PriorState:
+    """Topic states, document totals and watches of the processed periods before `period`."""
+    done = processed_periods(con, params.granularity)
+    earlier = [p for p in done if period_start(p) < period_start(period)]
+    recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
+    states = load_topic_states(con, params.granularity, recent)
+    totals = period_totals(con, params.granularity, recent)
+    watches = load_watch_states(con, params.granularity, recent)
+    return PriorState(tuple(states), PeriodHistory(tuple(recent),
+                                                   tuple(totals.get(p, 0) for p in recent)),
+                      tuple(watches))
+
+
 def process_period(db_path: Path, period: str, params: EngineParams,
                    ctx: EngineContext) -> PeriodSummary:
     """Process one period end to end with two short connections: one read, one write.
 
     New vectors are computed with no connection held and written in the same transaction as
     the period's rows (opening a DuckDB file costs ~20 ms and closing it a checkpoint, which
-    dominated weekly runs when each step opened its own).
+    dominated weekly runs when each step opened its own). The same four steps (read, embed,
+    cluster, finish) run spread over workers in `models.parallel`.
     """
-    first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
     watch = ctx.watch
     with watch.stage("read"), session(db_path) as con:
-        docs = documents_between(con, first, last)
-        hashes = [d.content_hash for d in docs]
-        known = load_embedding_map(con, hashes, ctx.encoder.name)
-        todo = [h for h in dict.fromkeys(hashes) if h not in known]
-        done = processed_periods(con, params.granularity)
-        earlier = [p for p in done if period_start(p) < period_start(period)]
-        recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
-        states = load_topic_states(con, params.granularity, recent)
-        totals = period_totals(con, params.granularity, recent)
-        watches = load_watch_states(con, params.granularity, recent)
+        data = read_period(con, period, ctx.encoder.name)
+        prior = read_prior(con, period, params)
+    todo = data.missing()
     with watch.stage("embed_new"):
-        fresh = encode_missing(todo, docs, ctx.encoder, params.embed_batch_size)
-    known.update(zip(todo, fresh, strict=True))
-    vectors = (np.asarray([known[h] for h in hashes], dtype=np.float32) if hashes
-               else np.zeros((0, ctx.encoder.dim), dtype=np.float32))
-    history = PeriodHistory(tuple(recent), tuple(totals.get(p, 0) for p in recent))
-    write = compute_period(period, docs, vectors, states, history, params, ctx)
-    if watches:
-        phrases = ctx.encoder.encode([w.watch.phrase for w in watches])
-        cuts = popularity_cuts([t.popularity for t in write.topics], params.score)
-        rows = score_watches(period, docs, vectors, watches, phrases, history.periods,
-                             history.totals, cuts, params.score)
-        write = replace(write, watch_rows=rows)
-    with watch.stage("write"), session(db_path) as con, transaction(con):
-        if todo:
-            insert_embeddings(con, todo, ctx.encoder.name, fresh)
+        fresh = encode_missing(todo, data.docs, ctx.encoder, params.embed_batch_size)
+    vectors = data.vectors(dict(zip(todo, fresh, strict=True)), ctx.encoder.dim)
+    clusters = cluster_period([d.doc_id for d in data.docs], [d.full_text for d in data.docs],
+                              vectors, params, ctx.user_terms, ctx.clusterer)
+    for stage, seconds in clusters.seconds.items():
+        watch.seconds[stage] = watch.seconds.get(stage, 0.0) + seconds
+    return finish_period(db_path, data, vectors, clusters, prior, todo, fresh, params, ctx)
+
+
+def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32],
+                  clusters: PeriodClusters, prior: PriorState, todo: Sequence[str],
+                  fresh: NDArray[np.float32], params: EngineParams,
+                  ctx: EngineContext) -> PeriodSummary:
+    """On the driver, in period order: track, score, directions, watches, then the one write."""
+    write = compute_period(data.period, data.docs, vectors, clusters, prior, params, ctx)
+    with ctx.watch.stage("write"), session(db_path) as con, transaction(con):
+        if len(todo):
+            insert_embeddings(con, list(todo), ctx.encoder.name, fresh)
         write_period(con, write)
     return PeriodSummary(
-        period=period, n_docs=len(docs), n_topics=len(write.topics),
+        period=data.period, n_docs=len(data.docs), n_topics=len(write.topics),
         n_new_topics=sum(t.is_new for t in write.topics), n_outliers=write.n_outliers,
         n_flagged=sum(t.signal_class != "noise" for t in write.topics),
     )
@@ -193,28 +270,68 @@ def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encod
                    batch_size: int) -> NDArray[np.float32]:
     """Vectors for the hashes in `todo`, encoded in batches, in the same order."""
     text_of = {d.content_hash: d.full_text for d in docs}
-    batches = [encoder.encode([text_of[h] for h in batch])
+    batches = [embed_texts([text_of[h] for h in batch], encoder)
                for batch in iter_batches(todo, batch_size)]
     return np.concatenate(batches) if batches else np.zeros((0, encoder.dim), np.float32)
 
 
-def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
-                   states: Sequence[TopicState], history: PeriodHistory,
-                   params: EngineParams, ctx: EngineContext) -> PeriodWrite:
-    """The pure part: clusters, topics, scores and directions of one period."""
-    doc_ids = [d.doc_id for d in docs]
-    if not docs:
-        return _empty_period(period, params, ctx)
-    watch = ctx.watch
+def embed_texts(texts: Sequence[str], encoder: Encoder) -> NDArray[np.float32]:
+    """One batch of texts to unit vectors: a pure function, run wherever the encoder is."""
+    return encoder.encode(texts)
+
+
+def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
+                   vectors: NDArray[np.float32], params: EngineParams,
+                   user_terms: tuple[str, ...],
+                   clusterer: Clusterer | None = None) -> PeriodClusters:
+    """Clusters, centroids and keywords of one period: pure, no history, any worker.
+
+    Takes plain ids, texts and vectors (one row each, the period's stable document order);
+    keywords are per cluster in cluster order, which is the tracker's assignment order.
+    """
+    watch = Stopwatch()
+    if not len(doc_ids):
+        return PeriodClusters(np.zeros(0, np.int64), np.zeros(0), np.zeros(
+            (0, vectors.shape[1]), np.float32), (), watch.seconds)
     with watch.stage("cluster"):
-        raw = ctx.clusterer.fit_predict(vectors)
+        raw = (clusterer or HdbscanClusterer(params.cluster)).fit_predict(vectors)
         raw = split_large_clusters(vectors, raw, params.cluster,
-                                   split_size(len(docs), params.split_share, params.split_min))
+                                   split_size(len(doc_ids), params.split_share,
+                                              params.split_min))
         raw = cluster_outliers(vectors, raw, params.cluster, params.outlier_min_cluster_size,
                                params.outlier_min_cohesion, params.outlier_reduce_dims)
         labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
-        labels = canonical_order(labels, doc_ids)
+        labels = canonical_order(labels, list(doc_ids))
         cluster_centroids = centroids(vectors, labels)
+    with watch.stage("keywords"):
+        groups = [[texts[int(i)] for i in np.flatnonzero(labels == c)]
+                  for c in range(len(cluster_centroids))]
+        keywords = class_tfidf(groups, user_terms, params.keywords_top_n)
+    return PeriodClusters(labels, strength, cluster_centroids,
+                          tuple(tuple(words) for words in keywords), watch.seconds)
+
+
+def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+                   clusters: PeriodClusters, prior: PriorState, params: EngineParams,
+                   ctx: EngineContext) -> PeriodWrite:
+    """The driver's pure part: tracking, scores, directions and watches of one period."""
+    write = (_topics_of_period(period, docs, vectors, clusters, prior, params, ctx) if docs
+             else _empty_period(period, params, ctx))
+    if prior.watches:
+        phrases = ctx.encoder.encode([w.watch.phrase for w in prior.watches])
+        cuts = popularity_cuts([t.popularity for t in write.topics], params.score)
+        rows = score_watches(period, docs, vectors, prior.watches, phrases,
+                             prior.history.periods, prior.history.totals, cuts, params.score)
+        write = replace(write, watch_rows=rows)
+    return write
+
+
+def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+                      clusters: PeriodClusters, prior: PriorState, params: EngineParams,
+                      ctx: EngineContext) -> PeriodWrite:
+    doc_ids = [d.doc_id for d in docs]
+    states, history, watch = prior.states, prior.history, ctx.watch
+    labels, strength, cluster_centroids = clusters.labels, clusters.strength, clusters.centroids
     with watch.stage("track"):
         state_ids = [s.topic_id for s in states]
         state_matrix = (np.stack([s.centroid for s in states]) if states
@@ -222,9 +339,7 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
         assignments, merges = match_clusters(period, cluster_centroids, state_ids,
                                              state_matrix, params.match_threshold)
     members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
-    with watch.stage("keywords"):
-        keywords = class_tfidf([[d.full_text for d in group] for group in members],
-                               ctx.user_terms, params.keywords_top_n)
+    keywords = [clusters.keywords[a.cluster] for a in assignments]
     with watch.stage("score"):
         rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
                                        cluster_centroids, vectors, labels, states, history,

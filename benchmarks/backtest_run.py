@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--embeddings-cache", type=Path)
+    parser.add_argument("--cache-read-only", action="store_true",
+                        help="read vectors from the cache, never write to it (a shared cache)")
     parser.add_argument("--encoder", default="use-multilingual-v3")
     parser.add_argument("--budget", default="3,5,10", help="flags per period, e.g. 3,5,10")
     parser.add_argument("--cut", help="time cut period (default: 60%% of the span)")
@@ -78,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run_backtest(args.corpus, args.events, args.granularity, args.db,
                               build_encoder(args.encoder), engine_params(args), repeat=args.repeat,
                               embeddings_cache=args.embeddings_cache, progress=progress,
-                              budgets=budgets, cut=args.cut)
+                              budgets=budgets, cut=args.cut,
+                              cache_read_only=args.cache_read_only)
     except ObservatoryError as error:
         console.print(f"error: {error}")
         return error.exit_code

@@ -88,8 +88,8 @@ def headline_table(runs: Sequence[Run], k: int = 10) -> str:
             theirs = peer.data["figures"][_k(peer, k)][side]["detector"] if peer else None
             beats = "-"
             if mine and mine["recall_within_1"] is not None:
-                beats = "yes" if mine["recall_within_1"] > f["biggest"]["recall_within_1"] \
-                    else "no"
+                gap = mine["recall_within_1"] - f["biggest"]["recall_within_1"]
+                beats = "yes" if gap > 0 else "tie" if gap == 0 else "no"
             lines.append("| " + " | ".join([
                 base.label, base.data["cut"]["period"], side, _num(f["detector"]["events_scored"]),
                 _num(mine["recall_within_1"] if mine else None),
@@ -171,6 +171,47 @@ def runs_table(runs: Sequence[Run], stale: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def stages_table(runs: Sequence[Run]) -> str:
+    """Per-stage seconds and documents/s of our runs (the first replay of each)."""
+    lines = ["| corpus | docs | periods | docs/period (max) | ingest s | embed s (docs/s) | "
+             "cluster s | process s | peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for run in sorted((r for r in runs if r.system == "ours"), key=lambda r: r.key):
+        t, n = run.data["timings"], run.data["n_docs"]
+        biggest = max((p["n_docs"] for p in run.data["periods"]), default=0)
+        rate = f"{n / t['embed']:.0f}" if t.get("embed", 0) > 1 else "cached"
+        lines.append(f"| {run.label} | {n} | {run.data['n_periods']} | "
+                     f"{n / run.data['n_periods']:.0f} ({biggest}) | {t.get('ingest', 0):.1f} | "
+                     f"{t.get('embed', 0):.1f} ({rate}) | {t.get('cluster', 0):.1f} | "
+                     f"{t.get('process', 0):.1f} | {run.data['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def sweep_table(runs: Sequence[Run], k: int = 10) -> str:
+    """Tuning side only: each run's detector at k beside biggest@k (ours's runs, by file)."""
+    corpora = sorted({r.label for r in runs})
+    lines = ["| setting | " + " | ".join(corpora) + " | mean gap to biggest |",
+             "|---|" + "---|" * (len(corpora) + 1)]
+    variants: dict[str, dict[str, Run]] = {}
+    for run in runs:
+        variants.setdefault(run.name.split("__")[0], {})[run.label] = run
+    for name, by_corpus in sorted(variants.items()):
+        cells, gaps = [], []
+        for corpus in corpora:
+            found = by_corpus.get(corpus)
+            if found is None:
+                cells.append("-")
+                continue
+            f = found.data["figures"][_k(found, k)]["tuning"]
+            mine, big = f["detector"]["recall_within_1"], f["biggest"]["recall_within_1"]
+            if mine is not None and big is not None:
+                gaps.append(mine - big)
+            cells.append(f"{_num(mine)} vs {_num(big)}; p {_num(f['detector']['precision_at_k'])}"
+                         f" vs {_num(f['biggest']['precision_at_k'])}")
+        mean = _num(round(sum(gaps) / len(gaps), 3)) if gaps else "-"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean} |")
+    return "\n".join(lines)
+
+
 TABLES: dict[str, Callable[[Sequence[Run], Sequence[str]], str]] = {
     "headline": lambda runs, _: headline_table(runs),
     "budget": lambda runs, _: budget_table(runs),
@@ -199,8 +240,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", help="RESULT.json files (ours and the peer's)")
     parser.add_argument("--write", type=Path, help="page whose TABLE blocks are rewritten")
+    parser.add_argument("--stages", action="store_true",
+                        help="print only the per-stage seconds of our runs")
+    parser.add_argument("--sweep", action="store_true",
+                        help="print only the tuning-side comparison of settings (file names "
+                             "SETTING__CORPUS_G.json)")
     args = parser.parse_args(argv)
     runs, stale = load(args.results)
+    if args.stages:
+        print(stages_table(runs))
+        return 0
+    if args.sweep:
+        print(sweep_table(runs))
+        return 0
     tables = {name: build(runs, stale) for name, build in TABLES.items()}
     if args.write:
         page = args.write.read_text(encoding="utf-8")

@@ -334,8 +334,13 @@ def _share(part: int, whole: int) -> float | None:
 def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Path | None,
                  encoder: Encoder, params: EngineParams, taxonomy: str = "v1", repeat: int = 1,
                  embeddings_cache: Path | None = None, progress: Progress | None = None,
-                 budgets: Sequence[int] = BUDGETS, cut: str | None = None) -> BacktestResult:
-    """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run."""
+                 budgets: Sequence[int] = BUDGETS, cut: str | None = None,
+                 cache_read_only: bool = False) -> BacktestResult:
+    """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run.
+
+    `cache_read_only`: vectors are read from `embeddings_cache` but never written back (a
+    shared cache other processes read); what it lacks is embedded in the replay only.
+    """
     unit = check_granularity(granularity)
     budgets = parse_budget(budgets)
     params = replace(params, granularity=unit)
@@ -350,7 +355,8 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
         cache = embeddings_cache or Path(scratch) / "embeddings.duckdb"
         replays = [_one_run(by_period, db_path if run == 0 and db_path else
                             Path(scratch) / f"run{run}.duckdb", cache, encoder, params,
-                            taxonomy, watch if run == 0 else Stopwatch(), progress)
+                            taxonomy, watch if run == 0 else Stopwatch(), progress,
+                            write_cache=not (cache_read_only and embeddings_cache))
                    for run in range(max(repeat, 1))]
     first = replays[0]
     with watch.stage("evaluate"):
@@ -376,14 +382,15 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
 
 def _one_run(by_period: dict[str, list[Document]], db_path: Path, cache: Path,
              encoder: Encoder, params: EngineParams, taxonomy: str, watch: Stopwatch,
-             progress: Progress | None) -> Replay:
+             progress: Progress | None, write_cache: bool = True) -> Replay:
     hashes = [d.content_hash for docs in by_period.values() for d in docs]
     with watch.stage("cache"):
         copy_cached_embeddings(db_path, cache, hashes, encoder.name)
     ctx = build_context(encoder, params, taxonomy, new_run_id("backtest"))
     result = replay(by_period, db_path, ctx, params, watch, progress)
-    with watch.stage("cache"):
-        save_embeddings(db_path, cache, encoder.name)
+    if write_cache:
+        with watch.stage("cache"):
+            save_embeddings(db_path, cache, encoder.name)
     return result
 
 

@@ -425,6 +425,9 @@ def mean_figures(draws: Sequence[dict[str, dict[str, Any]]]) -> dict[str, dict[s
     for side in draws[0]:
         result[side] = {}
         for name in draws[0][side]:
+            if name in ("events_scored", "controls"):  # the same in every draw
+                result[side][name] = draws[0][side][name]
+                continue
             values = [d[side][name] for d in draws if d[side][name] is not None]
             result[side][name] = round(statistics.fmean(values), 4) if values else None
     return result

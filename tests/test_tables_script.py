@@ -73,3 +73,19 @@ def test_a_page_without_a_block_is_refused(tmp_path, tables):
     page.write_text("<!-- TABLE:headline -->\n<!-- /TABLE:headline -->\n")
     with pytest.raises(SystemExit, match="no <!-- TABLE:budget -->"):
         tables.main(["--write", str(page), str(ours)])
+
+
+def test_stages_of_our_runs(tmp_path, tables, capsys):
+    ours = tmp_path / "ours.json"
+    write_result(result("ours", True), ours)
+    assert tables.main(["--stages", str(ours)]) == 0
+    assert "| syn / month | 1000 | 10 |" in capsys.readouterr().out
+
+
+def test_sweep_compares_settings_on_the_tuning_side(tmp_path, tables, capsys):
+    for name in ("reattach0.25", "reattach0.5"):
+        write_result(result("ours", True), tmp_path / f"{name}__syn_month.json")
+    assert tables.main(["--sweep", *map(str, sorted(tmp_path.glob("*.json")))]) == 0
+    out = capsys.readouterr().out
+    assert "| setting | syn / month | mean gap to biggest |" in out
+    assert out.count("| reattach0.") == 2

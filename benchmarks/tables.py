@@ -163,7 +163,7 @@ def runs_table(runs: Sequence[Run], stale: Sequence[str]) -> str:
             run.name, run.system, f"{d['n_docs']} / {d['n_periods']}", d["cut"]["period"],
             _num(s.get("topics_per_period_median")), _num(s.get("ranked_per_period_median")),
             _num(s.get("outlier_share")), _num(s.get("run_to_run_identical")),
-            f"{compute:.0f}", f"{d['peak_rss_mb']:.0f}", str(d["code_version"])[:12]]) + " |")
+            f"{compute:.0f}", f"{d['peak_rss_mb']:.0f}", str(d["code_version"])]) + " |")
     if stale:
         lines.append("")
         lines.append("Stale (written before the flag budget, not scored here): "

@@ -270,10 +270,13 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
     read: dict[str, list] = {}
     real = engine.compute_period
 
-    def recording(period, docs, vectors, states, history, params, ctx):
+    def recording(period, docs, *rest):
         read[period] = [d.published for d in docs]
-        assert all(p in history.periods and p < period for p in history.periods)
-        return real(period, docs, vectors, states, history, params, ctx)
+        # the history the period is scored against (however the engine passes it) is earlier
+        for arg in rest:
+            history = getattr(arg, "history", arg)
+            assert all(p < period for p in getattr(history, "periods", ()))
+        return real(period, docs, *rest)
 
     monkeypatch.setattr(engine, "compute_period", recording)
     db_path = tmp_path / "kept.duckdb"

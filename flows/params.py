@@ -5,6 +5,9 @@ from __future__ import annotations
 from models.cluster import ClusterParams
 from models.engine import EngineParams
 from models.score import ScoreParams
+from models.signals import SignalParams
+from models.terms import TermParams
+from models.terms_score import TermScoreParams
 from observatory.settings import Settings
 from pipeline.periods import check_granularity
 
@@ -30,8 +33,13 @@ def engine_params(settings: Settings, granularity: str | None = None) -> EngineP
             weight_cross_source=settings.weight_cross_source,
             min_docs_to_flag=settings.min_docs_to_flag, novelty_min=settings.novelty_min,
             # Porter's score is meant for yearly data; weeks and days are too noisy for it.
-            porter=chosen in ("month", "quarter", "year"),
+            porter=chosen in ("month", "quarter", "year"), flag_growth=settings.flag_growth,
         ),
+        terms=TermParams(seed_taxonomy=settings.seed_taxonomy),
+        term_score=TermScoreParams(porter=chosen in ("month", "quarter", "year"),
+                                   burst_s=settings.burst_s, burst_gamma=settings.burst_gamma),
+        signals=SignalParams(enabled=settings.signals, term_weight=settings.term_weight),
+        drift_end=settings.drift_end,
         match_threshold=settings.match_threshold,
         outlier_min_cluster_size=settings.outlier_min_cluster_size,
         outlier_min_cohesion=settings.outlier_min_cohesion,

@@ -343,7 +343,9 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     """
     unit = check_granularity(granularity)
     budgets = parse_budget(budgets)
-    params = replace(params, granularity=unit)
+    # No vocabulary from outside the corpus may create a candidate term in a backtest.
+    params = replace(params, granularity=unit,
+                     terms=replace(params.terms, seed_taxonomy=False))
     version = code_version()  # the code the replay starts with, before others commit
     watch = Stopwatch()
     with watch.stage("load"):

@@ -24,8 +24,18 @@ from models.embed import Encoder
 from models.keywords import class_tfidf, make_label
 from models.refine import cluster_outliers, split_large_clusters, split_size
 from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
+from models.signals import SERIES_LENGTH as TERM_SERIES
+from models.signals import (
+    SignalParams,
+    TermInput,
+    build_signals,
+    read_term_input,
+    with_watches,
+)
 from models.stopwatch import Stopwatch
-from models.track import Assignment, match_clusters, moving_centroid, novelty
+from models.terms import TermParams
+from models.terms_score import TermScoreParams
+from models.track import Assignment, end_drifted, match_clusters, moving_centroid, novelty
 from models.watch import score_watches
 from pipeline.db import session, transaction
 from pipeline.periods import (
@@ -80,10 +90,17 @@ class EngineParams:
     split_min: int = 40
     # A topic born as a split measures growth against its parent's past (see _history_origin).
     split_inherits_history: bool = True
+    # A continuation farther than this (1 - cosine) from the topic's birth centroid whose
+    # keywords share nothing with the topic's last ones ends the topic (models/track.py
+    # end_drifted); 2 turns it off.
+    drift_end: float = 0.5
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64
     keywords_top_n: int = 10
+    terms: TermParams = field(default_factory=TermParams)
+    term_score: TermScoreParams = field(default_factory=TermScoreParams)
+    signals: SignalParams = field(default_factory=SignalParams)
 
 
 SERIES_LENGTH = 10
@@ -253,8 +270,14 @@ def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32]
                   clusters: PeriodClusters, prior: PriorState, todo: Sequence[str],
                   fresh: NDArray[np.float32], params: EngineParams,
                   ctx: EngineContext) -> PeriodSummary:
-    """On the driver, in period order: track, score, directions, watches, then the one write."""
-    write = compute_period(data.period, data.docs, vectors, clusters, prior, params, ctx)
+    """On the driver, in period order: terms, track, score, directions, watches, signals, then
+    the one write (a period's terms need the earlier periods' term rows)."""
+    term_input = None
+    if params.signals.enabled and data.docs:
+        with ctx.watch.stage("terms"), session(db_path) as con:
+            term_input = read_terms(con, data, params, ctx)
+    write = compute_period(data.period, data.docs, vectors, clusters, prior, params, ctx,
+                           term_input)
     with ctx.watch.stage("write"), session(db_path) as con, transaction(con):
         if len(todo):
             insert_embeddings(con, list(todo), ctx.encoder.name, fresh)
@@ -264,6 +287,16 @@ def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32]
         n_new_topics=sum(t.is_new for t in write.topics), n_outliers=write.n_outliers,
         n_flagged=sum(t.signal_class != "noise" for t in write.topics),
     )
+
+
+def read_terms(con: duckdb.DuckDBPyConnection, data: PeriodInput, params: EngineParams,
+               ctx: EngineContext) -> TermInput:
+    """The period's candidate terms, their history, measures and the earlier signals."""
+    done = processed_periods(con, params.granularity)
+    earlier = [p for p in done if period_start(p) < period_start(data.period)]
+    return read_term_input(con, params.granularity, data.docs, earlier,
+                           period_totals(con, params.granularity, earlier[-TERM_SERIES:]),
+                           params.terms, params.term_score, params.signals, ctx.user_terms)
 
 
 def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encoder,
@@ -313,16 +346,25 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
 
 def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
                    clusters: PeriodClusters, prior: PriorState, params: EngineParams,
-                   ctx: EngineContext) -> PeriodWrite:
-    """The driver's pure part: tracking, scores, directions and watches of one period."""
+                   ctx: EngineContext, term_input: TermInput | None = None) -> PeriodWrite:
+    """The driver's pure part: tracking, scores, directions and watches of one period, and
+    (given its terms) the period's one ranked list of signals."""
     write = (_topics_of_period(period, docs, vectors, clusters, prior, params, ctx) if docs
              else _empty_period(period, params, ctx))
+    if term_input is not None:
+        with ctx.watch.stage("signals"):
+            signals = build_signals(
+                period, docs, vectors, term_input, write.topics,
+                [topic for _, topic, _ in write.doc_topics], ctx.tracks, ctx.encoder,
+                params.direction_threshold, params.direction_margin, params.signals)
+        write = replace(write, signals=signals)
     if prior.watches:
         phrases = ctx.encoder.encode([w.watch.phrase for w in prior.watches])
         cuts = popularity_cuts([t.popularity for t in write.topics], params.score)
         rows = score_watches(period, docs, vectors, prior.watches, phrases,
                              prior.history.periods, prior.history.totals, cuts, params.score)
-        write = replace(write, watch_rows=rows)
+        write = replace(write, watch_rows=rows, signals=with_watches(
+            write.signals, rows, {w.watch.watch_id: w.watch.phrase for w in prior.watches}))
     return write
 
 
@@ -338,8 +380,12 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
                         else np.zeros((0, vectors.shape[1]), np.float32))
         assignments, merges = match_clusters(period, cluster_centroids, state_ids,
                                              state_matrix, params.match_threshold)
-    members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
     keywords = [clusters.keywords[a.cluster] for a in assignments]
+    assignments = end_drifted(
+        period, assignments, {s.topic_id: s.first_centroid for s in states},
+        {s.topic_id: s.keywords for s in states}, cluster_centroids,
+        [[w for w, _ in words] for words in keywords], params.drift_end)
+    members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
     with watch.stage("score"):
         rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
                                        cluster_centroids, vectors, labels, states, history,

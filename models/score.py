@@ -5,9 +5,9 @@ Every measure is defined in docs/scores.md; in short, for a topic in period t:
 - growth = ln((share + s0) / (mean share over the previous `window` periods + s0)),
   s0 = 1 / documents in the period, absent periods counting as 0;
 - popularity (BERTrend): p_t = p_prev * exp(-decay * gap^power) + n_docs, gap in periods;
-- signal class (BERTrend's rule on this period's popularities): noise below the weak
-  percentile, strong above the strong percentile, weak in between; weak and strong need
-  growth >= 0 (weak > 0);
+- signal class, by emergence evidence and never by size: the evidence is growth of at least
+  `flag_growth` (ln 2), an active burst, and novelty; weak with one, strong with two or more,
+  noise with none, with growth <= 0 or under `min_docs_to_flag` documents;
 - burst: Kleinberg's two-state automaton on the topic's share series (models/burst.py);
 - porter_es: a Porter-style emergence score on the last 10 periods (coarse periods only);
 - high_potential: the weighted sum of the measures that fired (weights are settings).
@@ -47,6 +47,8 @@ class ScoreParams:
     novelty_min: float = 0.4
     min_docs_to_flag: int = 3
     porter: bool = False
+    # Growth from which a rise counts as evidence (ln 2: share twice the recent mean).
+    flag_growth: float = math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,17 @@ def popularity(previous: float, n_docs: int, gap: int, params: ScoreParams) -> f
     return previous * math.exp(-params.decay * gap ** params.decay_power) + n_docs
 
 
-def classify(pop: float, grow: float, weak_cut: float, strong_cut: float) -> SignalClass:
-    """Noise / weak / strong by popularity percentiles, with rising required to flag."""
-    if pop > strong_cut and grow >= 0:
-        return "strong"
-    if weak_cut <= pop <= strong_cut and grow > 0:
-        return "weak"
-    return "noise"
+def classify(grow: float, evidence: int, n_docs: int, params: ScoreParams) -> SignalClass:
+    """Weak with one piece of emergence evidence, strong with two or more; size alone is
+    none (a large flat topic is noise, a small topic at 4x growth with a burst is strong)."""
+    if n_docs < params.min_docs_to_flag or grow <= 0 or evidence == 0:
+        return "noise"
+    return "strong" if evidence >= 2 else "weak"
+
+
+def evidence_of(parts: dict[str, tuple[float, str]], grow: float, params: ScoreParams) -> int:
+    """How many of growth (at least `flag_growth`), burst and novelty fired."""
+    return int(grow >= params.flag_growth) + int("burst" in parts) + int("novelty" in parts)
 
 
 def porter_es(hits: Sequence[int], totals: Sequence[int]) -> float | None:
@@ -130,22 +136,21 @@ def score_period(period: str, histories: Sequence[TopicHistory], period_docs: in
                  cuts: tuple[float, float] | None = None) -> list[EmergenceScore]:
     """Scores of every topic present in the period, in topic id order.
 
-    The class cuts come from these topics' popularities unless `cuts` are given (watch
-    topics are classified against the period's real topics).
+    The popularity cuts (these topics' percentiles unless `cuts` are given) only describe
+    size in the reasons: classes come from emergence evidence (`classify`).
     """
     grows = {h.topic_id: growth(h.share, h.previous_shares, period_docs, params.window)
              for h in histories}
     pops = {h.topic_id: popularity(h.previous_popularity, h.n_docs, h.periods_since_seen, params)
             for h in histories}
-    weak_cut, strong_cut = cuts or popularity_cuts(list(pops.values()), params)
+    _, strong_cut = cuts or popularity_cuts(list(pops.values()), params)
     scores = []
     for h in sorted(histories, key=lambda item: item.topic_id):
         grow, pop = grows[h.topic_id], pops[h.topic_id]
-        signal = classify(pop, grow, weak_cut, strong_cut)
-        if h.n_docs < params.min_docs_to_flag:
-            signal = "noise"
         parts = _potential_parts(h, grow, params)
-        reasons = _class_reason(pop, signal, weak_cut, strong_cut, params)
+        evidence = evidence_of(parts, grow, params)
+        signal = classify(grow, evidence, h.n_docs, params)
+        reasons = _class_reason(pop, signal, evidence, strong_cut, params)
         reasons += tuple(text for _, text in parts.values())
         scores.append(EmergenceScore(
             topic_id=h.topic_id, period=period, n_docs=h.n_docs, share=h.share,
@@ -194,13 +199,10 @@ def _potential_parts(h: TopicHistory, grow: float,
     return parts
 
 
-def _class_reason(pop: float, signal: SignalClass, weak_cut: float, strong_cut: float,
+def _class_reason(pop: float, signal: SignalClass, evidence: int, strong_cut: float,
                   params: ScoreParams) -> tuple[str, ...]:
-    if signal == "strong":
-        return (f"strong: popularity {pop:.1f} above the p{params.strong_percentile:g} cut "
-                f"{strong_cut:.1f}",)
-    if signal == "weak":
-        return (f"weak: popularity {pop:.1f} between p{params.weak_percentile:g} "
-                f"({weak_cut:.1f}) and p{params.strong_percentile:g} ({strong_cut:.1f}), "
-                "rising",)
-    return ()
+    if signal == "noise":
+        return ()
+    size = "above" if pop > strong_cut else "below"
+    return (f"{signal}: {evidence} of growth, burst and novelty fired (popularity {pop:.1f}, "
+            f"{size} the period's p{params.strong_percentile:g} {strong_cut:.1f})",)

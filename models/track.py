@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,3 +101,32 @@ def novelty(centroid: NDArray[np.float32], earlier: NDArray[np.float32]) -> floa
     if len(earlier) == 0:
         return 1.0
     return float(1.0 - np.max(earlier @ centroid))
+
+
+
+def end_drifted(period: str, assignments: Sequence[Assignment],
+                first_centroids: dict[str, NDArray[np.float32]],
+                previous_keywords: dict[str, tuple[str, ...]],
+                centroids: NDArray[np.float32], keywords: Sequence[Sequence[str]],
+                max_drift: float) -> list[Assignment]:
+    """End continuations that drifted away from what the topic was.
+
+    A continuation is ended when its cluster's centroid is more than `max_drift` (1 - cosine)
+    from the topic's birth centroid and its keywords (aligned with `assignments`) share
+    nothing with the topic's keywords of its last period: the cluster is born under a new id
+    with the ended topic as its parent (lineage `born`). `max_drift` >= 2 turns it off.
+    """
+    born = sum(a.event != "continued" for a in assignments)
+    out = []
+    for a, words in zip(assignments, keywords, strict=True):
+        first = first_centroids.get(a.topic_id)
+        before = set(previous_keywords.get(a.topic_id, ()))
+        if (a.event == "continued" and first is not None and before
+                and 1.0 - float(first @ centroids[a.cluster]) > max_drift
+                and not before & set(words)):
+            out.append(Assignment(a.cluster, new_topic_id(period, born), "born", a.topic_id,
+                                  a.similarity))
+            born += 1
+        else:
+            out.append(a)
+    return out

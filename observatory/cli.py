@@ -16,6 +16,7 @@ from rich.table import Table
 
 from observatory.scan_cli import scan_command
 from observatory.settings import Settings
+from observatory.signal_cli import signals_command
 from observatory.watch_cli import watch_app
 from pipeline.errors import InputError, ObservatoryError
 
@@ -485,6 +486,7 @@ def backtest(
 
 
 app.add_typer(watch_app, name="watch")
+app.command("signals")(signals_command)
 app.command("scan")(scan_command)
 
 

@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     weight_porter: float = 0.25
     weight_cross_source: float = 0.25
     min_docs_to_flag: int = 3
+    flag_growth: float = Field(
+        default=0.693147, description="growth (ln) from which a rise is emergence evidence")
+    drift_end: float = Field(
+        default=0.5, description="end a topic farther than this from its birth centroid "
+                                 "whose keywords share nothing with its last ones; 2: never")
+    signals: bool = Field(default=True, description="terms and term signals each period")
+    seed_taxonomy: bool = Field(
+        default=True, description="taxonomy terms may create candidate terms (off in "
+                                  "backtests)")
+    term_weight: float = Field(
+        default=1.0, description="term signals' scores against topics' in the ranked list")
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     taxonomy: str = "v1"

@@ -241,3 +241,74 @@ def topic_detail(con: duckdb.DuckDBPyConnection, topic_id: str,
                        tuple(topic_scores(con, topic_id)),
                        tuple(topic_direction_weights(con, topic_id)),
                        tuple(topic_evidence(con, topic_id, n_evidence)))
+
+
+@dataclass(frozen=True)
+class RankedSignal:
+    """One item of a period's ranked list (`v_signals`): a term signal or a topic."""
+
+    granularity: str
+    period: str
+    rank: int
+    signal_id: str
+    kind: str
+    signal_class: str
+    score: float
+    label: str
+    direction: str
+    track: str | None
+    n_docs: int
+    share: float
+    growth: float | None
+    keywords_en: tuple[str, ...]
+    keywords_zh: tuple[str, ...]
+    topic_ids: tuple[str, ...]
+    first_seen: dict[str, str]
+    reasons: tuple[str, ...]
+    born_period: str
+    event: str
+    parent_signal_id: str | None
+
+
+def ranked_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
+                   direction: str | None = None, limit: int | None = None,
+                   flagged_only: bool = False) -> list[RankedSignal]:
+    """A period's one ranked list of term and topic signals, best first (what the report's
+    headline and each direction's section read)."""
+    rows = con.execute(
+        """
+        SELECT granularity, period, rank, signal_id, kind, signal_class, score, label,
+               direction, track, n_docs, share, growth, keywords_en, keywords_zh, topic_ids,
+               first_seen, reasons, born_period, event, parent_signal_id
+        FROM v_signals
+        WHERE granularity = $g AND period = $p
+          AND ($direction IS NULL OR direction = $direction)
+          AND (NOT $flagged OR signal_class <> 'noise')
+        ORDER BY rank LIMIT $limit
+        """,
+        {"g": granularity, "p": period, "direction": direction, "flagged": flagged_only,
+         "limit": limit if limit is not None else 1 << 31},
+    ).fetchall()
+    return [RankedSignal(
+        granularity=row[0], period=row[1], rank=row[2], signal_id=row[3], kind=row[4],
+        signal_class=row[5], score=row[6], label=row[7], direction=row[8], track=row[9],
+        n_docs=row[10], share=row[11], growth=row[12], keywords_en=tuple(row[13]),
+        keywords_zh=tuple(row[14]), topic_ids=tuple(row[15]),
+        first_seen=json.loads(row[16]) if row[16] else {}, reasons=tuple(row[17]),
+        born_period=row[18], event=row[19], parent_signal_id=row[20]) for row in rows]
+
+
+def signal_documents(con: duckdb.DuckDBPyConnection, granularity: str,
+                     period: str | None = None) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(period, signal id) -> the ids of the item's documents in that period: a term
+    signal's evidence, a topic's members (what a backtest matches events against)."""
+    rows = con.execute(
+        """
+        SELECT period, signal_id, doc_ids FROM signal_periods
+        WHERE granularity = $g AND kind IN ('term', 'watch') AND ($p IS NULL OR period = $p)
+        UNION ALL
+        SELECT period, topic_id, list(doc_id ORDER BY doc_id) FROM doc_topics
+        WHERE granularity = $g AND topic_id IS NOT NULL AND ($p IS NULL OR period = $p)
+        GROUP BY ALL
+        """, {"g": granularity, "p": period}).fetchall()
+    return {(str(p), str(s)): tuple(ids) for p, s, ids in rows}

@@ -320,6 +320,83 @@ def m008_watchlist(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m009_terms_signals(con: duckdb.DuckDBPyConnection) -> None:
+    # No primary key on term_periods: a period writes tens of thousands of rows and is only
+    # ever replaced whole (delete, then insert, in the period's transaction); DuckDB's keys
+    # would cost an index the size of the table.
+    con.execute(
+        """
+        CREATE TABLE term_periods (
+            term VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            granularity VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,
+            documents INTEGER NOT NULL,
+            share DOUBLE NOT NULL,
+            sources INTEGER NOT NULL,
+            outlets INTEGER NOT NULL,
+            kinds VARCHAR[] NOT NULL,
+            languages VARCHAR[] NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE signals (
+            signal_id VARCHAR PRIMARY KEY,
+            granularity VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('term', 'topic', 'watch')),
+            born_period VARCHAR NOT NULL,
+            last_period VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            terms VARCHAR[] NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE signal_periods (
+            signal_id VARCHAR NOT NULL,
+            granularity VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('term', 'topic', 'watch')),
+            rank INTEGER NOT NULL,
+            score DOUBLE NOT NULL,
+            signal_class VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            terms VARCHAR[] NOT NULL,
+            keywords_en VARCHAR[] NOT NULL,
+            keywords_zh VARCHAR[] NOT NULL,
+            n_docs INTEGER NOT NULL,
+            share DOUBLE NOT NULL,
+            growth DOUBLE,
+            topic_ids VARCHAR[] NOT NULL,
+            direction VARCHAR NOT NULL,
+            track VARCHAR,
+            first_seen JSON,
+            metrics JSON,
+            reasons VARCHAR[] NOT NULL,
+            doc_ids VARCHAR[] NOT NULL,
+            event VARCHAR NOT NULL CHECK (event IN ('born', 'continued')),
+            parent_signal_id VARCHAR,
+            PRIMARY KEY (granularity, period, signal_id)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE VIEW v_signals AS
+        SELECT sp.granularity, sp.period, sp.rank, sp.signal_id, sp.kind, sp.signal_class,
+               sp.score, sp.label, sp.direction, sp.track, sp.n_docs, sp.share, sp.growth,
+               sp.terms, sp.keywords_en, sp.keywords_zh, sp.topic_ids, sp.first_seen,
+               sp.reasons, s.born_period, sp.event, sp.parent_signal_id
+        FROM signal_periods sp JOIN signals s USING (signal_id)
+        ORDER BY sp.granularity, sp.period, sp.rank
+        """
+    )
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Number of migrations already applied to this database."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -12,6 +12,7 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.signal_store import SignalWrite, delete_signals, write_signals
 from pipeline.watch_store import WatchRow, write_watch_rows
 
 Vector = NDArray[np.float32]
@@ -30,6 +31,7 @@ class TopicState:
     shares: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     periods_present: int = 0
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class PeriodWrite:
     lineage: Sequence[LineageRow]
     directions: Sequence[DirectionRow]
     watch_rows: Sequence[WatchRow] = ()
+    signals: SignalWrite = field(default_factory=SignalWrite)
 
 
 def processed_periods(con: duckdb.DuckDBPyConnection, granularity: str) -> list[str]:
@@ -104,17 +107,21 @@ def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
     """Every earlier topic with its centroids, last popularity and recent shares."""
     columns = con.execute(
         # A topic merged into another stops competing for clusters: its story goes on
-        # under the topic that absorbed it, and lineage keeps the link.
-        "SELECT topic_id, born_period, first_centroid, centroid, last_period FROM topics "
+        # under the topic that absorbed it, and lineage keeps the link. So does a topic
+        # ended for drift (a `born` row names it as the parent of its successor).
+        "SELECT topic_id, born_period, first_centroid, centroid, last_period, keywords FROM topics "
         "WHERE granularity = ? AND topic_id NOT IN (SELECT topic_id FROM topic_lineage "
-        "WHERE granularity = ? AND event = 'merged') ORDER BY topic_id",
-        [granularity, granularity]).fetchnumpy()  # float32 arrays, not Python lists
+        "WHERE granularity = ? AND event = 'merged') AND topic_id NOT IN (SELECT "
+        "parent_topic_id FROM topic_lineage WHERE granularity = ? AND event = 'born' AND "
+        "parent_topic_id IS NOT NULL) ORDER BY topic_id",
+        [granularity, granularity, granularity]).fetchnumpy()  # float32 arrays, not Python lists
     states = {
         str(topic_id): TopicState(str(topic_id), str(born), np.asarray(first, dtype=np.float32),
-                                  np.asarray(centroid, dtype=np.float32), str(last))
-        for topic_id, born, first, centroid, last in zip(
+                                  np.asarray(centroid, dtype=np.float32), str(last),
+                                  keywords=tuple(str(k) for k in keywords))
+        for topic_id, born, first, centroid, last, keywords in zip(
             columns["topic_id"], columns["born_period"], columns["first_centroid"],
-            columns["centroid"], columns["last_period"], strict=True)
+            columns["centroid"], columns["last_period"], columns["keywords"], strict=True)
     }
     for topic_id, popularity in con.execute(
             "SELECT topic_id, arg_max(popularity, period) FROM topic_periods "
@@ -215,6 +222,7 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "is_primary": ("BOOLEAN", [r.is_primary for r in directions]),
         })
     write_watch_rows(con, write.granularity, write.period, write.watch_rows)
+    write_signals(con, write.granularity, write.period, write.signals)
     con.execute(
         "INSERT INTO processed_periods (granularity, period, period_start, run_id, model, n_docs, "
         "n_topics, n_outliers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -244,3 +252,4 @@ def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str
                     [granularity, period])
     con.execute("DELETE FROM topics WHERE granularity = ? AND born_period = ?",
                 [granularity, period])
+    delete_signals(con, granularity, period)

@@ -309,8 +309,9 @@ def test_a_second_run_reads_vectors_from_the_cache(tmp_path, corpus, events, min
                  embeddings_cache=cache)
     run_backtest(corpus, events, "month", None, second, EngineParams(), mini_taxonomy,
                  embeddings_cache=cache)
-    assert any("docmark" in text for text in first.texts)
-    assert not any("docmark" in text for text in second.texts)
+    # Documents are title + newline + text; short term labels (signals) are embedded anew.
+    assert any("docmark" in text and "\n" in text for text in first.texts)
+    assert not any("docmark" in text and "\n" in text for text in second.texts)
 
 
 def test_given_database_keeps_the_replay(tmp_path, corpus, events, mini_taxonomy):

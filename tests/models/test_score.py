@@ -22,11 +22,25 @@ def test_popularity_decays_with_the_gap():
     assert popularity(0.0, 5, 1, params) == 5
 
 
-def test_classes():
-    assert classify(100, 0.5, 1, 10) == "strong"
-    assert classify(5, 0.5, 1, 10) == "weak"
-    assert classify(5, -0.5, 1, 10) == "noise"
-    assert classify(0.5, 1.0, 1, 10) == "noise"
+def test_classes_come_from_evidence_never_from_size():
+    params = ScoreParams()
+    assert classify(1.4, 2, 500, params) == "strong"
+    assert classify(1.4, 1, 5, params) == "weak"
+    assert classify(0.04, 0, 5000, params) == "noise"  # large and flat is not strong
+    assert classify(-0.5, 1, 10, params) == "noise"
+    assert classify(1.0, 2, 2, params) == "noise"  # under min_docs_to_flag
+
+
+def test_a_large_flat_topic_is_noise_and_a_fourfold_rise_is_flagged():
+    histories = [
+        TopicHistory("flat", 400, 0.4, [0.4, 0.41, 0.39], 1200.0, 1, 30, 0.05,
+                     series_hits=[40, 41, 39, 400], series_totals=[100, 100, 100, 1000]),
+        TopicHistory("covid", 180, 0.18, [0.04, 0.05, 0.045], 100.0, 1, 12, 0.05,
+                     series_hits=[40, 50, 45, 180], series_totals=[1000, 1000, 1000, 1000]),
+    ]
+    scores = {s.topic_id: s for s in score_period("2020-02", histories, 1000, ScoreParams())}
+    assert scores["flat"].signal_class == "noise"
+    assert scores["covid"].signal_class == "strong"  # 4x growth and a burst
 
 
 def test_score_period_gives_reasons_for_flags():
@@ -38,7 +52,8 @@ def test_score_period_gives_reasons_for_flags():
         TopicHistory("e", 1, 0.01, [0.02, 0.02, 0.02], 1.0, 1, 9, 0.1),
     ]
     scores = {s.topic_id: s for s in score_period("2024-W10", histories, 100, ScoreParams())}
-    assert scores["a"].growth > 0 and scores["a"].signal_class == "strong"
+    assert scores["a"].growth > 0 and scores["a"].signal_class == "weak"  # growth only
+    assert scores["b"].signal_class == "noise"  # flat, whatever its popularity
     assert any("mean of the previous 3" in reason for reason in scores["a"].reasons)
     assert any("new topic" in reason for reason in scores["c"].reasons)
     assert scores["a"].high_potential > scores["b"].high_potential

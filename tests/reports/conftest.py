@@ -32,6 +32,10 @@ TOPICS = (
      (0, 1, 6, 14, 26)),
     ("cnipa", "patent", "zh", "卫星 火箭 发射 轨道 星座 载荷 航天 推进 回收 遥感 通信 地面站",
      (10, 10, 10, 11, 10)),
+    # A one-month story: flagged when it appears (classes need emergence evidence, so the
+    # large flat topics above never are), faded the month after.
+    ("wire", "news", "en", "eclipse totality corona umbra shadow path viewers glasses moon "
+     "solar astronomers sky", (0, 0, 14, 0, 0)),
 )
 FILLER = ("today", "report", "new", "says", "year", "market", "people", "group", "plan", "week",
           "said", "more", "first")

@@ -1,0 +1,88 @@
+"""`observatory signals`: a period's one ranked list of term and topic signals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from observatory.output import json_line, write_csv
+from pipeline.errors import InputError, ObservatoryError
+from pipeline.queries import RankedSignal
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _lead_lag(first_seen: dict[str, str]) -> str:
+    """"papers since 2019, patents since 2021, zh since 2023", earliest first."""
+    parts = sorted(first_seen.items(), key=lambda item: (item[1], item[0]))
+    return ", ".join(f"{key.split(':', 1)[1]} since {period}" for key, period in parts)
+
+
+def signals_table(rows: Sequence[RankedSignal], title: str) -> Table:
+    """One line per signal: rank, kind, class, score, label, direction, size, lead-lag, why."""
+    table = Table(title=title, show_lines=True)
+    for name in ("#", "kind", "class", "score", "signal", "direction", "docs", "seen",
+                 "reasons"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(str(row.rank), row.kind, row.signal_class, f"{row.score:.2f}",
+                      f"{row.label}\n{row.signal_id}", row.direction,
+                      f"{row.n_docs} ({row.share:.1%})", _lead_lag(row.first_seen),
+                      "\n".join(row.reasons[:2]))
+    return table
+
+
+def signals_command(
+    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")]
+    = None,
+    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")]
+    = None,
+    granularity: Annotated[str | None, typer.Option(
+        "--granularity", "-g", help="day, week, month, quarter or year.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many signals.")] = 20,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only weak and strong signals.")]
+    = False,
+    output_format: Annotated[Literal["table", "json", "csv"], typer.Option(
+        "--format", "-f", help="table, json (one signal a line) or csv.")] = "table",
+    wait: Annotated[float, typer.Option(
+        "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot.")]
+    = 5.0,
+    db: Annotated[Path | None, typer.Option(
+        "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
+        show_default=False)] = None,
+) -> None:
+    """A period's ranked signals: emerging terms and topics in one list, flagged first."""
+    from observatory.cli import _fail, _reading, _settings, _topic_granularity
+    from pipeline.periods import normalise_period
+    from pipeline.queries import known_directions, latest_period, ranked_signals
+
+    settings = _settings(db)
+    try:
+        with _reading(settings.db, wait) as con:
+            chosen = _topic_granularity(con, granularity, period, settings.granularity)
+            label = normalise_period(period, chosen) if period else latest_period(con, chosen)
+            if label is None:
+                raise ObservatoryError(f"no {chosen} periods processed yet; run "
+                                       f"`observatory process -g {chosen}` first")
+            if direction is not None and direction not in known_directions(con):
+                raise InputError(f"--direction: unknown direction {direction!r}; known: "
+                                 f"{', '.join(sorted(known_directions(con)))}")
+            rows = ranked_signals(con, chosen, label, direction, limit, flagged)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+    if output_format == "json":
+        for row in rows:
+            typer.echo(json_line(row))
+    elif output_format == "csv":
+        names = [f.name for f in fields(RankedSignal)]
+        write_csv(names, [[list(asdict(r).values()) for r in rows]], sys.stdout)
+    else:
+        Console().print(signals_table(rows, f"signals, {chosen} {label}"))
+    err.print(f"{len(rows)} signals in {label} ({chosen})")

@@ -43,6 +43,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import IngestReport, read_documents
 from pipeline.periods import Granularity, check_granularity, period_of, period_range, period_start
 from pipeline.provenance import code_version, new_run_id
+from pipeline.queries import term_signal_series
 from pipeline.records import Document
 from pipeline.store import insert_documents
 
@@ -237,30 +238,51 @@ def read_history(con: Any, granularity: str) -> History:
                              tuple(texts.get((p, t), ())), b) for p, t, s, n, b in rows)
     return History(periods=tuple(p for p, _, _ in sizes),
                    period_docs={p: int(n) for p, n, _ in sizes}, items=items,
-                   n_outliers=sum(int(o) for _, _, o in sizes))
+                   n_outliers=sum(int(o) for _, _, o in sizes),
+                   series=term_signal_series(con, granularity))
 
 
 def read_ranked(con: Any, granularity: str) -> dict[str, tuple[RankedItem, ...]]:
     """The product's own ranked list of each period, best first: what an analyst reads.
 
-    Today: the topics classed weak or strong, by high-potential score then topic id, which is
-    the order of the report's headline (reports.sections.flagged) and of `v_emerging`. This is
-    the one place the backtest reads what the product ranks; when the product ranks other
-    items (terms with their documents), read them here as RankedItems of another kind.
+    The flagged items of `v_signals` (term signals, topics and fired watches ranked together,
+    the order of `observatory signals` and the report's headline), each with its documents in
+    that period. This is the one place the backtest reads what the product ranks.
     """
-    rows = con.execute(
-        "SELECT tp.period, tp.topic_id, tp.high_potential, tp.n_docs, t.born_period "
-        "FROM topic_periods tp JOIN topics t USING (topic_id) "
-        "WHERE tp.granularity = ? AND tp.signal_class IN ('weak', 'strong') "
-        "ORDER BY tp.period, tp.high_potential DESC NULLS LAST, tp.topic_id",
-        [granularity]).fetchall()
-    texts = _member_texts(con, granularity, flagged_only=True)
+    texts: dict[tuple[str, str], list[str]] = {}
+    for period, item, text in _signal_texts(con, granularity):
+        texts.setdefault((period, item), []).append(text)
     ranked: dict[str, list[RankedItem]] = {}
-    for period, topic, score, n_docs, born in rows:
+    for period, item, kind, score, n_docs, born in con.execute(
+            "SELECT period, signal_id, kind, score, n_docs, born_period FROM v_signals "
+            "WHERE granularity = ? AND signal_class <> 'noise' ORDER BY period, rank",
+            [granularity]).fetchall():
         ranked.setdefault(period, []).append(RankedItem(
-            period, topic, "topic", float(score or 0.0), int(n_docs),
-            tuple(texts.get((period, topic), ())), born))
+            period, item, kind, float(score or 0.0), int(n_docs),
+            tuple(texts.get((period, item), ())), born))
     return {p: tuple(items) for p, items in ranked.items()}
+
+
+def _signal_texts(con: Any, granularity: str) -> list[tuple[str, str, str]]:
+    """(period, signal id, title and text) of every flagged signal's documents."""
+    rows: list[tuple[str, str, str]] = con.execute(
+        """
+        WITH flagged AS (
+            SELECT period, signal_id, kind, doc_ids FROM signal_periods
+            WHERE granularity = $g AND signal_class <> 'noise'
+        ), docs AS (
+            SELECT period, signal_id, unnest(doc_ids) AS doc_id FROM flagged
+            WHERE kind <> 'topic'
+            UNION ALL
+            SELECT f.period, f.signal_id, dt.doc_id FROM flagged f JOIN doc_topics dt
+              ON dt.granularity = $g AND dt.period = f.period AND dt.topic_id = f.signal_id
+            WHERE f.kind = 'topic'
+        )
+        SELECT x.period, x.signal_id, d.title || chr(10) || d.text
+        FROM docs x JOIN documents d USING (doc_id)
+        ORDER BY x.period, x.signal_id, x.doc_id
+        """, {"g": granularity}).fetchall()
+    return rows
 
 
 def _member_texts(con: Any, granularity: str,

@@ -19,7 +19,7 @@ import random
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import InputError
@@ -95,6 +95,9 @@ class History:
     period_docs: Mapping[str, int]
     items: tuple[RankedItem, ...]
     n_outliers: int
+    # (period, item id) -> documents, for items that are not topics (a term signal: its lead
+    # term's documents in every period), so precision sees their future and past too.
+    series: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,7 @@ class Scorer:
                 self._matches[key] = frozenset(
                     i for i, p in enumerate(patterns) if matches_rule(item.texts, p))
                 self.counts.setdefault((item.period, item.item_id), item.n_docs)
+        self.counts.update(history.series)
 
     def _hits(self, index: int) -> Callable[[RankedItem], bool]:
         def hit(item: RankedItem) -> bool:

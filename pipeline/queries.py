@@ -312,3 +312,19 @@ def signal_documents(con: duckdb.DuckDBPyConnection, granularity: str,
         GROUP BY ALL
         """, {"g": granularity, "p": period}).fetchall()
     return {(str(p), str(s)): tuple(ids) for p, s, ids in rows}
+
+
+def term_signal_series(con: duckdb.DuckDBPyConnection,
+                       granularity: str) -> dict[tuple[str, str], int]:
+    """(period, term signal id) -> documents of the signal's lead term (its first row's best
+    term) in every period that has the term: the signal's size before and after it fired."""
+    rows = con.execute(
+        """
+        WITH lead AS (
+            SELECT signal_id, arg_min(terms[1], period) AS term FROM signal_periods
+            WHERE granularity = $g AND kind = 'term' GROUP BY signal_id
+        )
+        SELECT tp.period, lead.signal_id, tp.documents
+        FROM lead JOIN term_periods tp ON tp.term = lead.term AND tp.granularity = $g
+        """, {"g": granularity}).fetchall()
+    return {(str(p), str(s)): int(n) for p, s, n in rows}

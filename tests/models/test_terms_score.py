@@ -4,9 +4,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.burst import last_burst
+from models.score import porter_es
 from models.terms import PeriodTerms
 from models.terms_score import TermScoreParams, last_bursts, porter_scores, term_measures
-from models.score import porter_es
 from pipeline.signal_store import TermHistory
 
 

@@ -221,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cut", help="time cut period (default: 60%% of the span)")
     args = parser.parse_args(argv)
     start, watch = time.perf_counter(), Stopwatch()
+    version = code_version()  # the code the replay starts with, before others commit
     try:
         budgets = parse_budget(args.budget)
         unit = check_granularity(args.granularity)
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     result = BacktestResult(
         corpus=args.corpus.name, granularity=unit, system="BERTrend", n_docs=len(vectors),
         n_periods=len(by_period), params=_params(bertrend), model=_model_name(),
-        code_version=code_version(), budget=budgets, cut=cut_block, headline=headline(figures),
+        code_version=version, budget=budgets, cut=cut_block, headline=headline(figures),
         figures=figures, events=rows, summary=summary,
         timings={k: round(v, 3) for k, v in watch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

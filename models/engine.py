@@ -455,7 +455,8 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         a, group, names, centroid, state, cohesion = extras[topic.topic_id]
         score = scores[topic.topic_id]
         match = map_direction(centroid, ctx.tracks, params.direction_threshold,
-                              params.direction_margin)
+                              params.direction_margin, members=vectors[labels == a.cluster],
+                              texts=[d.full_text for d in group])
         drift = 1.0 - float(state.first_centroid @ centroid) if state else 0.0
         metrics = {
             "novelty": round(topic.novelty, 6), "cohesion": round(cohesion, 6),
@@ -466,7 +467,8 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             "kinds": sorted({d.kind for d in group}),
             "langs": sorted({d.lang for d in group}),
             "direction": match.direction, "direction_margin": match.margin,
-            "direction_ambiguity": round(1 - max(match.distribution.values()), 6),
+            "direction_ambiguity": round(1 - max(*match.distribution.values(),
+                                                 match.none_weight), 6),
             "direction_distribution": match.distribution,
             **measures(topic, params.score),
         }
@@ -478,7 +480,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             period_centroid=centroid, n_docs=score.n_docs, share=round(score.share, 6),
             growth=score.growth, popularity=score.popularity,
             high_potential=score.high_potential, signal_class=score.signal_class,
-            metrics=metrics, reasons=score.reasons,
+            metrics=metrics, reasons=(*score.reasons, *match.evidence),
         ))
         directions += _direction_rows(a.topic_id, match)
     return rows, directions
@@ -510,5 +512,5 @@ def _direction_rows(topic_id: str, match: DirectionMatch) -> list[DirectionRow]:
             for name, weight in match.distribution.items()]
     if match.direction == UNMAPPED:
         rows.append(DirectionRow(topic_id, UNMAPPED, None, match.similarity,
-                                 round(1 - max(match.distribution.values()), 6), True))
+                                 match.none_weight, True))
     return rows

@@ -21,6 +21,7 @@ from models.taxonomy import load_taxonomy
 from pipeline.db import held, session
 from pipeline.provenance import code_version, new_run_id
 from pipeline.store import finish_run, start_run
+from pipeline.topic_store import store_taxonomy
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
     done: list[PeriodSummary] = []
     try:
         ctx = build_context(encoder, params, taxonomy, run_id)
+        with session(db_path) as con:
+            # Names for analysts and reports, the first time this taxonomy is used here.
+            store_taxonomy(con, ctx.tracks.taxonomy.rows())
         if watch is not None:
             ctx = replace(ctx, watch=watch)
         with held(db_path) as hold:

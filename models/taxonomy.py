@@ -40,6 +40,18 @@ class Taxonomy:
     directions: dict[str, tuple[str, str]]
     tracks: tuple[Track, ...]
 
+    def rows(self) -> list[tuple[str, str, str, str, str, str, str, str]]:
+        """The `directions` table's rows: each direction (track = its id, kind "direction"),
+        each track, and "unmapped", with EN and ZH names and descriptions."""
+        rows = [(self.version, d, d, "direction", en, zh, en, zh)
+                for d, (en, zh) in self.directions.items()]
+        rows += [(self.version, t.direction, t.id, t.kind, t.name_en, t.name_zh,
+                  t.description_en, t.description_zh) for t in self.tracks]
+        rows.append((self.version, "unmapped", "unmapped", "unmapped",
+                     "Unmapped (candidate new area)", "未归类（候选新领域）",
+                     "Not mapped to any of the six directions", "未归入六个方向"))
+        return rows
+
     def user_terms(self) -> tuple[str, ...]:
         """Chinese terms for jieba's user dictionary, so 脑机接口 stays one word."""
         names = {track.name_zh for track in self.tracks if " " not in track.name_zh}

@@ -146,7 +146,9 @@ def topics_in_period(con: duckdb.DuckDBPyConnection, granularity: str, period: s
     rows = con.execute(
         f"""
         SELECT tp.topic_id, tp.granularity, tp.period, tp.label,
-               coalesce(d.direction, 'unmapped') AS direction, d.track, tp.signal_class,
+               coalesce(d.direction, 'unmapped') AS direction,
+               coalesce(d.track_name_en || ' (' || d.track_name_zh || ')', d.track) AS track,
+               tp.signal_class,
                tp.high_potential, tp.growth, tp.popularity, tp.n_docs, tp.share,
                t.born_period, tp.keywords, coalesce(tp.reasons, [])
         FROM topic_periods tp
@@ -208,11 +210,15 @@ def topic_direction_weights(con: duckdb.DuckDBPyConnection,
     """The topic's distribution over directions in the last period it was mapped."""
     rows = con.execute(
         """
-        SELECT period, taxonomy_version, direction, track, similarity, weight, is_primary
-        FROM topic_directions
-        WHERE topic_id = $id
-          AND period = (SELECT max(period) FROM topic_directions WHERE topic_id = $id)
-        ORDER BY is_primary DESC, weight DESC, direction
+        SELECT td.period, td.taxonomy_version, td.direction,
+               coalesce(n.name_en || ' (' || n.name_zh || ')', td.track), td.similarity,
+               td.weight, td.is_primary
+        FROM topic_directions td
+        LEFT JOIN directions n
+          ON n.taxonomy_version = td.taxonomy_version AND n.track = td.track
+        WHERE td.topic_id = $id
+          AND td.period = (SELECT max(period) FROM topic_directions WHERE topic_id = $id)
+        ORDER BY td.is_primary DESC, td.weight DESC, td.direction
         """,
         {"id": topic_id},
     ).fetchall()

@@ -397,6 +397,27 @@ def m009_terms_signals(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m010_direction_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Direction and track names beside the ids: `directions` holds a row per track, per
+    direction (track = the direction id, kind 'direction') and for 'unmapped'."""
+    con.execute(
+        """
+        CREATE OR REPLACE VIEW v_topic_directions AS
+        SELECT td.topic_id, td.period, td.taxonomy_version, td.direction, td.track,
+               td.similarity, td.weight,
+               dn.name_en AS direction_name_en, dn.name_zh AS direction_name_zh,
+               tn.name_en AS track_name_en, tn.name_zh AS track_name_zh
+        FROM topic_directions td
+        LEFT JOIN directions dn
+          ON dn.taxonomy_version = td.taxonomy_version AND dn.track = td.direction
+        LEFT JOIN directions tn
+          ON tn.taxonomy_version = td.taxonomy_version AND tn.track = td.track
+        WHERE td.is_primary
+        """
+    )
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Number of migrations already applied to this database."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -231,6 +231,16 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
     )
 
 
+def store_taxonomy(con: duckdb.DuckDBPyConnection,
+                   rows: Sequence[tuple[str, str, str, str, str, str, str, str]]) -> int:
+    """Fill `directions` with a taxonomy's rows (version, direction, track, kind, names EN/ZH,
+    descriptions EN/ZH) unless they are there already; returns how many were added."""
+    before = con.execute("SELECT count(*) FROM directions").fetchall()[0][0]
+    con.executemany("INSERT INTO directions VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING", [list(row) for row in rows])
+    return int(con.execute("SELECT count(*) FROM directions").fetchall()[0][0] - before)
+
+
 def insert_columns(con: duckdb.DuckDBPyConnection, table: str,
                    columns: dict[str, tuple[str, list[Any]]], conflict: str = "") -> None:
     """Insert rows given column by column, in one statement.

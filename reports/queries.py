@@ -66,7 +66,9 @@ def topic_rows(con: duckdb.DuckDBPyConnection, granularity: str,
         SELECT tp.topic_id, tp.period, tp.n_docs, tp.share, tp.label, tp.keywords,
                coalesce(tp.growth, 0), coalesce(tp.popularity, 0), coalesce(tp.high_potential, 0),
                tp.signal_class, tp.metrics, coalesce(tp.reasons, []), t.born_period,
-               coalesce(d.direction, 'unmapped'), d.track, d.taxonomy_version
+               coalesce(d.direction, 'unmapped'),
+               coalesce(d.track_name_en || ' (' || d.track_name_zh || ')', d.track),
+               d.taxonomy_version
         FROM topic_periods tp
         JOIN topics t USING (topic_id)
         LEFT JOIN v_topic_directions d USING (topic_id, period)

@@ -38,7 +38,8 @@ SEED = 20261202
 # code-labelled pools (ML and robotics venues, HuffPost politics) are sampled, the small
 # pattern-labelled ones are kept whole.
 DEFAULT_CAP = 600
-CAPS = {"venue-ml": 900, "venue-robotics": 900, "huffpost-offtopic": 1200,
+CAPS = {"venue-ml": 900, "venue-robotics": 1200, "venue-robotics-health": 400,
+        "huffpost-offtopic": 1200,
         "weekly-offtopic": 700, "cpc-health": 500}
 
 

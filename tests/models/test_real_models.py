@@ -48,6 +48,9 @@ def test_shipped_taxonomies_load(taxonomy):
         ("人形机器人灵巧手与双足行走控制", "manufacturing"),
         ("Superconducting qubits and quantum error correction", "information"),
         ("非侵入式脑机接口解码运动意图", "health"),
+        ("Neural network speech coder for low bit rate telephony", "information"),
+        ("海上风电装机容量创新高", "energy"),
+        ("Senate votes on the spending bill as the shutdown deadline nears", "unmapped"),
     ],
 )
 def test_directions_of_clear_texts(use_encoder, text, direction):

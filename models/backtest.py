@@ -36,6 +36,7 @@ from models.evaluate import (
     score_budgets,
     usable_granularities,
 )
+from models.parallel import Submitter, process_periods
 from models.runner import build_context
 from models.stopwatch import Stopwatch
 from pipeline.db import held, session, transaction
@@ -199,9 +200,17 @@ def save_embeddings(db_path: Path, cache: Path, model: str) -> int:
 
 
 def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
-           params: EngineParams, watch: Stopwatch, progress: Progress | None = None) -> Replay:
-    """Ingest each period, then process what is pending, as the scheduled job does."""
+           params: EngineParams, watch: Stopwatch, progress: Progress | None = None,
+           submit: Submitter | None = None) -> Replay:
+    """Ingest each period, then process what is pending, as the scheduled job does.
+
+    With `submit` (workers), every period is ingested first and the pending periods are then
+    processed as one backfill (`models.parallel`): a period reads only its own documents and
+    earlier periods' topics, so the results are the same.
+    """
     ctx = replace(ctx, watch=watch)  # the engine adds cluster, track, keywords, ... to it
+    if submit is not None:
+        return _replay_backfill(corpus, db_path, ctx, params, watch, submit, progress)
     with held(db_path) as hold:
         for index, (period, docs) in enumerate(corpus.items()):
             with watch.stage("ingest"), session(db_path) as con, transaction(con):
@@ -215,6 +224,23 @@ def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
     # The engine embeds inside the period ("embed_new"); reported as the embed stage.
     watch.seconds["embed"] = watch.seconds.pop("embed_new", 0.0)
     watch.seconds["process"] -= watch.seconds.get("cluster", 0.0) + watch.seconds["embed"]
+    return read_replay(db_path, params)
+
+
+def _replay_backfill(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
+                     params: EngineParams, watch: Stopwatch, submit: Submitter,
+                     progress: Progress | None) -> Replay:
+    with held(db_path) as hold:
+        for docs in corpus.values():
+            with watch.stage("ingest"), session(db_path) as con, transaction(con):
+                insert_documents(con, docs)
+        with watch.stage("process"):
+            for index, summary in enumerate(process_periods(db_path, params, ctx, submit)):
+                hold.breathe()
+                if progress:
+                    progress(summary.period, index + 1, len(corpus))
+    # Workers embed and cluster while the driver finishes: the driver's waits are reported.
+    watch.seconds["embed"] = watch.seconds.pop("embed_wait", 0.0)
     return read_replay(db_path, params)
 
 
@@ -357,11 +383,13 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
                  encoder: Encoder, params: EngineParams, taxonomy: str = "v1", repeat: int = 1,
                  embeddings_cache: Path | None = None, progress: Progress | None = None,
                  budgets: Sequence[int] = BUDGETS, cut: str | None = None,
-                 cache_read_only: bool = False) -> BacktestResult:
+                 cache_read_only: bool = False,
+                 submit: Submitter | None = None) -> BacktestResult:
     """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run.
 
     `cache_read_only`: vectors are read from `embeddings_cache` but never written back (a
     shared cache other processes read); what it lacks is embedded in the replay only.
+    `submit` runs embedding and clustering on workers (`models.parallel`).
     """
     unit = check_granularity(granularity)
     budgets = parse_budget(budgets)
@@ -380,7 +408,8 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
         replays = [_one_run(by_period, db_path if run == 0 and db_path else
                             Path(scratch) / f"run{run}.duckdb", cache, encoder, params,
                             taxonomy, watch if run == 0 else Stopwatch(), progress,
-                            write_cache=not (cache_read_only and embeddings_cache))
+                            write_cache=not (cache_read_only and embeddings_cache),
+                            submit=submit)
                    for run in range(max(repeat, 1))]
     first = replays[0]
     with watch.stage("evaluate"):
@@ -406,12 +435,13 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
 
 def _one_run(by_period: dict[str, list[Document]], db_path: Path, cache: Path,
              encoder: Encoder, params: EngineParams, taxonomy: str, watch: Stopwatch,
-             progress: Progress | None, write_cache: bool = True) -> Replay:
+             progress: Progress | None, write_cache: bool = True,
+             submit: Submitter | None = None) -> Replay:
     hashes = [d.content_hash for docs in by_period.values() for d in docs]
     with watch.stage("cache"):
         copy_cached_embeddings(db_path, cache, hashes, encoder.name)
     ctx = build_context(encoder, params, taxonomy, new_run_id("backtest"))
-    result = replay(by_period, db_path, ctx, params, watch, progress)
+    result = replay(by_period, db_path, ctx, params, watch, progress, submit)
     if write_cache:
         with watch.stage("cache"):
             save_embeddings(db_path, cache, encoder.name)

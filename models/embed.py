@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -33,9 +34,39 @@ def _unit_rows(vectors: Any) -> Matrix:
 
 
 def limit_threads(threads: int = 1) -> None:
-    """One BLAS/torch thread per process: oversubscription burned 4x the CPU here."""
+    """At most `threads` BLAS/OpenMP threads in this process: oversubscription burned 4x the CPU.
+
+    The environment variables only reach child processes (numpy has read them by now, so
+    setting them here alone left OpenBLAS at 2 threads); threadpoolctl changes the limits of
+    the libraries already loaded.
+    """
+    from threadpoolctl import threadpool_limits
+
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(threads))
+    threadpool_limits(limits=threads)
+
+
+def by_length(texts: Sequence[str]) -> list[int]:
+    """Positions of `texts`, shortest first (ties by position): the order a batch is encoded in.
+
+    Similar lengths side by side cut padding (sentence-transformers pads each batch to its
+    longest text) and give USE's token-budget micro-batches fewer half-empty remainders.
+    """
+    return sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+
+
+def encode_by_length(encoder: Encoder, texts: Sequence[str]) -> Matrix:
+    """`encoder.encode(texts)` with the texts encoded shortest first, rows in the input order.
+
+    A vector depends (in its last bits) on the texts batched with it, so every runner encodes
+    the same batches in this same order; results then match across processes.
+    """
+    order = by_length(texts)
+    encoded = encoder.encode([texts[i] for i in order])
+    rows = np.empty_like(encoded)
+    rows[order] = encoded
+    return rows
 
 
 class UniversalSentenceEncoder:
@@ -107,6 +138,21 @@ class HashingEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _unit_rows(np.stack([self._row(text) for text in texts]))
+
+
+_BUILT: dict[tuple[str, int], Encoder] = {}
+_BUILDING = threading.Lock()
+
+
+def shared_encoder(spec: str, threads: int = 1) -> Encoder:
+    """The encoder named `spec`, built once per process: what a Dask worker embeds with.
+
+    Workers receive the name, never a model object (hundreds of MB pickled per task).
+    """
+    with _BUILDING:
+        if (spec, threads) not in _BUILT:
+            _BUILT[(spec, threads)] = build_encoder(spec, threads)
+        return _BUILT[(spec, threads)]
 
 
 def build_encoder(spec: str, threads: int = 1) -> Encoder:

@@ -74,14 +74,14 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
                     on_period(summary)
     except BaseException as error:
         with session(db_path) as con:
-            finish_run(con, run_id, "failed", _counts(done), error=str(error) or repr(error))
+            finish_run(con, run_id, "failed", run_counts(done), error=str(error) or repr(error))
         raise
     with session(db_path) as con:
-        finish_run(con, run_id, "completed", _counts(done))
+        finish_run(con, run_id, "completed", run_counts(done))
     return ProcessRun(run_id, params.granularity, tuple(done))
 
 
-def _counts(done: list[PeriodSummary]) -> dict[str, int]:
+def run_counts(done: list[PeriodSummary]) -> dict[str, int]:
     return {
         "periods": len(done), "documents": sum(p.n_docs for p in done),
         "topics": sum(p.n_topics for p in done), "new_topics": sum(p.n_new_topics for p in done),

@@ -23,6 +23,8 @@ from pipeline.errors import InputError, ObservatoryError
 if TYPE_CHECKING:
     import duckdb
 
+    from models.backtest import BacktestResult
+    from models.parallel import Submitter
     from pipeline.periods import Granularity
 
 app = typer.Typer(
@@ -37,6 +39,12 @@ DbOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 GranularityOption = Annotated[str | None, typer.Option(
     "--granularity", "-g", help="day, week, month, quarter or year (default: week).")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", min=0, help="Start N local Dask workers for embedding and clustering "
+    "(default 0: all in this process).", show_default=False)]
+DaskAddressOption = Annotated[str | None, typer.Option(
+    "--dask-address", help="Use the running Dask cluster at tcp://HOST:8786 "
+    "(or OBSERVATORY_DASK_ADDRESS).", show_default=False)]
 WaitOption = Annotated[float, typer.Option(
     "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot instead.")]
 
@@ -90,6 +98,8 @@ def process(
     granularity: GranularityOption = None,
     encoder: Annotated[str | None, typer.Option(help="Encoder name or path.")] = None,
     taxonomy: Annotated[str | None, typer.Option(help="Taxonomy version or TOML file.")] = None,
+    workers: WorkersOption = None,
+    dask_address: DaskAddressOption = None,
     db: DbOption = None,
 ) -> None:
     """Process every period not processed yet, oldest first, never looking ahead."""
@@ -97,15 +107,25 @@ def process(
     from models.embed import build_encoder
     from models.runner import process_pending
 
-    settings = _settings(db, encoder=encoder, taxonomy=taxonomy)
+    settings = _settings(db, encoder=encoder, taxonomy=taxonomy, workers=workers,
+                         dask_address=dask_address)
     try:
         params = engine_params(settings, granularity)
-        built = build_encoder(settings.encoder, settings.encoder_threads)
-        with err.status("processing") as status:
-            run = process_pending(settings.db, params, built, settings.taxonomy,
-                                  on_period=lambda p: status.update(
-                                      f"processed {p.period}: {p.n_docs} documents, "
-                                      f"{p.n_topics} topics"))
+        if settings.workers or settings.dask_address:
+            from flows.scale import process_on_dask
+
+            err.print(f"embedding and clustering on "
+                      f"{settings.dask_address or f'{settings.workers} local Dask workers'}")
+            run = process_on_dask(settings.db, params, settings.encoder,
+                                  settings.encoder_threads, settings.taxonomy,
+                                  settings.workers, settings.dask_address)
+        else:
+            built = build_encoder(settings.encoder, settings.encoder_threads)
+            with err.status("processing") as status:
+                run = process_pending(settings.db, params, built, settings.taxonomy,
+                                      on_period=lambda p: status.update(
+                                          f"processed {p.period}: {p.n_docs} documents, "
+                                          f"{p.n_topics} topics"))
     except ObservatoryError as error:
         raise _fail(error) from None
     for period in run.periods:
@@ -446,6 +466,8 @@ def backtest(
     cut: Annotated[str | None, typer.Option(
         help="Time cut: events emerging before it tune, the rest check (default: the period "
              "at 60% of the corpus's span).")] = None,
+    workers: WorkersOption = None,
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Replay a corpus period by period as the weekly job would and score the detector.
 
@@ -461,7 +483,7 @@ def backtest(
     from models.embed import build_encoder
     from models.evaluate import parse_budget
 
-    settings = _settings(None, encoder=encoder)
+    settings = _settings(None, encoder=encoder, workers=workers, dask_address=dask_address)
     started = time.perf_counter()
     try:
         budgets = parse_budget(budget)
@@ -474,10 +496,19 @@ def backtest(
             def progress(period: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, description=f"replaying {period}")
 
-            result = run_backtest(corpus, events, granularity, db, built, params,
-                                  taxonomy=settings.taxonomy, repeat=repeat,
-                                  embeddings_cache=embeddings_cache, progress=progress,
-                                  budgets=budgets, cut=cut)
+            def run(submit: Submitter | None = None) -> BacktestResult:
+                return run_backtest(corpus, events, granularity, db, built, params,
+                                    taxonomy=settings.taxonomy, repeat=repeat,
+                                    embeddings_cache=embeddings_cache, progress=progress,
+                                    budgets=budgets, cut=cut, submit=submit)
+
+            if settings.workers or settings.dask_address:
+                from flows.scale import run_on_dask
+
+                result = run_on_dask(run, settings.encoder, settings.encoder_threads,
+                                     settings.workers, settings.dask_address)
+            else:
+                result = run()
     except ObservatoryError as error:
         raise _fail(error) from None
     write_result(result, out)

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
                          description="use-multilingual-v3, hashing-256, minilm-offline, "
                                      "or a sentence-transformers name or path")
     encoder_threads: int = 1
+    workers: int = Field(default=0, ge=0, description="local Dask worker processes for "
+                         "embedding and clustering; 0: everything in this process")
+    dask_address: str | None = Field(default=None, description="scheduler of a running Dask "
+                                     "cluster, tcp://HOST:8786 (instead of local workers)")
     embed_batch_size: int = 64
     granularity: str = "week"
     seed: int = 42

@@ -63,7 +63,8 @@ def _fingerprint(db_path: Path) -> dict[str, Any]:
     counts = {}
     with session(db_path, read_only=True) as con:
         for table, order in (("topic_periods", "topic_id, period"), ("doc_topics", "ALL"),
-                             ("topic_lineage", "ALL"), ("embeddings", "content_hash")):
+                             ("topic_lineage", "ALL"), ("embeddings", "content_hash"),
+                             ("signal_periods", "signal_id, period")):
             rows = con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
             counts[table] = len(rows)
             digest.update(repr(rows).encode())

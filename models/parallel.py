@@ -45,6 +45,7 @@ from models.stopwatch import Stopwatch
 from pipeline.db import held, session
 from pipeline.provenance import code_version, new_run_id
 from pipeline.store import finish_run, iter_batches, start_run
+from pipeline.topic_store import store_taxonomy
 
 T = TypeVar("T", covariant=True)
 R = TypeVar("R")
@@ -133,6 +134,8 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
     done: list[PeriodSummary] = []
     try:
         ctx = build_context(encoder, params, taxonomy, run_id)
+        with session(db_path) as con:  # as process_pending does
+            store_taxonomy(con, ctx.tracks.taxonomy.rows())
         if watch is not None:
             ctx = replace(ctx, watch=watch)
         with held(db_path) as hold:

@@ -93,6 +93,10 @@ def snapshot(path):
             "SELECT * FROM topic_lineage ORDER BY ALL",
             "SELECT * FROM topic_directions ORDER BY ALL",
             "SELECT period, n_docs, n_outliers FROM processed_periods ORDER BY ALL",
+            "SELECT * FROM directions ORDER BY ALL",
+            "SELECT * FROM term_periods ORDER BY ALL",
+            "SELECT * FROM signals ORDER BY ALL",
+            "SELECT * FROM signal_periods ORDER BY signal_id, period",
         )}
 
 

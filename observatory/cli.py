@@ -76,21 +76,36 @@ def ingest(
     skip_bad: Annotated[bool, typer.Option(help="Import good lines, report bad ones.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Import corpus files; a bad line stops that file with nothing stored (exit 2)."""
+    """Import corpus files; a bad line stops only its file, with nothing from it stored (exit 2).
+
+    The other files are still read; the closing lines give each file's outcome.
+    """
     from pipeline.db import session
     from pipeline.ingest import ingest_file
 
     settings = _settings(db)
+    failed: list[tuple[Path, str]] = []
     try:
         for path in files:
-            with session(settings.db) as con:
-                report = ingest_file(con, path, skip_bad=skip_bad)
+            try:
+                with session(settings.db) as con:
+                    report = ingest_file(con, path, skip_bad=skip_bad)
+            except InputError as error:
+                # A bad file stops only itself; a damaged database (SchemaError) stops all.
+                err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+                failed.append((path, str(error)))
+                continue
             err.print(f"{path}: {report.read} read, {report.added} added, "
                       f"{report.already_stored} already stored, {report.skipped} skipped")
             for reason, count in sorted(report.skip_reasons.items()):
                 err.print(f"  skipped {count} x {reason}")
     except ObservatoryError as error:
         raise _fail(error) from None
+    if failed:
+        if len(files) > 1:
+            err.print(f"{len(files) - len(failed)} of {len(files)} files imported; "
+                      f"not imported: {', '.join(str(path) for path, _ in failed)}")
+        raise typer.Exit(InputError.exit_code)
 
 
 @app.command()
@@ -273,13 +288,22 @@ def demo(
 def _reading(db: Path, wait_seconds: float,
              files: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, saying on stderr when it reads a snapshot."""
+    import duckdb
+
     from observatory.analyst import open_reader
+    from pipeline.db import damaged
 
     with open_reader(db, wait_seconds, files) as reading:
         if reading.snapshot_at is not None:
             err.print(f"another process is writing to {db}: answered from a snapshot taken "
                       f"at {reading.snapshot_at:%H:%M:%S}")
-        yield reading.con
+        try:
+            yield reading.con
+        except duckdb.Error as error:
+            problem = damaged(db, error)
+            if problem is None:
+                raise
+            raise problem from error
 
 
 @app.command()

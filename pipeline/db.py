@@ -14,6 +14,22 @@ from pipeline.errors import SchemaError, StoreBusyError
 from pipeline.schema import migrate
 
 LOCK_WAIT_SECONDS = 60.0
+# What DuckDB says when the file itself is bad (not the query): checked by `damaged`.
+_DAMAGE_MARKERS = ("corrupt", "checksum", "not a valid duckdb database", "could not read",
+                   "is a directory", "serializ", "invalid metadata", "block")
+
+
+def damaged(path: str | Path, error: Exception) -> SchemaError | None:
+    """A one-line SchemaError naming the file when `error` says the database file is bad."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    if Path(path).is_dir():
+        return SchemaError(f"{path}: is a folder; --db expects a DuckDB file "
+                           "(e.g. observatory.duckdb), created on first use")
+    if not any(marker in text.lower() for marker in _DAMAGE_MARKERS):
+        return None
+    return SchemaError(f"{path}: the database file is damaged or not a DuckDB file ({first}); "
+                       "restore it from a backup, or point --db at another file")
 
 
 def _connect_with_retry(path: str, read_only: bool,
@@ -25,14 +41,16 @@ def _connect_with_retry(path: str, read_only: bool,
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                if "lock" in str(error).lower():
+        except duckdb.Error as error:
+            locked = isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+            if not locked or time.monotonic() > deadline:
+                if locked:
                     raise StoreBusyError(
                         f"{path}: another process is writing to this database; "
                         "try again when it finishes"
                     ) from error
-                raise SchemaError(f"{path}: cannot open database: {error}") from error
+                raise damaged(path, error) or SchemaError(
+                    f"{path}: cannot open database: {error}") from error
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
@@ -116,6 +134,12 @@ def session(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
     con = connect(path, read_only=read_only)
     try:
         yield con
+    except duckdb.Error as error:
+        # A block that fails its checksum shows only when read: name the file, not the block.
+        problem = damaged(path, error)
+        if problem is None:
+            raise
+        raise problem from error
     finally:
         con.close()
 

@@ -42,7 +42,14 @@ def period_of(day: date, granularity: Granularity) -> str:
 
 
 def period_start(label: str) -> date:
-    """First day of a labelled period."""
+    """First day of a labelled period; a well-formed but impossible label is an InputError."""
+    try:
+        return _start(label)
+    except ValueError as error:  # 2020-13, 2020-02-30, 2021-W53: the right shape, no such day
+        raise InputError(f"period: no such period {label!r} ({error})") from None
+
+
+def _start(label: str) -> date:
     if m := _DAY.match(label):
         return date(int(m[1]), int(m[2]), int(m[3]))
     if m := _WEEK.match(label):

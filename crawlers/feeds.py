@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
@@ -29,6 +29,10 @@ _CHALLENGE = re.compile(r"security_verify|window\.location|yunsuo|cf-challenge|c
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _DATE_NAMES = ("pubdate", "published", "issued", "date", "created", "updated", "modified")
 _FEED_ROOTS = {"rss", "feed", "rdf", "channel"}
+_ENTRY_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
+# A complete feed ends with its root's end tag (CDNs sometimes append a comment after it).
+_ROOT_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:rss|feed|rdf|channel)\s*>(?:\s|<!--.*?-->)*$",
+                       re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
     source: str = ""
     source_url: str | None = None
+    # True for an entry whose end tag never arrived (the download was cut off inside it):
+    # what the recovering parser found of it may be a cut title or summary.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,11 @@ class Feed:
     lang: str | None
     entries: list[FeedEntry] = field(default_factory=list)
     encoding: str = "utf-8"
+    truncated: bool = False
+
+    @property
+    def complete_entries(self) -> int:
+        return sum(not entry.partial for entry in self.entries)
 
 
 class NotAFeed(ValueError):
@@ -77,10 +89,14 @@ def header_charset(content_type: str | None) -> str | None:
 
 
 def _try(body: bytes, encoding: str | None) -> str | None:
+    """`body` in `encoding`, or None when it is not; a character cut off at the very end
+    (a download stopped mid-character) is left out rather than failing the whole body."""
     if encoding is None:
         return None
     try:
-        return body.decode(encoding)
+        # final=False keeps an incomplete trailing sequence buffered instead of raising, so a
+        # feed cut inside a multi-byte character still decodes in its real encoding.
+        return codecs.getincrementaldecoder(encoding)().decode(body, final=False)
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -218,6 +234,13 @@ def parse_feed(body: bytes, content_type: str | None, base_url: str) -> Feed:
     channel = next(iter(_children(root, "channel")), root)
     entries = [_entry(node, base_url) for node in root.iter()
                if _local(node) in ("item", "entry")]
+    truncated = _ROOT_END.search(text) is None
+    if truncated:
+        # The recovering parser closes whatever was open at the cut; entries past the last
+        # end tag that arrived are the cut-off ones.
+        closed = len(_ENTRY_END.findall(text))
+        entries = [replace(entry, partial=True) if index >= closed else entry
+                   for index, entry in enumerate(entries)]
     lang = _text(channel, "language") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
     return Feed(title=_text(channel, "title"), lang=lang or None, entries=entries,
-                encoding=encoding)
+                encoding=encoding, truncated=truncated)

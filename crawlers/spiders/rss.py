@@ -61,9 +61,14 @@ class RssSpider(SourceSpider):
     def entries(self, feed: Feed, feed_url: str) -> Iterator[Any]:
         for entry in feed.entries:
             yield self.document(entry, feed, feed_url)
+        if feed.truncated:
+            yield self.problem(f"feed cut off: {feed.complete_entries} complete entries read, "
+                               f"{len(feed.entries) - feed.complete_entries} cut off", feed_url)
 
     def rejection(self, entry: FeedEntry) -> Any | None:
         """Why an entry cannot be stored (no title, no date, outside the window), or None."""
+        if entry.partial:
+            return self.skip("cut off", entry.link)
         if not entry.title:
             return self.skip("no title", entry.link)
         if entry.published is None:

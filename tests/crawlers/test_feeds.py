@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,3 +101,55 @@ def test_empty_body_is_not_a_feed() -> None:
 ])
 def test_parse_date(value: str, expected: datetime | None) -> None:
     assert parse_date(value) == expected
+
+
+CUT_SOURCES = [
+    ("oschina_news_rss_show_industry_2020-04-06.xml", "application/rss+xml; charset=utf-8"),
+    ("oschina_gbk_bytes_but_http_header_utf8.xml", "text/xml; charset=utf-8"),
+    ("oschina_gb18030_bytes_declared_gb2312.xml", "application/rss+xml"),
+]
+
+
+def _cuts(body: bytes, seed: int) -> list[int]:
+    """Every byte around the end of the first item and inside the second item's title (a
+    multi-byte character cut at each of its bytes), plus seeded cuts anywhere."""
+    end = body.index(b"</item>") + len(b"</item>")
+    title = body.index(b"<title>", end) + len(b"<title>")
+    rng = random.Random(seed)
+    return sorted({*range(end - 40, end + 5), *range(title, title + 40),
+                   *rng.sample(range(len(body)), 40)})
+
+
+@pytest.mark.parametrize(("name", "content_type"), CUT_SOURCES)
+def test_a_feed_cut_anywhere_keeps_every_complete_item(name: str, content_type: str) -> None:
+    body = (RSS / name).read_bytes()
+    whole = {e.title: e.published for e in parse_feed(body, content_type, "https://x/").entries}
+    ends = [m.end() for m in re.finditer(rb"</item\s*>", body)]
+    for cut in _cuts(body, seed=len(name)):
+        complete = sum(end <= cut for end in ends)
+        try:
+            parsed = parse_feed(body[:cut], content_type, "https://x/")
+        except NotAFeed:
+            assert complete == 0, cut
+            continue
+        kept = [e for e in parsed.entries if not e.partial]
+        assert len(kept) == complete, cut
+        assert all(whole[e.title] == e.published is not None for e in kept), cut
+        assert parsed.truncated and len(parsed.entries) - len(kept) <= 1, cut
+
+
+@pytest.mark.parametrize(("tag", "content_type"), [
+    ("utf8", "application/rss+xml; charset=utf-8"), ("gbk", "text/xml; charset=utf-8"),
+    ("gb18030", "application/rss+xml")])
+def test_cut_inside_a_multibyte_character_decodes_in_the_real_encoding(
+        tag: str, content_type: str) -> None:
+    parsed = feed(f"oschina_cut_mid_char_{tag}_DERIVED.xml", content_type)
+    assert parsed.encoding == ("utf-8" if tag == "utf8" else "gb18030")
+    assert parsed.truncated and parsed.complete_entries == 16
+    assert parsed.entries[0].title == FIRST_TITLE
+    assert all(e.published for e in parsed.entries[:16])
+
+
+def test_a_complete_feed_is_not_truncated() -> None:
+    parsed = feed("oschina_utf8_bom.xml")
+    assert not parsed.truncated and parsed.complete_entries == 50

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 import pytest_twisted
 
 from crawlers.run import read_summary
@@ -123,3 +124,16 @@ def test_since_window_drops_older_items(rss_server, db_path, run_spider):
     summary = read_summary(db_path, "run-1").source("oschina")
     assert summary.items_stored + summary.drop_reasons["outside the date window"] == 50
     assert all(row[2] >= date(2020, 4, 6) for row in stored(db_path))
+
+
+@pytest.mark.parametrize("tag", ["utf8", "gbk", "gb18030"])
+@pytest_twisted.inlineCallbacks
+def test_a_feed_cut_mid_character_stores_every_complete_item(rss_server, db_path, run_spider,
+                                                             tag):
+    url = rss_server.url(f"oschina_cut_mid_char_{tag}_DERIVED.xml")
+    yield run_spider(source(url), db_path)
+    rows = {row[1]: row[2] for row in stored(db_path)}
+    assert len(rows) == 16 and rows[FIRST_TITLE] == date(2020, 4, 6)
+    summary = read_summary(db_path, "run-1").source("oschina")
+    assert summary.drop_reasons == {"cut off": 1}
+    assert summary.errors == (f"feed cut off: 16 complete entries read, 1 cut off ({url})",)

@@ -7,14 +7,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.launch import build_crawler, plan_crawl
+from crawlers.pipelines import log_skipped
+from crawlers.probe import unreachable
 from crawlers.settings import crawl_settings
 from crawlers.sources import adhoc_source, load_sources, select_sources
 from observatory.settings import Settings
 from pipeline.errors import ObservatoryError
+
+CRAWL_DEADLINE = "crawl deadline"
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -43,17 +49,46 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sources = select_sources(load_sources(settings.sources_file), args.sources)
         plans = plan_crawl(args.db, sources, args.since, args.until, base_urls)
+        lost = (unreachable(sources, base_urls, settings.crawl_probe_timeout_s)
+                if settings.crawl_probe_timeout_s > 0 else {})
+        for plan in plans:
+            if plan.source.id in lost:
+                log_skipped(args.db, args.run_id, plan.source.id, plan.source.spider,
+                            f"skipped: {lost[plan.source.id]}", events=True)
     except ObservatoryError as error:
         print(json.dumps({"error": str(error)}), file=sys.stdout)
         return error.exit_code
-    base = crawl_settings(settings, args.db, args.run_id, polite=not args.impolite,
-                          base_urls=base_urls)
-    process = CrawlerProcess(base, install_root_handler=True)
-    for index, plan in enumerate(plans):
-        process.crawl(build_crawler(plan, base, init_reactor=index == 0), **plan.spider_kwargs)
-    process.start()
+    plans = [plan for plan in plans if plan.source.id not in lost]
+    if plans:
+        _crawl(plans, settings, args.db, args.run_id, base_urls, polite=not args.impolite)
     print(json.dumps({"run_id": args.run_id, "sources": [p.source.id for p in plans]}))
     return 0
+
+
+def _crawl(plans: list[Any], settings: Settings, db: Path, run_id: str,
+           base_urls: dict[str, str], polite: bool) -> None:
+    base = crawl_settings(settings, db, run_id, polite=polite, base_urls=base_urls)
+    base["OBSERVATORY_EVENTS"] = True
+    process = CrawlerProcess(base, install_root_handler=True)
+    crawlers: list[Crawler] = []
+    for index, plan in enumerate(plans):
+        crawler = build_crawler(plan, base, init_reactor=index == 0)
+        crawlers.append(crawler)
+        process.crawl(crawler, **plan.spider_kwargs)
+    if settings.crawl_timeout_s > 0:
+        from twisted.internet import reactor
+
+        cast(Any, reactor).callLater(settings.crawl_timeout_s, _close_all, crawlers)
+    process.start()
+
+
+def _close_all(crawlers: list[Crawler]) -> None:
+    """The whole crawl's deadline: close every spider still running, with a reason the log
+    keeps (their documents so far are flushed and stay stored)."""
+    for crawler in crawlers:
+        engine = crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=CRAWL_DEADLINE))
 
 
 if __name__ == "__main__":

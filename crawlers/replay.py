@@ -1,8 +1,9 @@
 """A local HTTP server that replays recorded responses, for tests and the offline demo.
 
 A request for `/a/b.xml` is answered from `<root>/a/b.xml`. Its `.headers.json` sidecar
-(`{"status": int, "headers": {...}}`) gives the status and headers; without one the answer is
-200 with a Content-Type from the extension. A `ROUTES.json` in the root maps requests with query
+(`{"status": int, "headers": {...}, "delay_s": float}`) gives the status, headers and a delay
+before answering (a slow host); without one the answer is 200 with a Content-Type from the
+extension. A `ROUTES.json` in the root maps requests with query
 strings to files: `[{"path": "/api", "query": {"start": "4"}, "files": ["p2.xml"]}]`; a route
 with several files serves them in turn (the last one repeats), for retry sequences. Every 200
 answer carries an ETag, and a matching `If-None-Match` gets 304.
@@ -14,6 +15,7 @@ import hashlib
 import json
 import mimetypes
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,14 +67,15 @@ def _load_routes(root: Path) -> list[Route]:
             for row in rows]
 
 
-def _sidecar(path: Path) -> tuple[int, dict[str, str]]:
+def _sidecar(path: Path) -> tuple[int, dict[str, str], float]:
     side = path.with_name(path.name + ".headers.json")
     if side.exists():
         spec = json.loads(side.read_text("utf-8"))
         return int(spec.get("status", 200)), {str(k): str(v) for k, v in
-                                              spec.get("headers", {}).items()}
+                                              spec.get("headers", {}).items()}, float(
+                                                  spec.get("delay_s", 0))
     kind = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
-    return 200, {"Content-Type": kind}
+    return 200, {"Content-Type": kind}, 0.0
 
 
 class ReplayServer:
@@ -153,7 +156,9 @@ class _ReplayHandler(BaseHTTPRequestHandler):
         if target is None:
             self._send(404, {"Content-Type": "text/plain"}, b"not recorded")
             return
-        status, headers = _sidecar(target)
+        status, headers, delay_s = _sidecar(target)
+        if delay_s:
+            time.sleep(delay_s)
         content = target.read_bytes()
         if status == 200:
             headers.setdefault("ETag", '"' + hashlib.sha1(content).hexdigest()[:16] + '"')

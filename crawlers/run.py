@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
+
 import crawlers
+from crawlers.pipelines import EVENT_PREFIX
 from crawlers.sources import load_sources
 from observatory.settings import Settings
 from pipeline.db import session
@@ -41,8 +48,15 @@ class SourceCrawl:
     def health(self) -> Health:
         return _health(self)
 
+    @property
+    def failed(self) -> bool:
+        """Nothing came back but errors (unreachable, blocked, every request failed)."""
+        return _health(self) == "failing"
+
     def line(self) -> str:
         """One human-readable summary line, errors included."""
+        if self.requests == 0 and self.errors and self.errors[0].startswith("skipped:"):
+            return f"{self.source_id}: {self.errors[0]}"
         text = (f"{self.source_id}: {self.requests} requests, {self.items_stored} stored, "
                 f"{self.items_dropped} dropped")
         if self.drop_reasons:
@@ -70,6 +84,25 @@ class CrawlSummary:
 
     def source(self, source_id: str) -> SourceCrawl:
         return next(s for s in self.sources if s.source_id == source_id)
+
+    @property
+    def failed(self) -> tuple[SourceCrawl, ...]:
+        return tuple(source for source in self.sources if source.failed)
+
+    @property
+    def all_failed(self) -> bool:
+        """Every source failed: the crawl brought nothing, and its command exits non-zero."""
+        return bool(self.sources) and len(self.failed) == len(self.sources)
+
+    def closing_line(self) -> str:
+        """The crawl's one-line summary."""
+        counts = Counter(source.health for source in self.sources)
+        shown = ", ".join(f"{n} {health}" for health, n in sorted(counts.items()))
+        text = (f"crawl {self.run_id}: {len(self.sources)} sources ({shown or 'none'}), "
+                f"{self.items_stored} documents stored")
+        if self.failed and not self.all_failed:
+            text += "; failed: " + ", ".join(source.source_id for source in self.failed)
+        return text
 
 
 @dataclass(frozen=True)
@@ -130,14 +163,26 @@ def _command(db_path: Path, run_id: str, source_ids: list[str] | None, since: da
     return command + ([] if polite else ["--impolite"])
 
 
+OnSource = Callable[[SourceCrawl], None]
+# After its own deadline the crawl process gets this long to close its spiders and write their
+# logs before it is killed.
+CLOSE_GRACE_S = 60.0
+# After Ctrl-C, how long each of the gentle stops gets before the next, harder one.
+INTERRUPT_GRACE_S = 10.0
+
+
 def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | None = None,
               until: date | None = None, spider: str | None = None, url: str | None = None,
               settings: Settings | None = None, base_urls: Mapping[str, str] | None = None,
-              polite: bool = True, log_path: Path | None = None) -> CrawlSummary:
+              polite: bool = True, log_path: Path | None = None,
+              on_source: OnSource | None = None) -> CrawlSummary:
     """Crawl the given sources (or one `spider` at one `url`) into the database.
 
     The crawl runs in a fresh `python -m crawlers` process, because Twisted's reactor
     cannot be restarted; so this can be called many times, and from inside a Prefect flow.
+    `on_source` hears of each source as it ends (skipped, finished, stopped at its deadline).
+    Ctrl-C stops the crawl process too (same process group): its spiders close, their
+    documents so far stay stored, and KeyboardInterrupt is raised here once it has ended.
     """
     if (spider is None) != (url is None):
         raise InputError("give --spider and --url together")
@@ -148,17 +193,71 @@ def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | 
     root = str(Path(crawlers.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
         "PYTHONPATH")]))}
-    done = subprocess.run(command, input=settings.model_dump_json(), capture_output=True,
-                          text=True, env=env, check=False)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=stderr, text=True, encoding="utf-8", env=env)
+        backstop = _backstop(child, settings)
+        try:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(settings.model_dump_json())
+            child.stdin.close()
+            last = _read_events(child.stdout, on_source)
+            returncode = child.wait()
+        except KeyboardInterrupt:
+            _wait_after_interrupt(child)
+            raise
+        finally:
+            if backstop is not None:
+                backstop.cancel()
+        stderr.seek(0)
+        log = stderr.read()
     if log_path is not None:
-        log_path.write_text(done.stderr, "utf-8")
-    return _result(db_path, run_id, done)
+        log_path.write_text(log, "utf-8")
+    return _result(db_path, run_id, subprocess.CompletedProcess(command, returncode, last, log))
+
+
+def _backstop(child: subprocess.Popen[str], settings: Settings) -> threading.Timer | None:
+    """Kill the crawl process if it outlives its own deadline by more than the grace."""
+    if settings.crawl_timeout_s <= 0:
+        return None
+    timer = threading.Timer(settings.crawl_timeout_s + CLOSE_GRACE_S, child.kill)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _read_events(stdout: Any, on_source: OnSource | None) -> str:
+    """Hand each source event to `on_source`; returns the last other line (the reply)."""
+    last = ""
+    for line in stdout:
+        if line.startswith(EVENT_PREFIX):
+            if on_source is not None:
+                event = json.loads(line[len(EVENT_PREFIX):])
+                on_source(SourceCrawl(
+                    event["source_id"], event["spider"], event["requests"],
+                    event["items_stored"], event["items_dropped"], event["drop_reasons"],
+                    event["statuses"], tuple(event["errors"]), event["finished"]))
+        elif line.strip():
+            last = line
+    return last
+
+
+def _wait_after_interrupt(child: subprocess.Popen[str]) -> None:
+    """The child got the same SIGINT and closes its spiders, waiting for downloads in flight;
+    after a short grace a second SIGINT makes Scrapy stop at once, and then a kill."""
+    for harder in (None, signal.SIGINT, signal.SIGKILL):
+        if harder is not None:
+            child.send_signal(harder)
+        try:
+            child.wait(timeout=INTERRUPT_GRACE_S)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
 
 
 def _result(db_path: Path, run_id: str, done: subprocess.CompletedProcess[str]) -> CrawlSummary:
-    last = (done.stdout.strip().splitlines() or ["{}"])[-1]
     try:
-        reply = json.loads(last)
+        reply = json.loads(done.stdout.strip() or "{}")
     except json.JSONDecodeError:
         reply = {}
     if "error" in reply:
@@ -168,6 +267,26 @@ def _result(db_path: Path, run_id: str, done: subprocess.CompletedProcess[str]) 
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
         raise SourceError(f"crawl process failed (exit {done.returncode}): {tail}")
     return summary
+
+
+def crawl_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """Crawl runs, newest first, in the shape of `pipeline.store.list_runs` rows.
+
+    A run with a source that never finished is "unfinished": still going, or stopped by a
+    kill; `observatory sources` shows which source.
+    """
+    cursor = con.execute(
+        "SELECT run_id, 'crawl' AS kind, min(started) AS started, "
+        "CASE WHEN count(*) = count(finished) THEN max(finished) END AS finished, "
+        "CASE WHEN count(*) > count(finished) THEN 'unfinished' "
+        "WHEN count(*) FILTER (WHERE items_stored = 0 AND items_dropped = 0 "
+        "AND json_array_length(errors) > 0) = count(*) THEN 'failed' ELSE 'done' END AS status, "
+        "NULL AS model, json_object('sources', count(*), 'stored', sum(items_stored), "
+        "'failed', count(*) FILTER (WHERE items_stored = 0 AND items_dropped = 0 "
+        "AND json_array_length(errors) > 0))::VARCHAR AS counts, NULL AS error "
+        "FROM crawl_log GROUP BY run_id ORDER BY started DESC LIMIT ?", [limit])
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def list_sources(db_path: Path, settings: Settings | None = None) -> list[SourceHealth]:

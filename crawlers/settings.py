@@ -48,6 +48,11 @@ def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bo
         "OBSERVATORY_BASE_URLS": dict(base_urls or {}),
         "OBSERVATORY_POLITE": polite,
         "STORE_BATCH_SIZE": 200,
+        # Each source stops at its deadline (Scrapy's CloseSpider extension); the whole crawl
+        # at its own, enforced by `python -m crawlers` (see crawlers/__main__.py).
+        "CLOSESPIDER_TIMEOUT": settings.crawl_source_timeout_s,
+        "OBSERVATORY_CRAWL_TIMEOUT": settings.crawl_timeout_s,
+        "OBSERVATORY_EVENTS": False,
         # Read by spiders' from_crawler; custom names, so Scrapy never logs them.
         "OPENALEX_MAILTO": settings.openalex_mailto or settings.contact,
         "PATENTSVIEW_API_KEY": settings.patentsview_api_key,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flows.prefect_env import configure
 
@@ -11,12 +13,13 @@ configure()
 
 from prefect import task  # noqa: E402
 
-from crawlers.run import CrawlSummary, run_crawl  # noqa: E402
+from crawlers.run import CrawlSummary, SourceCrawl, run_crawl  # noqa: E402
 from models.embed import build_encoder  # noqa: E402
 from models.engine import EngineParams  # noqa: E402
 from models.runner import ProcessRun, process_pending  # noqa: E402
 from observatory.settings import Settings  # noqa: E402
 from pipeline.db import session  # noqa: E402
+from pipeline.errors import ObservatoryError, SourceError  # noqa: E402
 from pipeline.ingest import IngestReport, ingest_file  # noqa: E402
 from reports.write import ReportPaths, write_report  # noqa: E402
 
@@ -27,12 +30,30 @@ def ingest_task(db_path: Path, path: Path, skip_bad: bool) -> IngestReport:
         return ingest_file(con, path, skip_bad=skip_bad)
 
 
-@task(name="crawl", retries=1, retry_delay_seconds=[10])
+def _retry_unless_users_error(task: Any, task_run: Any, state: Any) -> bool:
+    # A bad argument or a damaged database stays bad: retrying only delays the message.
+    try:
+        state.result()
+    except ObservatoryError as error:
+        return isinstance(error, SourceError)
+    except Exception:
+        return True
+    return False
+
+
+def _print_source(source: SourceCrawl) -> None:
+    print(source.line(), file=sys.stderr, flush=True)
+
+
+@task(name="crawl", retries=1, retry_delay_seconds=[10],
+      retry_condition_fn=_retry_unless_users_error)
 def crawl_task(db_path: Path, settings: Settings, source_ids: list[str] | None = None,
                since: date | None = None, until: date | None = None,
-               spider: str | None = None, url: str | None = None) -> CrawlSummary:
+               spider: str | None = None, url: str | None = None,
+               show_progress: bool = False) -> CrawlSummary:
+    """One crawl; `show_progress` prints each source's line on stderr as it ends."""
     return run_crawl(db_path, source_ids, since, until, spider=spider, url=url,
-                     settings=settings)
+                     settings=settings, on_source=_print_source if show_progress else None)
 
 
 @task(name="process")

@@ -1,9 +1,17 @@
-"""The scheduled job: crawl the configured sources, process new periods, write the report."""
+"""The scheduled job: crawl the configured sources, process new periods, write the report.
+
+Each step's expected failure (a source down, a bad file, a damaged database, nothing to report
+yet) is caught and kept as one line in `WeeklyRun.problems`, so the run always ends with a
+summary; the next step runs when it can do useful work without the failed one.
+"""
 
 # No `from __future__ import annotations` here: Prefect validates a served flow's parameters
 # from real annotations, and string annotations fail there ("not fully defined").
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flows.prefect_env import configure
 
@@ -16,34 +24,97 @@ from flows.params import engine_params  # noqa: E402
 from flows.tasks import crawl_task, ingest_task, process_task, report_task  # noqa: E402
 from models.runner import ProcessRun  # noqa: E402
 from observatory.settings import Settings  # noqa: E402
+from pipeline.errors import ObservatoryError, SchemaError  # noqa: E402
 from pipeline.ingest import IngestReport  # noqa: E402
 from reports.write import ReportPaths  # noqa: E402
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class WeeklyRun:
-    """What the weekly job did."""
+    """What the weekly job did, and one line per step that failed."""
 
     crawl: CrawlSummary | None
     ingested: tuple[IngestReport, ...]
-    processed: ProcessRun
+    processed: ProcessRun | None
     report: ReportPaths | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """A step failed, or the crawl brought nothing because every source failed."""
+        return bool(self.problems) or bool(self.crawl and self.crawl.all_failed)
+
+    def summary_lines(self) -> list[str]:
+        """The closing summary: crawl, files, periods, report, problems."""
+        lines = [self.crawl.closing_line()] if self.crawl else []
+        lines += [f"{r.path}: {r.read} read, {r.added} added, {r.already_stored} already "
+                  f"stored, {r.skipped} skipped" for r in self.ingested]
+        if self.processed is not None:
+            lines.append(f"process {self.processed.run_id}: {len(self.processed.periods)} "
+                         f"periods processed ({self.processed.granularity})")
+        lines.append(f"report: {self.report.html}" if self.report else "report: none written")
+        if self.crawl and self.crawl.all_failed:
+            lines.append("every source failed: "
+                         + ", ".join(s.source_id for s in self.crawl.failed))
+        lines += self.problems
+        return lines
+
+
+class _NoTracebackForExpected(logging.Filter):
+    """Prefect logs a failed task with its traceback; for a user's error (an ObservatoryError)
+    or Ctrl-C the one-line message is enough, and the weekly summary says it again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ObservatoryError | KeyboardInterrupt):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_expected_tracebacks() -> None:
+    """Install the filter on Prefect's run loggers (idempotent)."""
+    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
+                 "prefect.flow_engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoTracebackForExpected) for f in logger.filters):
+            logger.addFilter(_NoTracebackForExpected())
+
+
+quiet_expected_tracebacks()
+
+
+def _step(problems: list[str], name: str, call: Callable[..., _T], *args: Any,
+          **kwargs: Any) -> _T | None:
+    try:
+        return call(*args, **kwargs)
+    except SchemaError:
+        raise  # a damaged or unusable database: no later step can work either
+    except ObservatoryError as error:
+        problems.append(f"{name}: {error}")
+        return None
 
 
 @flow(name="weekly", log_prints=False)
 def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
                 files: list[str] | None = None, crawl: bool = True,
-                overrides: dict[str, str] | None = None) -> WeeklyRun:
+                overrides: dict[str, str] | None = None, progress: bool = False) -> WeeklyRun:
     """Crawl, ingest any extra files, process pending periods, and report the latest one.
 
     Parameters are plain values so a scheduled deployment can carry them; everything else
     comes from the `OBSERVATORY_*` environment when the run starts, or from `overrides`.
+    `progress` prints a line per source as the crawl goes (for the CLI).
     """
     settings = Settings.model_validate({**(overrides or {}), **({"db": db} if db else {})})
-    crawled = crawl_task(settings.db, settings, source_ids) if crawl else None
-    ingested = tuple(ingest_task(settings.db, Path(path), False) for path in files or [])
+    problems: list[str] = []
+    crawled = _step(problems, "crawl", crawl_task, settings.db, settings, source_ids,
+                    show_progress=progress) if crawl else None
+    ingested = tuple(done for path in files or [] if (done := _step(
+        problems, f"ingest {path}", ingest_task, settings.db, Path(path), False)) is not None)
     params = engine_params(settings)
-    processed = process_task(settings.db, params, settings.encoder, settings.encoder_threads,
-                             settings.taxonomy)
-    report = report_task(settings.db, settings.reports_dir, params.granularity)
-    return WeeklyRun(crawled, ingested, processed, report)
+    processed = _step(problems, "process", process_task, settings.db, params, settings.encoder,
+                      settings.encoder_threads, settings.taxonomy)
+    report = _step(problems, "report", report_task, settings.db, settings.reports_dir,
+                   params.granularity)
+    return WeeklyRun(crawled, ingested, processed, report, tuple(problems))

@@ -183,20 +183,29 @@ def crawl(
     url: Annotated[str | None, typer.Option(help="The ad-hoc URL for --spider.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Crawl configured sources, or one URL with one spider, into the database."""
+    """Crawl configured sources, or one URL with one spider, into the database.
+
+    Unreachable hosts are skipped after a quick probe; each source stops at its deadline.
+    Exits 1 when every source failed, naming them.
+    """
     from crawlers.run import run_crawl
 
     settings = _settings(db)
     try:
         summary = run_crawl(settings.db, source_ids or None, _parse_day(since, "since"),
                             _parse_day(until, "until"), spider=spider, url=url,
-                            settings=settings)
+                            settings=settings, on_source=lambda s: err.print(s.line()))
     except ObservatoryError as error:
         raise _fail(error) from None
-    for source in summary.sources:
-        err.print(source.line())
-    err.print(f"crawl {summary.run_id}: {summary.items_stored} documents stored, "
-              f"{len(summary.errors)} source errors")
+    except KeyboardInterrupt:
+        err.print("crawl interrupted: documents stored so far are kept; "
+                  "`observatory sources` shows each source's last crawl")
+        raise typer.Exit(130) from None
+    err.print(summary.closing_line())
+    if summary.all_failed:
+        err.print("[red]error:[/red] every source failed: "
+                  + ", ".join(s.source_id for s in summary.failed), markup=True, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -221,14 +230,16 @@ def sources(db: DbOption = None) -> None:
 @app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
          db: DbOption = None) -> None:
-    """Past runs with status, counts and timings, newest first."""
+    """Past runs (processing and crawls) with status, counts and timings, newest first."""
+    from crawlers.run import crawl_runs
     from pipeline.db import session
     from pipeline.store import list_runs
 
     settings = _settings(db)
     try:
         with session(settings.db, read_only=True) as con:
-            rows = list_runs(con, limit)
+            rows = sorted(list_runs(con, limit) + crawl_runs(con, limit),
+                          key=lambda row: row["started"], reverse=True)[:limit]
     except ObservatoryError as error:
         raise _fail(error) from None
     table = Table("run", "kind", "status", "started", "seconds", "counts")
@@ -247,17 +258,43 @@ def weekly(
     no_crawl: Annotated[bool, typer.Option("--no-crawl", help="Skip crawling.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Run the weekly flow now: crawl, process new periods, write the report."""
+    """Run the weekly flow now: crawl, process new periods, write the report.
+
+    Prints a line per source as the crawl goes and always ends with a summary; exits 1 when a
+    step failed or every source failed (naming them), 130 when stopped with Ctrl-C.
+    """
+    import signal
+
     from flows.weekly import weekly_flow
 
     settings = _settings(db)
+    # Prefect's engine and its temporary server do not reliably pass Ctrl-C on as
+    # KeyboardInterrupt (a run went on into processing with the server gone), so Ctrl-C ends
+    # the process here. That is safe: every write is a transaction that a stop leaves undone,
+    # and the crawl process (same process group, same signal) closes its spiders itself.
+    previous = signal.signal(signal.SIGINT, _interrupted_weekly)
     try:
-        result = weekly_flow(str(settings.db), source_ids or None, crawl=not no_crawl)
+        result = weekly_flow(str(settings.db), source_ids or None, crawl=not no_crawl,
+                             progress=True)
     except ObservatoryError as error:
         raise _fail(error) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    for line in result.summary_lines():
+        err.print(line, markup=False)
     if result.report:
         typer.echo(str(result.report.html))
-    err.print(f"weekly run: {len(result.processed.periods)} periods processed")
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _interrupted_weekly(signum: int, frame: Any) -> None:
+    import os
+
+    err.print("weekly run interrupted (Ctrl-C): what was stored is kept (documents so far, "
+              "each processed period whole); run it again to continue")
+    sys.stderr.flush()
+    os._exit(130)
 
 
 @app.command()

@@ -8,7 +8,6 @@ ones, adds the phrase to the watchlist, processes pending periods and writes the
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+from crawlers.probe import PROBE_TIMEOUT_S, probe
 from crawlers.run import SourceCrawl, run_crawl
 from crawlers.sources import SourceConfig
 from crawlers.spiders.google_news import EDITIONS
@@ -27,7 +27,6 @@ from pipeline.errors import InputError, SourceError
 from reports.focus import FocusPaths, write_focus
 
 Notify = Callable[[str], None]
-PROBE_TIMEOUT_S = 3.0
 GDELT_REACH_DAYS = 90  # the DOC 2.0 API searches a rolling three months
 DEFAULT_URLS = {
     "arxiv": "https://export.arxiv.org/api/query",
@@ -142,22 +141,6 @@ def endpoint(source: SourceConfig, base_urls: Mapping[str, str]) -> str:
     """The URL a source's spider will call first (the override when one is given)."""
     return (base_urls.get(source.id) or base_urls.get(source.spider)
             or DEFAULT_URLS[source.spider])
-
-
-def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
-    """None when a TCP connection to the URL's host opens in time, else why not."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return None
-    except TimeoutError:
-        return f"cannot reach {host}:{port} (no answer in {timeout_s:g} s)"
-    except socket.gaierror:
-        return f"cannot reach {host}:{port} (host name does not resolve; offline?)"
-    except OSError as error:
-        return f"cannot reach {host}:{port} ({error.strerror or error})"
 
 
 def unreachable_sources(sources: Sequence[ScanSource], base_urls: Mapping[str, str],

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     contact: str = "observatory@example.org"
     user_agent: str = "FutureIndustryObservatory/0.1 (+https://example.org/observatory)"
     sources_file: Path | None = None
+    crawl_source_timeout_s: float = Field(
+        default=300.0, ge=0, description="each source's deadline in a crawl; 0: none")
+    crawl_timeout_s: float = Field(
+        default=1800.0, ge=0, description="the whole crawl's deadline; 0: none")
+    crawl_probe_timeout_s: float = Field(
+        default=3.0, ge=0, description="TCP probe of each source's host before a crawl; "
+                                       "0: no probe")
     patentsview_api_key: str | None = None
     epo_ops_key: str | None = None
     epo_ops_secret: str | None = None

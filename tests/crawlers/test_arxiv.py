@@ -88,7 +88,7 @@ def test_paging_to_the_last_page_through_a_429(arxiv_server, db_path, run_spider
 def test_killed_half_way_then_rerun_loses_and_duplicates_nothing(arxiv_server, db_path,
                                                                   run_spider):
     yield run_spider(arxiv(arxiv_server.url("api/query")), db_path, run_id="killed",
-                     CLOSESPIDER_ITEMCOUNT=4, STORE_BATCH_SIZE=2)
+                     CLOSESPIDER_ITEMCOUNT=4, STORE_BATCH_SIZE=2, CONCURRENT_ITEMS=1)
     assert 0 < len(docs(db_path)) < 10
     arxiv_server.reset()
     yield run_spider(arxiv(arxiv_server.url("api/query")), db_path, run_id="resumed")

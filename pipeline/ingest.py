@@ -144,6 +144,9 @@ def _lines(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         for number, raw in enumerate(handle, start=1):
             yield number, raw
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        if number == 0 and isinstance(error, gzip.BadGzipFile):
+            raise InputError(f"{path}: not gzip-compressed, though its name ends in .gz; "
+                             "rename it to .jsonl or compress it") from None
         reason = "cut off" if isinstance(error, EOFError) else f"damaged ({error})"
         raise InputError(f"{path}: the gzip stream is {reason} after line {number}; "
                          "nothing from this file was stored") from None

@@ -48,3 +48,20 @@ def test_demo_runs_offline_end_to_end(tmp_path):
     assert flagged > 0
     text = html.read_text(encoding="utf-8")
     assert "<script src=" not in text and "covid" in text.lower()
+
+
+def test_weekly_flow_with_every_source_down_still_processes_and_names_them(tmp_path,
+                                                                           small_corpus):
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nid = "gone"\nspider = "rss"\n'
+                       'urls = ["http://no-such-host.invalid/feed.xml"]\n', "utf-8")
+    overrides = {"reports_dir": str(tmp_path / "out"), "encoder": "hashing-256",
+                 "granularity": "month", "sources_file": str(sources)}
+    result = weekly_flow(str(tmp_path / "w.duckdb"), files=[str(small_corpus)],
+                         overrides=overrides)
+    assert result.crawl is not None and result.crawl.all_failed and result.failed
+    assert result.processed is not None and result.processed.periods
+    lines = result.summary_lines()
+    assert lines[0].endswith("1 sources (1 failing), 0 documents stored")
+    assert "every source failed: gone" in lines
+    assert result.report is not None

@@ -26,6 +26,8 @@ def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bo
         "ROBOTSTXT_OBEY": True,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 opens a remote-control HTTP port per crawler by default; nothing uses it.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "AUTOTHROTTLE_ENABLED": polite,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,

@@ -25,14 +25,13 @@ from crawlers.replay import ReplayServer, serve
 
 RSS = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers" / "rss"
 FEEDS = {"oschina": "oschina_news_rss_show_industry_2020-04-06.xml",
-         "ruanyifeng": "ruanyifeng_blog_atom.xml", "vmware": "blogs_vmware_com_wprss_rss2.xml",
-         "wire": "rss10_dc_date_CONSTRUCTED.rdf"}
+         "vmware": "blogs_vmware_com_wprss_rss2.xml"}
 KILLS = 20
 SEED = 13
 
 
 def crawl(db: str, base_url: str) -> None:
-    """The victim: one real crawl of four feeds, small store batches (many transactions)."""
+    """The victim: one real crawl of two feeds, small store batches (many transactions)."""
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.launch import build_crawler, plan_crawl
@@ -44,7 +43,7 @@ def crawl(db: str, base_url: str) -> None:
                for name, file in FEEDS.items()]
     base = crawl_settings(Settings(crawl_probe_timeout_s=0), Path(db), f"run-{time.time_ns()}",
                           polite=False)
-    base.update({"LOG_LEVEL": "ERROR", "STORE_BATCH_SIZE": 3})
+    base.update({"LOG_LEVEL": "ERROR", "STORE_BATCH_SIZE": 5})
     process = CrawlerProcess(base, install_root_handler=False)
     for index, plan in enumerate(plan_crawl(Path(db), sources, None, None, {})):
         process.crawl(build_crawler(plan, base, init_reactor=index == 0), **plan.spider_kwargs)
@@ -122,7 +121,7 @@ def test_a_crawl_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     reference = tmp_path / "reference.duckdb"
     _, span = killer.run(reference, server.base_url)
     want = fingerprint(reference)
-    assert len(want["documents"]) > 60 and duplicates(reference) == 0
+    assert len(want["documents"]) > 50 and duplicates(reference) == 0
     rng = random.Random(SEED)
     delays = [span * (i + rng.random()) / KILLS for i in range(KILLS)]
     killed = 0

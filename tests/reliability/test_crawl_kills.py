@@ -123,15 +123,19 @@ def test_a_crawl_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
     want = fingerprint(reference)
     assert len(want["documents"]) > 50 and duplicates(reference) == 0
     rng = random.Random(SEED)
-    delays = [span * (i + rng.random()) / KILLS for i in range(KILLS)]
-    killed = 0
-    for n, delay in enumerate(delays):
-        db = tmp_path / f"killed-{n}.duckdb"
+    # One moment per twentieth of the first 80% of a crawl (the margin absorbs a machine that
+    # is faster now than when the span was measured); a victim that still ended first is not
+    # counted, and its twentieth is tried again with a fresh seeded moment.
+    killed, tries = 0, 0
+    while killed < KILLS:
+        assert tries < 2 * KILLS, f"only {killed} of {tries} kills landed mid-crawl"
+        delay = 0.8 * span * (killed + rng.random()) / KILLS
+        db = tmp_path / f"killed-{tries}.duckdb"
         was_killed, _ = killer.run(db, server.base_url, kill_after=delay)
-        killed += was_killed
         killer.run(db, server.base_url)  # the rerun
-        assert duplicates(db) == 0, f"kill {n} at {delay:.2f} s"
-        assert fingerprint(db) == want, f"kill {n} at {delay:.2f} s"
-    print(f"crawl kills: {killed} of {KILLS} landed mid-crawl (span {span:.2f} s, seed {SEED}); "
-          "every rerun equal to the uninterrupted crawl, 0 duplicated")
-    assert killed >= KILLS * 3 // 4
+        assert duplicates(db) == 0, f"try {tries}, kill at {delay:.2f} s"
+        assert fingerprint(db) == want, f"try {tries}, kill at {delay:.2f} s"
+        killed += was_killed
+        tries += 1
+    print(f"crawl kills: {killed} landed mid-crawl in {tries} tries (span {span:.2f} s, seed "
+          f"{SEED}); every rerun equal to the uninterrupted crawl, 0 duplicated")

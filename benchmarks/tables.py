@@ -64,6 +64,8 @@ def _pairs(runs: Sequence[Run]) -> dict[tuple[str, str], dict[str, Run]]:
 def _num(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, float) and 0 < abs(value) < 0.01:
+        return f"{value:.3f}"
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
     return str(value)

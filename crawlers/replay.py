@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,15 @@ def _sidecar(path: Path) -> tuple[int, dict[str, str], float]:
     return 200, {"Content-Type": kind}, 0.0
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A crawler that gave up (a deadline, Ctrl-C, a kill in the fault-injection tests)
+        # closes its connection mid-answer; that is expected here, not worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class ReplayServer:
     """Serves one folder on 127.0.0.1 from a background thread."""
 
@@ -86,7 +96,7 @@ class ReplayServer:
         self.routes = _load_routes(self.root)
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -202,3 +202,8 @@ def test_db_is_a_folder(tmp_path: Path, args: list[str]) -> None:
     result = invoke(*argv, "--db", folder)
     assert result.exit_code == 1
     assert f"{folder}: is a folder; --db expects a DuckDB file" in result.stderr
+
+
+def test_processing_an_empty_database_processes_nothing(db: Path) -> None:
+    result = invoke("process", "-g", "week", "--encoder", "hashing-256", "--db", db)
+    assert result.exit_code == 0 and "0 periods processed (week)" in result.stderr

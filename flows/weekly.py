@@ -17,7 +17,7 @@ from flows.prefect_env import configure
 
 configure()
 
-from prefect import flow  # noqa: E402
+from prefect import flow, get_run_logger  # noqa: E402
 
 from crawlers.run import CrawlSummary  # noqa: E402
 from flows.params import engine_params  # noqa: E402
@@ -117,4 +117,10 @@ def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
                       settings.encoder_threads, settings.taxonomy)
     report = _step(problems, "report", report_task, settings.db, settings.reports_dir,
                    params.granularity)
-    return WeeklyRun(crawled, ingested, processed, report, tuple(problems))
+    run = WeeklyRun(crawled, ingested, processed, report, tuple(problems))
+    if run.failed and not progress:
+        # A scheduled run has no terminal: its problems go to the flow run's log (Prefect UI).
+        logger = get_run_logger()
+        for line in run.summary_lines():
+            logger.warning(line)
+    return run

@@ -176,7 +176,9 @@ def _term_signal(period: str, docs: Sequence[Document], vectors: NDArray[np.floa
     rows = np.unique(terms.matrix[:, group].tocsc().indices)
     names = tuple(terms.labels[i] for i in group)
     centroid = vectors[rows].mean(axis=0) if len(rows) else np.zeros(vectors.shape[1])
-    match = map_direction(centroid.astype(np.float32), tracks, threshold, margin)
+    # The documents' vectors, so the classifier's direction is their mean, as for topics.
+    match = map_direction(centroid.astype(np.float32), tracks, threshold, margin,
+                          members=vectors[rows])
     holders = Counter(t for t in (doc_topic[int(r)] for r in rows) if t is not None)
     flagged = bool(m.rising[lead])
     strong = flagged and bool(m.burst[lead] or m.novel[lead])

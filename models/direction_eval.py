@@ -218,6 +218,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="labelled sample (JSON lines)")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec for build_encoder")
     parser.add_argument("--shared", default=None, help="the shared data folder (../shared)")
+    parser.add_argument("--demo-db", type=Path, default=None,
+                        help="also score the topics of a database processed from the demo "
+                             "corpus against its selection hints")
     parser.add_argument("--zero-shot", action="store_true",
                         help="score the zero-shot rule (threshold/margin grid) instead")
     return parser.parse_args(argv)
@@ -319,6 +322,36 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
           f"({1000 * seconds / max(offset, 1):.2f} ms per document)")
 
 
+def demo_topic_check(db_path: Path, shared: Path) -> MapperScores:
+    """Topics of a database processed from the demo corpus against the demo's selection hints:
+    each topic's gold is the majority hint of its documents (a hint is the keyword rule that
+    selected a document, never a training label here); the demo is not in the training set."""
+    import csv
+
+    import duckdb
+
+    hints_path = shared / "demo" / "demo_candidates_selection_hints.csv"
+    with hints_path.open(encoding="utf-8") as handle:
+        hints = {row["id"]: row["direction_hint"] for row in csv.DictReader(handle)}
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT dt.topic_id, dt.period, list(dt.doc_id), "
+            "any_value(coalesce(d.direction, 'unmapped')) FROM doc_topics dt "
+            "LEFT JOIN v_topic_directions d USING (topic_id, period) "
+            "WHERE dt.topic_id IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    gold, predicted = [], []
+    for _, _, doc_ids, direction in rows:
+        votes = [hints[d] for d in doc_ids if hints.get(d) in LABELS]
+        if not votes:
+            continue
+        gold.append(max(sorted(set(votes)), key=votes.count))
+        predicted.append(NONE if direction == UNMAPPED else direction)
+    return score_predictions(gold, predicted)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Score the classifier on both test sets (all, EN, ZH) and the off-topic topics."""
     args = _arguments(argv)
@@ -358,6 +391,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             "trained on)", [doc.lang for doc in held_out], [doc.label for doc in held_out],
             predict_labels(classifier, test_vectors))
     _topic_check(tracks, encoder, shared)
+    if args.demo_db is not None:
+        scores = demo_topic_check(args.demo_db, shared)
+        print(f"\n=== demo topics ({args.demo_db}) against the demo's selection hints "
+              f"(majority hint of each topic's documents; the demo is never trained on) ===")
+        print(render_scores(scores))
 
 
 if __name__ == "__main__":

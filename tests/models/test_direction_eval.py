@@ -139,3 +139,26 @@ def test_main_runs_end_to_end_with_a_hashing_encoder(capsys):
     out = capsys.readouterr().out
     assert "best: threshold=" in out
     assert out.count("accuracy=") == 3
+
+
+def test_demo_topic_check_scores_topics_by_their_documents_majority_hint(tmp_path):
+    from models.direction_eval import demo_topic_check
+    from pipeline.db import session
+
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "demo_candidates_selection_hints.csv").write_text(
+        "id,lang,direction_hint,technology_hint\na,en,energy,x\nb,en,energy,x\nc,en,materials,x\n"
+        "d,zh,cross-cutting S&T,x\ne,en,materials,x\n", encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    with session(db) as con:
+        for doc, topic in (("a", "t1"), ("b", "t1"), ("c", "t1"), ("d", "t2"), ("e", "t3")):
+            con.execute("INSERT INTO doc_topics VALUES (?, 'quarter', '2017-Q1', ?, 1.0)",
+                        [doc, topic])
+        con.execute("INSERT INTO topic_directions VALUES ('t1', '2017-Q1', 'v', 'energy', "
+                    "NULL, 0.3, 0.6, TRUE), ('t3', '2017-Q1', 'v', 'unmapped', NULL, 0.1, "
+                    "0.7, TRUE)")
+    scores = demo_topic_check(db, tmp_path)
+    assert scores.n_docs == 2  # t2 has no direction hint
+    energy, none = LABELS.index("energy"), LABELS.index("none")
+    assert scores.confusion[energy][energy] == 1
+    assert scores.confusion[LABELS.index("materials")][none] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from rich.console import Group
@@ -34,7 +35,10 @@ def topics_table(rows: Sequence[TopicSummary], title: str) -> Table:
     """One line per topic: id, label (its top keywords), direction, class, score, size."""
     table = _table(title, "topic", "label", "direction", "class", "score", "docs", "share")
     for row in rows:
-        _row(table, row.topic_id, row.label, row.direction, row.signal_class,
+        # The track's name (EN and ZH) under its direction id, so no raw track id is shown.
+        direction = "\n".join([row.direction, *textwrap.wrap(row.track, 24)]) if row.track \
+            else row.direction
+        _row(table, row.topic_id, row.label, direction, row.signal_class,
              _number(row.high_potential), row.n_docs, f"{row.share:.1%}")
     return table
 

@@ -182,3 +182,18 @@ def test_directions_table_holds_names_and_views_show_them(tmp_path):
                           "FROM v_topic_directions").fetchall()[0]
     hydrogen = next(t for t in taxonomy.tracks if t.id == "energy.hydrogen")
     assert row == (taxonomy.directions["energy"][0], hydrogen.name_en, hydrogen.name_zh)
+
+
+def test_shipped_artefact_fits_the_shipped_taxonomy_and_labels():
+    """A taxonomy edit or a relabelling without retraining would silently drop the classifier
+    (zero-shot fallback); this catches it."""
+    import hashlib
+
+    from models.direction_model import artefact_path
+
+    taxonomy = load_taxonomy("v1")
+    path = artefact_path("use-multilingual-v3")
+    vectors = np.zeros((len(taxonomy.tracks), 512), np.float32)
+    model = load_classifier("use-multilingual-v3", taxonomy, vectors, path)
+    assert model is not None, "retrain: python -m models.direction_model"
+    assert model.meta["labels_sha256"] == hashlib.sha256(LABELS_FILE.read_bytes()).hexdigest()

@@ -40,12 +40,14 @@ class Run:
         return f"{self.key[0]} / {self.key[1]}"
 
 
-def load(paths: Sequence[str]) -> tuple[list[Run], list[str]]:
-    """The scored runs, and the names of files without per-k figures (stale)."""
+def load(paths: Sequence[str], scored: bool = True) -> tuple[list[Run], list[str]]:
+    """The scored runs, and the names of files without per-k figures (stale).
+
+    With `scored` False every file is a run (the stage table needs only timings)."""
     runs, stale = [], []
     for path in sorted(paths):
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if "figures" not in data:
+        if scored and "figures" not in data:
             stale.append(Path(path).name)
             continue
         system = data.get("system") or ("BERTrend" if data["model"].startswith("bertrend")
@@ -248,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="print only the tuning-side comparison of settings (file names "
                              "SETTING__CORPUS_G.json)")
     args = parser.parse_args(argv)
-    runs, stale = load(args.results)
+    runs, stale = load(args.results, scored=not args.stages)
     if args.stages:
         print(stages_table(runs))
         return 0

@@ -78,8 +78,13 @@ def test_a_page_without_a_block_is_refused(tmp_path, tables):
 def test_stages_of_our_runs(tmp_path, tables, capsys):
     ours = tmp_path / "ours.json"
     write_result(result("ours", True), ours)
-    assert tables.main(["--stages", str(ours)]) == 0
-    assert "| syn / month | 1000 | 10 |" in capsys.readouterr().out
+    old = tmp_path / "ours_old.json"  # written before the flag budget: timings only
+    old.write_text(json.dumps({"corpus": "old.jsonl", "granularity": "year", "model": "use",
+                               "n_docs": 50, "n_periods": 5, "timings": {"embed": 10.0},
+                               "periods": [{"n_docs": 10}] * 5, "peak_rss_mb": 1.0}))
+    assert tables.main(["--stages", str(ours), str(old)]) == 0
+    out = capsys.readouterr().out
+    assert "| syn / month | 1000 | 10 |" in out and "| old / year | 50 | 5 | 10 (10) |" in out
 
 
 def test_sweep_compares_settings_on_the_tuning_side(tmp_path, tables, capsys):

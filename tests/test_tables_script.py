@@ -92,5 +92,5 @@ def test_sweep_compares_settings_on_the_tuning_side(tmp_path, tables, capsys):
         write_result(result("ours", True), tmp_path / f"{name}__syn_month.json")
     assert tables.main(["--sweep", *map(str, sorted(tmp_path.glob("*.json")))]) == 0
     out = capsys.readouterr().out
-    assert "| setting | syn / month | mean gap to biggest |" in out
+    assert "| setting | syn / month | pooled within 1, ours vs biggest@10 |" in out
     assert out.count("| reattach0.") == 2

@@ -257,13 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="print only the tuning-side comparison of settings (file names "
                              "SETTING__CORPUS_G.json)")
+    parser.add_argument("--k", type=int, default=10, help="the budget --sweep compares at")
     args = parser.parse_args(argv)
     runs, stale = load(args.results, scored=not args.stages)
     if args.stages:
         print(stages_table(runs))
         return 0
     if args.sweep:
-        print(sweep_table(runs))
+        print(sweep_table(runs, args.k))
         return 0
     tables = {name: build(runs, stale) for name, build in TABLES.items()}
     if args.write:

@@ -91,6 +91,8 @@ def test_sweep_compares_settings_on_the_tuning_side(tmp_path, tables, capsys):
     for name in ("reattach0.25", "reattach0.5"):
         write_result(result("ours", True), tmp_path / f"{name}__syn_month.json")
     assert tables.main(["--sweep", *map(str, sorted(tmp_path.glob("*.json")))]) == 0
+    assert "vs biggest@10" in capsys.readouterr().out
+    assert tables.main(["--sweep", "--k", "3", *map(str, sorted(tmp_path.glob("*.json")))]) == 0
     out = capsys.readouterr().out
-    assert "| setting | syn / month | pooled within 1, ours vs biggest@10 |" in out
+    assert "| setting | syn / month | pooled within 1, ours vs biggest@3 |" in out
     assert out.count("| reattach0.") == 2

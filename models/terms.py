@@ -52,6 +52,10 @@ BOILERPLATE = frozenset({
 _STOP = STOP_WORDS | BOILERPLATE
 MAX_WORD_CHARS = 40  # longer "words" are hashes, URLs or base64, never terms
 _CJK = re.compile(r"[\u3400-\u9fff]")
+CACHE_LIMIT = 500_000
+_STEMS: dict[str, str] = {}
+_FORMS: dict[str, list[str]] = {}
+_SEGMENTS: dict[tuple[str, ...], dict[str, list[str]]] = {}
 # Below this many documents a period is too small to call a common term boilerplate.
 MIN_DOCS_FOR_CEILING = 50
 
@@ -131,10 +135,17 @@ class TermAnalyzer:
         self.params = params
         self.user_terms = user_terms if params.seed_taxonomy else ()
         self._stemmer = Stemmer.Stemmer("english")
-        self._stems: dict[str, str] = {}  # word -> stem, "" when the word ends a phrase
-        self._forms: dict[str, list[str]] = {}  # stem -> the words that gave it
-        self._words: Counter[str] = Counter()  # documents per word, for labels
-        self._cjk: dict[str, list[str]] = {}
+        # Shared by every period of the process (stems and segmentations never change, and
+        # each period met most of its words before): word -> stem ("" when the word ends a
+        # phrase), stem -> the words that gave it, Chinese run -> jieba words.
+        self._stems, self._forms = _STEMS, _FORMS
+        self._cjk = _SEGMENTS.setdefault(self.user_terms, {})
+        if len(_STEMS) > CACHE_LIMIT:
+            _STEMS.clear()
+            _FORMS.clear()
+        if len(self._cjk) > CACHE_LIMIT:
+            self._cjk.clear()
+        self._words: Counter[str] = Counter()  # documents per word this period, for labels
 
     def _stem(self, word: str) -> str:
         usable = (2 <= len(word) <= MAX_WORD_CHARS and word not in _STOP

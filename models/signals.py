@@ -62,6 +62,8 @@ class SignalParams:
     weight_novelty: float = 1.0
     weight_spread: float = 0.25
     weight_porter: float = 0.25
+    # Share of growth's part kept by a term present in every earlier period read.
+    common_growth: float = 0.25
     # Multiplies term signals' scores against topics' high_potential (same formula).
     term_weight: float = 1.0
     max_doc_ids: int = 2000
@@ -81,14 +83,19 @@ class TermInput:
 
 
 def term_scores(terms: PeriodTerms, m: TermMeasures, params: SignalParams) -> NDArray[np.float64]:
-    """high_potential's formula for terms: growth x ln(1 + n), burst, novelty, spread, Porter."""
+    """high_potential's formula for terms: growth x ln(1 + n), burst, novelty, spread, Porter;
+    novelty is the term's rarity (first seen: 1), and growth counts in full only for a rare
+    term: a word present in every earlier period keeps `common_growth` of it (everyday words
+    swing as much as new ones in small periods; an emergence is new or was rare)."""
     spread = np.asarray([len(k) - 1 + len(lang) - 1 for k, lang in
                          zip(terms.kinds, terms.languages, strict=True)], np.float64)
     porter = np.nan_to_num(m.porter_es, nan=0.0)
+    rare = np.maximum(m.rarity, m.novel.astype(np.float64))
+    damp = params.common_growth + (1 - params.common_growth) * rare
     return np.asarray(
-        params.weight_growth * np.maximum(m.growth, 0) * np.log1p(m.documents)
+        params.weight_growth * np.maximum(m.growth, 0) * np.log1p(m.documents) * damp
         + params.weight_burst * np.log1p(m.burst_weight)
-        + params.weight_novelty * m.novel
+        + params.weight_novelty * rare
         + params.weight_spread * spread
         + params.weight_porter * np.log1p(np.maximum(porter, 0)))
 
@@ -204,7 +211,7 @@ def _term_signal(period: str, docs: Sequence[Document], vectors: NDArray[np.floa
         metrics={"documents": int(m.documents[lead]), "expected": round(float(m.expected[lead]), 4),
                  "burst": bool(m.burst[lead]), "burst_weight": float(m.burst_weight[lead]),
                  "first_seen": bool(m.first_seen[lead]), "returned": bool(m.returned[lead]),
-                 "persistence": int(m.persistence[lead]),
+                 "persistence": int(m.persistence[lead]), "rarity": round(float(m.rarity[lead]), 4),
                  "porter_es": None if math.isnan(m.porter_es[lead]) else float(m.porter_es[lead]),
                  "sources": int(terms.sources[lead]), "outlets": int(terms.outlets[lead]),
                  "kinds": list(terms.kinds[lead]), "languages": list(terms.languages[lead]),

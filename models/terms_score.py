@@ -9,6 +9,8 @@ Defined in docs/scores.md ("Terms"). In short, for a term with n documents in a 
 - novelty: first seen in this period (after `min_history` processed periods), or back after
   at least `dormancy` periods without it;
 - persistence: consecutive periods present, ending with this one;
+- rarity: the share of the earlier periods read (up to 9) without the term, Porter's novelty
+  criterion (an emerging term is absent or rare in the base period), 1 for a first sighting;
 - spread: distinct sources, outlets, kinds and languages this period;
 - porter_es: the Porter-style score of `models.score.porter_es` (coarse periods only).
 """
@@ -56,6 +58,7 @@ class TermMeasures:
     first_seen: NDArray[np.bool_]
     returned: NDArray[np.bool_]
     persistence: NDArray[np.int64]
+    rarity: FloatArray
     porter_es: FloatArray  # nan where not computed
     rising: NDArray[np.bool_]
 
@@ -84,12 +87,16 @@ def term_measures(terms: PeriodTerms, history: TermHistory, n_docs: int,
     present = np.column_stack([history.counts > 0, np.ones(len(n), bool)])
     trailing_absent = np.argmax(~present[:, ::-1], axis=1)
     persistence = np.where(present.all(axis=1), present.shape[1], trailing_absent)
+    read = history.counts.shape[1]
+    rarity = ((history.counts == 0).sum(axis=1) / read if read and warm
+              else np.zeros(len(n)))
     porter = porter_scores(hits, series_totals) if params.porter else np.full(len(n), np.nan)
     rising = (terms.documents >= params.min_docs) & (growth >= params.min_growth) & warm
     return TermMeasures(
         documents=terms.documents, share=n / max(n_docs, 1), expected=expected, growth=growth,
         burst=burst & warm, burst_weight=np.where(burst & warm, weight, 0.0),
         first_seen=first, returned=back, persistence=persistence.astype(np.int64),
+        rarity=np.asarray(rarity, np.float64),
         porter_es=porter, rising=rising,
     )
 
@@ -169,6 +176,8 @@ def term_reasons(i: int, terms: PeriodTerms, m: TermMeasures,
         reasons.append("first seen in this period")
     elif m.returned[i]:
         reasons.append(f"back after at least {params.dormancy} periods without it")
+    if m.rarity[i] > 0 and not m.first_seen[i]:
+        reasons.append(f"absent from {m.rarity[i]:.0%} of the earlier periods read")
     if m.persistence[i] > 1:
         reasons.append(f"present {int(m.persistence[i])} periods in a row")
     spread = [f"{int(terms.sources[i])} sources", f"{int(terms.outlets[i])} outlets"]

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import groupby, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +32,7 @@ from pipeline.records import Document
 # ends a phrase (punctuation, symbols).
 _PIECES = re.compile(
     r"([\u3400-\u9fff]+)|([a-z0-9][a-z0-9\-+]*[a-z0-9+]|[a-z])|[^\sa-z0-9\u3400-\u9fff]")
+_LATIN = re.compile(r"[a-z0-9][a-z0-9\-+]*[a-z0-9+]|[a-z]|[^\sa-z0-9]")
 # Words that open or close no phrase of their own in papers, patents and news (boilerplate),
 # on top of the keyword stop words.
 BOILERPLATE = frozenset({
@@ -165,7 +166,12 @@ class TermAnalyzer:
         return words
 
     def __call__(self, text: str) -> list[str]:
-        clipped = unicodedata.normalize("NFKC", text[:self.params.clip_chars]).lower()
+        clipped = text[:self.params.clip_chars]
+        if not clipped.isascii():
+            clipped = unicodedata.normalize("NFKC", clipped)
+        clipped = clipped.lower()
+        if not _CJK.search(clipped):
+            return self._latin_only(clipped)
         keys: set[str] = set()
         run: list[str] = []
         stems, stem_of = self._stems, self._stem
@@ -186,6 +192,20 @@ class TermAnalyzer:
                 self._phrase(run, keys)
                 run = []
         self._phrase(run, keys)
+        return list(keys)
+
+    def _latin_only(self, text: str) -> list[str]:
+        """The same keys for a text without Chinese, phrases cut by `groupby` (most texts)."""
+        words = _LATIN.findall(text)
+        self._words.update(set(words))
+        stems = self._stems
+        seq = [stems.get(w) for w in words]
+        if None in seq:
+            seq = [self._stem(w) if s is None else s for s, w in zip(seq, words, strict=True)]
+        keys: set[str] = set()
+        for kept, run in groupby(seq, bool):
+            if kept:
+                self._phrase(list(run), keys)  # type: ignore[arg-type]
         return list(keys)
 
     def _phrase(self, run: list[str], keys: set[str]) -> None:

@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlier-dims", type=int, help="engine experiment")
     parser.add_argument("--split-share", type=float, help="engine experiment")
     parser.add_argument("--split-min", type=int, help="engine experiment")
+    parser.add_argument("--seed-taxonomy", action="store_true",
+                        help="let the taxonomy's terms create candidate terms (off: the rule)")
     args = parser.parse_args(argv)
     console = Console(stderr=True, width=140)
     start = time.perf_counter()
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                               build_encoder(args.encoder), engine_params(args), repeat=args.repeat,
                               embeddings_cache=args.embeddings_cache, progress=progress,
                               budgets=budgets, cut=args.cut,
-                              cache_read_only=args.cache_read_only)
+                              cache_read_only=args.cache_read_only,
+                              seed_taxonomy=args.seed_taxonomy)
     except ObservatoryError as error:
         console.print(f"error: {error}")
         return error.exit_code

@@ -383,9 +383,12 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
                  encoder: Encoder, params: EngineParams, taxonomy: str = "v1", repeat: int = 1,
                  embeddings_cache: Path | None = None, progress: Progress | None = None,
                  budgets: Sequence[int] = BUDGETS, cut: str | None = None,
-                 cache_read_only: bool = False,
-                 submit: Submitter | None = None) -> BacktestResult:
+                 cache_read_only: bool = False, submit: Submitter | None = None,
+                 seed_taxonomy: bool = False) -> BacktestResult:
     """Replay `corpus` `repeat` times (fresh stores after the first) and score the first run.
+
+    `seed_taxonomy` lets the taxonomy's terms create candidate terms; off by default, since in
+    a backtest no vocabulary from outside the corpus may (on only to report the difference).
 
     `cache_read_only`: vectors are read from `embeddings_cache` but never written back (a
     shared cache other processes read); what it lacks is embedded in the replay only.
@@ -393,9 +396,8 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     """
     unit = check_granularity(granularity)
     budgets = parse_budget(budgets)
-    # No vocabulary from outside the corpus may create a candidate term in a backtest.
     params = replace(params, granularity=unit,
-                     terms=replace(params.terms, seed_taxonomy=False))
+                     terms=replace(params.terms, seed_taxonomy=seed_taxonomy))
     version = code_version()  # the code the replay starts with, before others commit
     watch = Stopwatch()
     with watch.stage("load"):

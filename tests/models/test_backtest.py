@@ -252,6 +252,7 @@ def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mi
     assert result.summary["run_to_run_identical"] is True
     assert {"ingest", "embed", "cluster", "process"} <= set(result.timings)
     assert result.n_periods == 8 and result.peak_rss_mb > 0
+    assert result.params["engine"]["terms"]["seed_taxonomy"] is False  # corpus terms only
     # The ranked list holds topics and term signals, flagged ones only.
     assert sum(p["n_ranked"] for p in result.periods) > 0
     write_result(result, tmp_path / "RESULT.json")

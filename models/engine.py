@@ -93,7 +93,7 @@ class EngineParams:
     # A continuation farther than this (1 - cosine) from the topic's birth centroid whose
     # keywords share nothing with the topic's last ones ends the topic (models/track.py
     # end_drifted); 2 turns it off.
-    drift_end: float = 0.5
+    drift_end: float = 0.25
     direction_threshold: float = 0.25
     direction_margin: float = 0.0
     embed_batch_size: int = 64
@@ -496,10 +496,12 @@ def _history_origin(a: Assignment, state: TopicState | None, by_id: dict[str, To
     parent's past in proportion to its size beside that continuation: a big stable topic
     whose clustering shifted must not make its fragment look like a 30-fold surge (measured:
     a 36-document exoskeleton fragment of a 2002 robotics topic was flagged in 2013 as new).
+    The successor of a topic ended for drift (born with a parent) inherits its whole past the
+    same way: the cluster was there last period, only its subject changed.
     """
     if state is not None:
         return state, 1.0
-    parent = by_id.get(a.parent_topic_id or "") if a.event == "split" else None
+    parent = by_id.get(a.parent_topic_id or "") if a.event in ("split", "born") else None
     if parent is None or not params.split_inherits_history:
         return None, 1.0
     return parent, n_docs / (n_docs + continuing.get(parent.topic_id, 0))

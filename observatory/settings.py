@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     flag_growth: float = Field(
         default=0.693147, description="growth (ln) from which a rise is emergence evidence")
     drift_end: float = Field(
-        default=0.5, description="end a topic farther than this from its birth centroid "
+        default=0.25, description="end a topic farther than this from its birth centroid "
                                  "whose keywords share nothing with its last ones; 2: never")
     signals: bool = Field(default=True, description="terms and term signals each period")
     seed_taxonomy: bool = Field(

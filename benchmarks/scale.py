@@ -114,18 +114,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
             from distributed import Client, LocalCluster
 
-            from flows.scale import process_on_dask
+            from flows.scale import process_on_dask, shared_prefect_api
 
             clock = time.perf_counter()
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              dashboard_address=":0") as cluster, Client(cluster) as client:
+            with shared_prefect_api(), LocalCluster(
+                    n_workers=args.workers, threads_per_worker=1, processes=True,
+                    dashboard_address=":0") as cluster, Client(cluster) as client:
                 client.wait_for_workers(args.workers)
-                seconds["cluster_start"] = time.perf_counter() - clock
+                seconds["prefect_api_and_cluster_start"] = time.perf_counter() - clock
                 idle = client.run(_worker_stats)
+                cpu_before = _cpu_seconds()
                 clock = time.perf_counter()
-                processed = process_on_dask(db_path, params, args.encoder, 1, "v1", 0,
-                                            cluster.scheduler_address,
-                                            ParallelOptions(window_docs=args.window_docs))
+                processed = process_on_dask(
+                    db_path, params, args.encoder, 1, "v1", 0, cluster.scheduler_address,
+                    ParallelOptions(window_docs=args.window_docs,
+                                    batches_per_task=args.batches_per_task), watch=watch)
                 seconds["process"] = time.perf_counter() - clock
                 after = client.run(_worker_stats)
             workers = [{"address": address, "cpu_s": round(stats["cpu_s"] - idle[address][
@@ -179,6 +182,7 @@ def main() -> None:
                      help="embeddings cache: copy vectors in instead of encoding")
     one.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     one.add_argument("--window-docs", type=int, default=20_000)
+    one.add_argument("--batches-per-task", type=int, default=16)
     one.add_argument("--out", type=Path, default=OUT)
     show = commands.add_parser("table", help="Markdown table of the results")
     show.add_argument("--out", type=Path, default=OUT)

@@ -55,6 +55,19 @@ def _worker_stats() -> dict[str, float]:
     return {"cpu_s": round(_cpu_seconds(), 2), "peak_mb": _rss_mb()}
 
 
+def _warm(encoder_spec: str, cache: bool) -> float:
+    """Imports and (when it will embed) the encoder, before a worker's CPU is counted."""
+    started = time.perf_counter()
+    import flows.scale  # noqa: F401
+    import models.engine  # noqa: F401
+
+    if not cache:
+        from models.embed import shared_encoder
+
+        shared_encoder(encoder_spec, 1).encode(["warm-up"])
+    return round(time.perf_counter() - started, 2)
+
+
 def _fingerprint(db_path: Path) -> dict[str, Any]:
     """Counts and a digest of what processing wrote: equal digests, identical results."""
     from pipeline.db import session
@@ -94,12 +107,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         corpus = write_synthetic(load_base(args.corpus), args.docs, args.periods,
                                  Path(scratch) / "corpus.jsonl")
         db_path = Path(scratch) / "store.duckdb"
-        clock = time.perf_counter()
+        clock, ingest_cpu = time.perf_counter(), _cpu_seconds()
         with session(db_path) as con:
             ingest_file(con, corpus)
             hashes = [r[0] for r in con.execute(
                 "SELECT DISTINCT content_hash FROM documents").fetchall()]
         seconds["ingest"] = time.perf_counter() - clock
+        result["ingest_cpu_s"] = round(_cpu_seconds() - ingest_cpu, 2)
         if args.cache:
             copy_cached_embeddings(db_path, args.cache, hashes, "use-multilingual-v3")
         params = engine_params(Settings(embed_batch_size=64), GRANULARITY)
@@ -117,11 +131,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             from flows.scale import process_on_dask, shared_prefect_api
 
             clock = time.perf_counter()
-            with shared_prefect_api(), LocalCluster(
+            with shared_prefect_api(), LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=args.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0") as cluster, Client(cluster) as client:
+                    dashboard_address=":0") as cluster, \
+                    Client(cluster) as client:  # type: ignore[no-untyped-call]
                 client.wait_for_workers(args.workers)
                 seconds["prefect_api_and_cluster_start"] = time.perf_counter() - clock
+                result["worker_warm_s"] = client.run(_warm, args.encoder, bool(args.cache))
                 idle = client.run(_worker_stats)
                 cpu_before = _cpu_seconds()
                 clock = time.perf_counter()
@@ -170,6 +186,40 @@ def table(out: Path) -> str:
     return "\n".join(lines)
 
 
+def project(embed_run: Path, cluster_run: Path, sizes: list[int],
+            workers: list[int], worker_ms: float | None = None) -> str:
+    """Wall time of N documents on W workers from measured CPU seconds per document.
+
+    Per document: `w` worker CPU-s (embedding + clustering + keywords, from the embedding-bound
+    run on workers), `d` driver CPU-s while processing (reading, tracking, terms, scores,
+    directions, the write, task bookkeeping; from the clustering-bound run on workers, which
+    has no encoding to hide it), `i` ingest CPU-s (single writer, before processing). Workers
+    and driver overlap (windows), ingest does not: wall ~ N*i + max(N*w/W, N*d). Assumes one
+    idle core per worker and per driver, as many periods as workers or more, and rates as
+    measured per CPU-second here (a busy machine's per-core rate: pessimistic).
+    """
+    er = json.loads(embed_run.read_text())
+    cr = json.loads(cluster_run.read_text())
+    w = (worker_ms / 1000 if worker_ms is not None
+         else sum(x["cpu_s"] for x in er["workers_detail"]) / er["docs"])
+    d = cr["driver_cpu_s"] / cr["docs"]
+    i = cr["ingest_cpu_s"] / cr["docs"]
+    lines = [f"Per document: workers {w * 1000:.2f} ms CPU ({1 / w:.1f} docs per worker "
+             f"CPU-second), driver {d * 1000:.3f} ms, ingest {i * 1000:.3f} ms; the driver "
+             f"keeps up with {w / d:.0f} workers.", "",
+             "| documents | workers | workers' part (h) | driver's part (h) | ingest (h) | "
+             "wall (h) | bound by | by |", "|" + "---|" * 8]
+    for n in sizes:
+        for count in workers:
+            work, drive, ing = n * w / count, n * d, n * i
+            bound = "workers" if work >= drive else "driver (finish step, single writer)"
+            ratio = max(work, drive) / max(min(work, drive), 1e-9)
+            lines.append(f"| {n:,} | {count} | {work / 3600:.2f} | {drive / 3600:.2f} | "
+                         f"{ing / 3600:.2f} | {(ing + max(work, drive)) / 3600:.2f} | {bound} | "
+                         f"{ratio:.1f}x |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,7 +236,18 @@ def main() -> None:
     one.add_argument("--out", type=Path, default=OUT)
     show = commands.add_parser("table", help="Markdown table of the results")
     show.add_argument("--out", type=Path, default=OUT)
+    proj = commands.add_parser("project", help="projected wall times from two runs")
+    proj.add_argument("--embed-run", type=Path, required=True)
+    proj.add_argument("--cluster-run", type=Path, required=True)
+    proj.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    proj.add_argument("--workers", type=int, nargs="+", default=[8, 32, 128])
+    proj.add_argument("--worker-ms", type=float, default=None,
+                      help="worker CPU ms per document instead of the embed run's")
     args = parser.parse_args()
+    if args.command == "project":
+        print(project(args.embed_run, args.cluster_run, args.sizes, args.workers,
+                      args.worker_ms))
+        return
     if args.command == "table":
         print(table(args.out))
         return

@@ -38,7 +38,8 @@ DbOption = Annotated[Path | None, typer.Option(
     "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
     show_default=False)]
 GranularityOption = Annotated[str | None, typer.Option(
-    "--granularity", "-g", help="day, week, month, quarter or year (default: week).")]
+    "--granularity", "-g", help="day, week, month, quarter or year (default: the one the "
+    "database was processed with, else week).")]
 WorkersOption = Annotated[int | None, typer.Option(
     "--workers", min=0, help="Start N local Dask workers for embedding and clustering "
     "(default 0: all in this process).", show_default=False)]
@@ -54,6 +55,23 @@ def _settings(db: Path | None, **overrides: Any) -> Settings:
     if db is not None:
         values["db"] = db
     return Settings(**values)
+
+
+def _granularity(settings: Settings, wanted: str | None) -> Granularity:
+    """The flag's granularity, else OBSERVATORY_GRANULARITY, else the one the database was last
+    processed with, else the settings' default (week)."""
+    from pipeline.db import session
+    from pipeline.periods import check_granularity
+    from pipeline.queries import processed_granularities
+
+    if wanted:
+        return check_granularity(wanted)
+    if "granularity" not in settings.model_fields_set and Path(settings.db).exists():
+        with session(settings.db, read_only=True) as con:
+            processed = processed_granularities(con)
+        if processed:
+            return check_granularity(processed[0])
+    return check_granularity(settings.granularity)
 
 
 def _fail(error: ObservatoryError) -> typer.Exit:
@@ -125,7 +143,7 @@ def process(
     settings = _settings(db, encoder=encoder, taxonomy=taxonomy, workers=workers,
                          dask_address=dask_address)
     try:
-        params = engine_params(settings, granularity)
+        params = engine_params(settings, _granularity(settings, granularity))
         if settings.workers or settings.dask_address:
             from flows.scale import process_on_dask
 
@@ -152,18 +170,19 @@ def process(
 
 @app.command()
 def report(
-    period: Annotated[str | None, typer.Option(help="Period label, e.g. 2024-W19.")] = None,
+    period: Annotated[str | None, typer.Option(help="Period label, e.g. 2024-W19 or 2017-Q1.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
     granularity: GranularityOption = None,
     db: DbOption = None,
 ) -> None:
     """Write the Markdown, HTML and JSON report of a period (default: the latest)."""
-    from pipeline.periods import check_granularity, normalise_period
+    from pipeline.periods import granularity_of, normalise_period
     from reports.write import write_report
 
     settings = _settings(db, reports_dir=out)
     try:
-        chosen = check_granularity(granularity or settings.granularity)
+        chosen = _granularity(settings, granularity or (
+            granularity_of(period.strip()) if period else None))
         label = normalise_period(period, chosen) if period else None
         paths = write_report(settings.db, settings.reports_dir, chosen, label)
     except ObservatoryError as error:
@@ -299,11 +318,15 @@ def _interrupted_weekly(signum: int, frame: Any) -> None:
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option("--db", envvar="OBSERVATORY_DB", help="DuckDB file.")]
-    = Path("demo.duckdb"),
-    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports_out"),
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default reports_out).")]
+    = None,
 ) -> None:
-    """Offline end-to-end run on the bundled sample and recorded feeds; prints the report path."""
+    """Offline end-to-end run on the bundled sample and recorded feeds; prints the report path.
+
+    It writes into the default database (./observatory.duckdb, or --db / OBSERVATORY_DB), so
+    the commands it suggests next find it; it refuses a database holding other documents.
+    """
     from flows.demo import demo_flow
 
     settings = _settings(db, reports_dir=out)
@@ -312,12 +335,22 @@ def demo(
     except ObservatoryError as error:
         raise _fail(error) from None
     added = sum(r.added for r in result.ingested)
+    stored = sum(r.added + r.already_stored for r in result.ingested)
     crawled = sum(c.items_stored for c in result.crawls)
     flagged = sum(p.n_flagged for p in result.processed.periods)
-    err.print(f"demo: {added} sample documents ingested, {crawled} feed items crawled, "
-              f"{len(result.processed.periods)} months processed, {result.processed.n_topics} "
-              f"topic-periods, {flagged} flagged")
+    err.print(f"demo: {stored} sample documents ({added} new), {crawled} feed items crawled "
+              f"from recorded feeds (2020-04, stored; after the sample, so not processed), "
+              f"{len(result.processed.periods)} quarters processed to {result.last_period}, "
+              f"{flagged} topic-quarters flagged")
     err.print(f"report: {result.report.html}")
+    suffix = "" if db is None else f" --db {db}"
+    err.print("next, try:")
+    for command in (f"observatory topics --status emerging{suffix}",
+                    f"observatory topics --direction energy{suffix}",
+                    f"observatory sql \"SELECT period, direction, label, signal_class "
+                    f"FROM v_emerging ORDER BY rank LIMIT 10\"{suffix}",
+                    f"observatory report --period 2016-Q2{suffix}"):
+        err.print(f"  {command}")
     typer.echo(str(result.report.html))
 
 

@@ -170,7 +170,8 @@ def process(
 
 @app.command()
 def report(
-    period: Annotated[str | None, typer.Option(help="Period label, e.g. 2024-W19 or 2017-Q1.")] = None,
+    period: Annotated[str | None, typer.Option(
+        help="Period label, e.g. 2024-W19 or 2017-Q1.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
     granularity: GranularityOption = None,
     db: DbOption = None,

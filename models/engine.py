@@ -21,7 +21,7 @@ from models.cluster import (
 )
 from models.directions import UNMAPPED, DirectionMatch, TrackVectors, map_direction
 from models.embed import Encoder
-from models.keywords import class_tfidf, make_label
+from models.keywords import class_tfidf, topic_labels
 from models.refine import cluster_outliers, split_large_clusters, split_size
 from models.score import ScoreParams, TopicHistory, measures, popularity_cuts, score_period
 from models.signals import SERIES_LENGTH as TERM_SERIES
@@ -219,6 +219,7 @@ class PeriodClusters:
     centroids: NDArray[np.float32]
     keywords: tuple[tuple[tuple[str, float], ...], ...]
     seconds: dict[str, float] = field(default_factory=dict)
+    names: tuple[str, ...] = ()  # each cluster's label (`topic_labels`), in cluster order
 
 
 def read_period(con: duckdb.DuckDBPyConnection, period: str, model: str) -> PeriodInput:
@@ -340,8 +341,12 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
         groups = [[texts[int(i)] for i in np.flatnonzero(labels == c)]
                   for c in range(len(cluster_centroids))]
         keywords = class_tfidf(groups, user_terms, params.keywords_top_n)
+        # A document's text is "title\ntext" (Document.full_text): its first line is the title.
+        names = topic_labels(groups, [[text.split("\n", 1)[0] for text in group]
+                                      for group in groups], user_terms)
     return PeriodClusters(labels, strength, cluster_centroids,
-                          tuple(tuple(words) for words in keywords), watch.seconds)
+                          tuple(tuple(words) for words in keywords), watch.seconds,
+                          tuple(names))
 
 
 def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
@@ -386,8 +391,10 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
         {s.topic_id: s.keywords for s in states}, cluster_centroids,
         [[w for w, _ in words] for words in keywords], params.drift_end)
     members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
+    phrases = [clusters.names[a.cluster] for a in assignments]
     with watch.stage("score"):
         rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
+                                       phrases,
                                        cluster_centroids, vectors, labels, states, history,
                                        params, ctx)
     assigned = {a.cluster: a.topic_id for a in assignments}
@@ -415,7 +422,7 @@ def _empty_period(period: str, params: EngineParams, ctx: EngineContext) -> Peri
 
 def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignment],
                 members: Sequence[Sequence[Document]],
-                keywords: Sequence[Sequence[tuple[str, float]]],
+                keywords: Sequence[Sequence[tuple[str, float]]], phrases: Sequence[str],
                 cluster_centroids: NDArray[np.float32], vectors: NDArray[np.float32],
                 labels: NDArray[np.int64], states: Sequence[TopicState],
                 history: PeriodHistory, params: EngineParams,
@@ -424,7 +431,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
     continuing = {a.topic_id: len(group) for a, group in zip(assignments, members, strict=True)
                   if a.event == "continued"}
     histories, extras = [], {}
-    for a, group, words in zip(assignments, members, keywords, strict=True):
+    for a, group, words, label in zip(assignments, members, keywords, phrases, strict=True):
         centroid = cluster_centroids[a.cluster]
         state = by_id.get(a.topic_id)
         others = np.stack([s.first_centroid for s in states if s.topic_id != a.topic_id]) \
@@ -448,11 +455,11 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             periods_present=state.periods_present if state else 0,
         ))
         cohesion = float((vectors[labels == a.cluster] @ centroid).mean())
-        extras[a.topic_id] = (a, group, [w for w, _ in words], centroid, state, cohesion)
+        extras[a.topic_id] = (a, group, [w for w, _ in words], label, centroid, state, cohesion)
     scores = {s.topic_id: s for s in score_period(period, histories, n_period_docs, params.score)}
     rows, directions = [], []
     for topic in histories:
-        a, group, names, centroid, state, cohesion = extras[topic.topic_id]
+        a, group, names, label, centroid, state, cohesion = extras[topic.topic_id]
         score = scores[topic.topic_id]
         match = map_direction(centroid, ctx.tracks, params.direction_threshold,
                               params.direction_margin, members=vectors[labels == a.cluster],
@@ -474,7 +481,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         }
         rows.append(TopicPeriodRow(
             topic_id=a.topic_id, born_period=state.born_period if state else period,
-            is_new=state is None, label=make_label(names), keywords=tuple(names),
+            is_new=state is None, label=label, keywords=tuple(names),
             first_centroid=state.first_centroid if state else centroid,
             moving_centroid=moving_centroid(state.centroid, centroid) if state else centroid,
             period_centroid=centroid, n_docs=score.n_docs, share=round(score.share, 6),

@@ -9,14 +9,25 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-# A Chinese run (group 1), an English word (group 2), or any other non-space character.
+# A Chinese run (group 1), an English word (group 2: starting with a letter, or a digit and a
+# letter as in 5G, 2D, 3D-printed), or any other non-space character. A word never starts
+# inside another (the "th" of "19th", the "em" of "<em>").
 _PIECES = re.compile(
-    r"([\u3400-\u9fff]+)|([A-Za-z][A-Za-z0-9\-+.]*[A-Za-z0-9+]|[A-Za-z])|[^\s]")
+    r"([\u3400-\u9fff]+)|(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9\-+.]*[A-Za-z0-9+]|[A-Za-z]"
+    r"|[0-9]+[A-Za-z][A-Za-z0-9\-]*)|[^\s]")
+# Markup that is no text: TeX math and commands (arXiv abstracts), HTML tags and entities
+# (feeds, headlines), URLs.
+_MARKUP = re.compile(r"\$[^$]{0,200}\$|\\[A-Za-z]+\*?|</?[A-Za-z][^<>]{0,200}>|&#?\w{1,8};"
+                     r"|https?://\S+|www\.\S+")
+# Contractions are function words ("wasn't", "they're"); a possessive keeps its noun.
+_CONTRACTION = re.compile(r"\b[A-Za-z]+(?:n['’]t|['’](?:re|ve|ll|d|m))\b|['’]s\b")
+# Ordinals and plain numbers with a unit-like tail are no terms ("19th", "2nd", "3rd").
+_ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)")
 EXTRA_STOP_WORDS = frozenset({
     "new", "use", "used", "using", "based", "said", "says", "also", "one", "two", "may",
     "can", "will", "would", "could", "via", "within", "method", "methods", "paper", "approach",
@@ -26,6 +37,12 @@ EXTRA_STOP_WORDS = frozenset({
     "just", "like", "get", "got", "make", "made", "year", "years", "day", "week", "time",
     "people", "things", "thing", "way", "want", "know", "really", "going", "don", "didn",
     "isn", "doesn", "ve", "ll", "re", "s", "t", "vs", "http", "https", "www", "com",
+    # Filler of abstracts and patents: frequent in every topic, naming none.
+    "study", "studies", "work", "novel", "different", "various", "several", "important",
+    "existing", "recent", "recently", "significantly", "demonstrate", "demonstrates",
+    "demonstrated", "shown", "able", "allows", "given", "well", "however", "thus",
+    "therefore", "respectively", "furthermore", "moreover", "e.g", "i.e", "etc", "investigate",
+    "investigated", "obtained", "proposes", "considered", "consider", "discussed",
 })
 CHINESE_STOP_WORDS = frozenset({
     "的", "了", "和", "是", "在", "我们", "一个", "可以", "这个", "没有", "什么", "就是",
@@ -33,6 +50,10 @@ CHINESE_STOP_WORDS = frozenset({
     "一些", "还是", "已经", "可能", "自己", "这样", "目前", "如何", "为什么", "时候", "问题",
     "使用", "支持", "提供", "需要", "本周", "文章", "作者", "我们的", "大家", "今天", "现在",
     "这种", "之后", "之前", "一种", "方面", "不是", "非常", "一下", "也是", "还有", "不会",
+    # Boilerplate of official documents: issuers, addressees and document types, no topic.
+    "关于", "印发", "通知", "意见", "若干", "各省", "自治区", "直辖市", "人民政府", "国务院",
+    "办公厅", "各部委", "直属机构", "国务院各部委", "各直属机构", "现将", "印发给", "你们",
+    "认真", "贯彻执行", "贯彻", "执行", "请认真", "中华人民共和国",
 })
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS
 
@@ -82,7 +103,7 @@ class _Tokenizer:
         tokens: list[str] = []
         previous: str | None = None
         known = self._latin
-        for chinese, latin in _PIECES.findall(text):
+        for chinese, latin in _PIECES.findall(clean_text(text)):
             if chinese:
                 previous = None
                 tokens.extend(self._chinese(chinese))
@@ -90,7 +111,8 @@ class _Tokenizer:
             word = known.get(latin)
             if word is None:
                 word = latin.lower().strip(".-")
-                if len(word) < 2 or word in STOP_WORDS or word.isdigit():
+                if (len(word) < 2 or word in STOP_WORDS or word.isdigit()
+                        or _ORDINAL.fullmatch(word)):
                     word = ""
                 known[latin] = word
             if not word:
@@ -101,6 +123,11 @@ class _Tokenizer:
                 tokens.append(f"{previous} {word}")
             previous = word
         return tokens
+
+
+def clean_text(text: str) -> str:
+    """The text without markup (TeX, HTML tags and entities, URLs) and contractions."""
+    return _CONTRACTION.sub(" ", _MARKUP.sub(" ", text))
 
 
 def tokenize(text: str, user_terms: tuple[str, ...] = ()) -> list[str]:
@@ -141,9 +168,20 @@ def class_tfidf(class_texts: Sequence[Iterable[str]], user_terms: tuple[str, ...
     """
     if not 0.0 <= mmr_lambda <= 1.0:
         raise ValueError(f"mmr_lambda must be in [0, 1], got {mmr_lambda}")
-    tokenizer = _Tokenizer(user_terms)
+    class_docs = _tokenised(class_texts, _Tokenizer(user_terms))
+    ranked: list[list[tuple[str, float]]] = []
+    for scored, docs in zip(_ctfidf(class_docs), class_docs, strict=True):
+        candidates = scored[:CANDIDATES_PER_KEYWORD * max(top_n, 0)]
+        ranked.append([(term, round(score, 6))
+                       for term, score in _mmr(candidates, docs, top_n, mmr_lambda)])
+    return ranked
+
+
+def _tokenised(class_texts: Iterable[Iterable[str]],
+               tokenizer: _Tokenizer) -> list[list[list[str]]]:
+    """Per class, the tokens of each text clipped at `CLIP_CHARS` (each distinct text once)."""
     seen: dict[str, list[str]] = {}
-    class_docs: list[list[list[str]]] = []  # per class, the tokens of each document
+    class_docs: list[list[list[str]]] = []
     for texts in class_texts:
         docs: list[list[str]] = []
         for text in texts:
@@ -153,20 +191,26 @@ def class_tfidf(class_texts: Sequence[Iterable[str]], user_terms: tuple[str, ...
                 tokens = seen[clipped] = tokenizer(clipped)
             docs.append(tokens)
         class_docs.append(docs)
+    return class_docs
+
+
+def _ctfidf(class_docs: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[str, float]]]:
+    """Per class, every term seen twice (or any term of a single class) with its c-TF-IDF,
+    best first, ties by term (formula in `class_tfidf`)."""
     counts = [Counter(chain.from_iterable(docs)) for docs in class_docs]
-    total = Counter(chain.from_iterable(chain.from_iterable(class_docs)))
+    total: Counter[str] = Counter()
+    for counter in counts:
+        total.update(counter)
     mean_words = sum(total.values()) / max(len(counts), 1)
     ranked: list[list[tuple[str, float]]] = []
-    for counter, docs in zip(counts, class_docs, strict=True):
+    for counter in counts:
         size = max(sum(counter.values()), 1)
         scored = [
             (term, (n / size) * math.log(1 + mean_words / total[term]))
             for term, n in counter.items() if n >= 2 or len(counts) == 1
         ]
         scored.sort(key=lambda item: (-item[1], item[0]))
-        candidates = scored[:CANDIDATES_PER_KEYWORD * max(top_n, 0)]
-        ranked.append([(term, round(score, 6))
-                       for term, score in _mmr(candidates, docs, top_n, mmr_lambda)])
+        ranked.append(scored)
     return ranked
 
 
@@ -218,5 +262,137 @@ def _mmr(candidates: list[tuple[str, float]], docs: Sequence[Sequence[str]], top
 
 
 def make_label(keywords: Sequence[str], size: int = 3) -> str:
-    """A short readable label from the best keywords."""
+    """Keywords joined, for a topic without documents to name it (see `topic_labels`)."""
     return " · ".join(keywords[:size]) if keywords else "(no keywords)"
+
+
+# A phrase names a topic when at least this share of its documents (and two) contain it.
+PHRASE_MIN_SHARE = 0.15
+# An adjacent word joins the phrase when at least this share of the phrase's documents have it
+# there ("solar cells" -> "perovskite solar cells").
+EXTEND_MIN_SHARE = 0.5
+TITLE_CHARS = 60
+CHINESE_TITLE_CHARS = 24
+_WORD = r"[A-Za-z0-9][A-Za-z0-9\-+]*"
+
+
+def topic_labels(class_texts: Sequence[Sequence[str]], class_titles: Sequence[Sequence[str]],
+                 user_terms: tuple[str, ...] = ()) -> list[str]:
+    """A short phrase naming each class (topic), in the language of most of its documents.
+
+    The phrase is the class's best multi-word term by c-TF-IDF (`class_tfidf`'s candidates)
+    that at least `PHRASE_MIN_SHARE` of its documents (and two) contain, extended by one
+    adjacent word that at least `EXTEND_MIN_SHARE` of those documents have there, written as
+    the documents most often write it (so "MIMO" and "UAV" keep their capitals). Chinese
+    classes take the two adjacent jieba words most documents share (新能源 + 汽车). Without such
+    a phrase the label is the title that holds most of the best terms, cut to a word boundary.
+    """
+    tokenizer = _Tokenizer(user_terms)
+    class_docs = _tokenised(class_texts, tokenizer)
+    labels: list[str] = []
+    for texts, titles, docs, scored in zip(class_texts, class_titles, class_docs,
+                                           _ctfidf(class_docs), strict=True):
+        clipped = [clean_text(text[:CLIP_CHARS]) for text in texts]
+        chinese = sum(_is_chinese(text) for text in clipped) * 2 > len(clipped)
+        phrase = (_chinese_phrase(clipped, tokenizer) if chinese
+                  else _english_phrase(clipped, docs, scored))
+        labels.append(phrase or _title_label(titles, [t for t, _ in scored[:10]], chinese))
+    return labels
+
+
+def _is_chinese(text: str) -> bool:
+    cjk = sum(len(run) for run in _CJK_RUN.findall(text))
+    return cjk * 2 > len(text.replace(" ", ""))
+
+
+def _english_phrase(texts: Sequence[str], docs: Sequence[Sequence[str]],
+                    scored: Sequence[tuple[str, float]]) -> str | None:
+    need = max(2, math.ceil(PHRASE_MIN_SHARE * len(docs)))
+    doc_sets = [set(tokens) for tokens in docs]
+    for term, _ in scored:
+        if " " in term and sum(term in tokens for tokens in doc_sets) >= need:
+            phrase = _extended(_extended(term, texts), texts)
+            return _capitalised(_written(phrase, texts))
+    return None
+
+
+def _extended(phrase: str, texts: Sequence[str]) -> str:
+    """The phrase with the adjacent word most of its documents have, if most do."""
+    pattern = re.compile(rf"(?:({_WORD})\s+)?{re.escape(phrase)}(?:\s+({_WORD}))?",
+                         re.IGNORECASE)
+    having, before, after = 0, Counter[str](), Counter[str]()
+    forms: Counter[str] = Counter()
+    for text in texts:
+        found = list(pattern.finditer(text))
+        if not found:
+            continue
+        having += 1
+        # Singular and plural count as one word ("network", "networks").
+        before.update({_singular(m.group(1)) for m in found if _joins(m.group(1))})
+        after.update({_singular(m.group(2)) for m in found if _joins(m.group(2))})
+        forms.update(w.lower() for m in found for w in m.groups() if _joins(w))
+    best = max([(n, 1, w) for w, n in before.items()] + [(n, 0, w) for w, n in after.items()],
+               default=None)
+    if best is None or best[0] < max(2, EXTEND_MIN_SHARE * having):
+        return phrase
+    word = max(sorted(f for f in forms if _singular(f) == best[2]), key=lambda f: forms[f])
+    return f"{word} {phrase}" if best[1] else f"{phrase} {word}"
+
+
+def _singular(word: str) -> str:
+    lowered = word.lower()
+    return lowered[:-1] if lowered.endswith("s") and not lowered.endswith("ss") else lowered
+
+
+def _joins(word: str | None) -> bool:
+    return (word is not None and len(word) > 1 and word.lower() not in STOP_WORDS
+            and not word.isdigit() and not _ORDINAL.fullmatch(word.lower()))
+
+
+def _written(phrase: str, texts: Sequence[str]) -> str:
+    """The phrase as the texts most often write it, preferring forms not in Title Case."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(phrase)}(?![A-Za-z0-9])", re.IGNORECASE)
+    forms = Counter(m.group(0) for text in texts for m in pattern.finditer(text))
+    if not forms:
+        return phrase
+    plain = {form: n for form, n in forms.items() if not form.istitle()} or dict(forms)
+    return max(sorted(plain), key=lambda form: plain[form])
+
+
+def _capitalised(phrase: str) -> str:
+    first = phrase.split(" ", 1)[0]
+    return phrase[:1].upper() + phrase[1:] if first.isalpha() and first.islower() else phrase
+
+
+def _chinese_phrase(texts: Sequence[str], tokenizer: _Tokenizer) -> str | None:
+    """Two adjacent jieba words (no stop words) that most texts contain, longer on ties."""
+    pairs: set[str] = set()
+    for text in texts:
+        for run in _CJK_RUN.findall(text):
+            words = tokenizer._chinese(run)
+            pairs.update(a + b for a, b in pairwise(words) if a + b in run)
+    # Counted as substrings: jieba may cut the same phrase differently in another sentence.
+    counts = {pair: sum(pair in text for text in texts) for pair in pairs}
+    need = max(2, math.ceil(PHRASE_MIN_SHARE * len(texts)))
+    best = sorted(counts.items(), key=lambda item: (-item[1], -len(item[0]), item[0]))
+    return best[0][0] if best and best[0][1] >= need else None
+
+
+def _title_label(titles: Sequence[str], best_terms: Sequence[str], chinese: bool) -> str:
+    """The title holding most of the best terms (then the shortest), cut at a word boundary."""
+    candidates = [" ".join(clean_text(t).split()) for t in titles if t and t.strip()]
+    if not candidates:
+        return make_label(best_terms)
+
+    def held(title: str) -> int:
+        lowered = title.lower()
+        return sum(term in lowered for term in best_terms)
+
+    title = min(candidates, key=lambda t: (-held(t), len(t), t))
+    limit = CHINESE_TITLE_CHARS if chinese else TITLE_CHARS
+    if len(title) <= limit:
+        return title
+    cut = title[:limit]
+    if not chinese and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-–") + "…"

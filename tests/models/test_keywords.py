@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 
 from models import keywords
-from models.keywords import class_tfidf, make_label, tokenize
+from models.keywords import class_tfidf, make_label, tokenize, topic_labels
 
 
 def test_english_stop_words_dropped_and_bigrams_kept():
@@ -150,3 +150,48 @@ def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
     calls.clear()
     class_tfidf([["robot arm", "robot arm"], ["robot arm", "battery cell"]])
     assert len(calls) == 2  # the same text is tokenised once
+
+
+def test_markup_contractions_and_ordinals_never_become_keywords():
+    tokens = tokenize("The <em>COVID-19</em> film wasn't shown &amp; they're 19th; "
+                      "Google's 5G, 2D and $W^{55+}$ in {\\it tungsten} https://x.org/a")
+    assert {"em", "wasn", "th", "amp", "re", "it", "55", "x.org", "https"}.isdisjoint(tokens)
+    assert {"covid-19", "film", "google", "5g", "2d", "tungsten"} <= set(tokens)
+
+
+PEROVSKITE = [
+    "Efficient perovskite solar cells with a hole transport layer",
+    "Stable perovskite solar cells under illumination",
+    "Hysteresis in perovskite solar cells",
+    "Lead-free perovskite solar cells and tandem devices",
+    "Charge carriers in halide films",
+]
+MIMO = [
+    "Pilot contamination in massive MIMO systems",
+    "Energy efficiency of massive MIMO downlink",
+    "Massive MIMO with low-resolution ADCs",
+    "Beam training for millimetre-wave links",
+]
+
+
+def test_a_topic_is_named_by_its_best_phrase_extended_and_written_as_the_texts_do():
+    labels = topic_labels([PEROVSKITE, MIMO], [PEROVSKITE, MIMO])
+    assert labels == ["Perovskite solar cells", "Massive MIMO"]
+
+
+def test_without_a_shared_phrase_the_label_is_a_representative_title_cut_short():
+    texts = ["Graphene sensor arrays for gas detection in humid air at room temperature today",
+             "Sensor drift", "Graphene oxide membranes"]
+    [label] = topic_labels([texts], [texts])
+    assert label == "Graphene sensor arrays for gas detection in humid air at…"
+    assert len(label) <= 61
+
+
+def test_chinese_topics_get_a_chinese_phrase_without_official_boilerplate():
+    texts = ["国务院关于加快新能源汽车推广应用的指导意见 各省、自治区、直辖市人民政府",
+             "关于完善新能源汽车推广应用补贴政策的通知 各省、自治区、直辖市人民政府",
+             "新能源汽车产业发展规划 各省、自治区、直辖市人民政府"]
+    [label] = topic_labels([texts], [texts])
+    assert label in {"新能源汽车", "推广应用"}
+    words = [t for t, _ in class_tfidf([texts])[0]]
+    assert {"直辖市", "人民政府", "关于", "国务院"}.isdisjoint(words)

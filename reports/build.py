@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from models.taxonomy import TAXONOMY_DIR, load_taxonomy
 from pipeline.errors import ObservatoryError
 from pipeline.periods import check_granularity, normalise_period
 from reports import queries
+from reports.headline import headline_items, ranked_items, since_last
 from reports.model import RunHealth, TopicEntry, TrajectoryPoint, WatchEntry, WeeklyReport
 from reports.queries import ProcessedPeriod, TopicRow
 from reports.sections import (
@@ -49,14 +51,18 @@ def build_report(con: duckdb.DuckDBPyConnection, granularity: str, period: str |
     rows = queries.topic_rows(con, checked, periods)
     now = [row for row in rows if row.period == current.period]
     before = [row for row in rows if previous and row.period == previous.period]
-    entries = _entries(con, checked, current.period, now, rows, window)
     version = next((row.taxonomy_version for row in now if row.taxonomy_version), None)
+    tracks = _track_names(con, version)
+    entries = {topic_id: replace(entry, track_name=tracks.get(entry.track or ""))
+               for topic_id, entry in _entries(con, checked, current.period, now, rows,
+                                               window).items()}
+    names = _direction_names(version)
     return WeeklyReport(
         title=f"{_CADENCE[checked]} future-industry report, {current.period}",
         granularity=checked, period=current.period, period_start=current.period_start,
         history=tuple(window), taxonomy_version=version,
         headline=tuple(entries[row.topic_id] for row in flagged(now)[:HEADLINE_SIZE]),
-        directions=direction_sections(now, entries, _direction_names(version), PER_DIRECTION),
+        directions=direction_sections(now, entries, names, PER_DIRECTION),
         new_topics=tuple(entries[row.topic_id] for row in born_in(now, current.period,
                                                                    NEW_TOPICS)),
         faded=faded(before, now, trajectories(rows, window)),
@@ -67,6 +73,9 @@ def build_report(con: duckdb.DuckDBPyConnection, granularity: str, period: str |
         heatmap=heatmap(now), source_mix=tuple(queries.source_mix(con, checked, current.period)),
         health=_health(con, current),
         watches=_watches(con, checked, current.period, window),
+        items=headline_items(ranked_items(now, entries), checked, current.period,
+                             {key: value[0] for key, value in names.items()}, tracks),
+        since_last=since_last(previous.period if previous else None, before, now),
     )
 
 
@@ -130,9 +139,22 @@ def _direction_names(version: str | None) -> dict[str, tuple[str, str]]:
     return {**taxonomy.directions, UNMAPPED: UNMAPPED_NAMES}
 
 
+def _track_names(con: duckdb.DuckDBPyConnection, version: str | None) -> dict[str, str]:
+    """Track id -> English name: the `directions` table's names where it has them, else the
+    shipped taxonomy's."""
+    stored = queries.track_names(con, version)
+    if stored:
+        return stored
+    shipped = [load_taxonomy(path.stem) for path in sorted(TAXONOMY_DIR.glob("*.toml"))]
+    taxonomy = next((t for t in shipped if t.version == version), None) or load_taxonomy("v1")
+    return {track.id: track.name_en for track in taxonomy.tracks}
+
+
 def _health(con: duckdb.DuckDBPyConnection, current: ProcessedPeriod) -> RunHealth:
-    runs = queries.recent_runs(con, RECENT_RUNS)
-    crawls = queries.latest_crawl(con)
+    # The runs up to the one that processed this period: a report of an earlier period shows
+    # what fed it, not what ran since.
+    runs = queries.recent_runs(con, RECENT_RUNS, until=current.processed_at)
+    crawls = queries.latest_crawl(con, until=current.processed_at)
     n_errors = sum(len(row.errors) for row in crawls) + sum(run.error is not None for run in runs)
     return RunHealth(
         process_run_id=current.run_id, model=current.model, processed_at=current.processed_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -49,19 +50,24 @@ def _rc(salt: str) -> Any:  # matplotlib types rc keys as a Literal of every nam
 
 @contextmanager
 def _quiet_fonts() -> Iterator[None]:
-    # Missing glyphs and families only change how text is measured, never whether a chart exists.
+    # Missing glyphs and families only change how text is measured, never whether a chart exists:
+    # text stays SVG text (svg.fonttype none) and the browser draws it with the page's CJK font
+    # stack, so matplotlib's "Glyph ... missing from font(s)" warning says nothing to the user.
     logger = logging.getLogger("matplotlib.font_manager")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font",
+                                    category=UserWarning)
+            yield
     finally:
         logger.setLevel(level)
 
 
 def _svg(fig: Figure, salt: str, label: str) -> str:
     buffer = io.StringIO()
-    with rc_context(_rc(salt)):
+    with _quiet_fonts(), rc_context(_rc(salt)):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
                     bbox_inches="tight", pad_inches=0.08, transparent=True)
     text = buffer.getvalue()
@@ -162,7 +168,11 @@ def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
         ax.grid(axis="y", visible=False)
         kinds = list(dict.fromkeys(c.kind for c in shown))
         handles = [Patch(color=KIND_COLOURS.get(kind, MUTED), label=kind) for kind in kinds]
-        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
+        # The legend sits above the bars and the x axis leaves room for the value labels, so
+        # neither covers the other whatever the lengths of the bars.
+        ax.set_xlim(0, max(c.n_docs for c in shown) * 1.18)
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                  ncol=len(handles), frameon=False, fontsize=8, borderaxespad=0.2)
         return _svg(fig, salt, "Source mix")
 
 

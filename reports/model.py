@@ -58,6 +58,7 @@ class TopicEntry:
     langs: tuple[str, ...]
     trajectory: tuple[TrajectoryPoint, ...]
     evidence: tuple[EvidenceDoc, ...]
+    track_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,40 @@ class WatchEntry:
 
 
 @dataclass(frozen=True)
+class HeadlineItem:
+    """One thing that is emerging, said in one plain sentence, with its evidence."""
+
+    item_id: str
+    kind: str  # "topic" (a cluster of documents) or "term" (a rising phrase)
+    label: str
+    label_lang: str
+    direction: str
+    direction_name: str
+    track_name: str | None
+    signal_class: str
+    score: float
+    n_docs: int
+    share: float
+    since: str
+    n_sources: int | None
+    langs: tuple[str, ...]
+    sentence: str
+    trajectory: tuple[TrajectoryPoint, ...]
+    evidence: tuple[EvidenceDoc, ...]
+    anchor: str | None  # the id of its card in the page, when it has one
+
+
+@dataclass(frozen=True)
+class SinceLast:
+    """What moved since the previous report: flagged for the first time, grew, faded."""
+
+    previous_period: str | None
+    new: tuple[str, ...]
+    grew: tuple[str, ...]
+    faded: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class WeeklyReport:
     """The whole report for one period at one granularity."""
 
@@ -211,3 +246,5 @@ class WeeklyReport:
     source_mix: tuple[SourceCount, ...]
     health: RunHealth
     watches: tuple[WatchEntry, ...] = ()
+    items: tuple[HeadlineItem, ...] = ()
+    since_last: SinceLast = SinceLast(None, (), (), ())

@@ -133,11 +133,13 @@ def source_mix(con: duckdb.DuckDBPyConnection, granularity: str,
     return [SourceCount(source, kind, int(n)) for source, kind, n in rows]
 
 
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> list[RunRow]:
-    """The latest rows of `runs`, newest first."""
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int,
+                until: datetime | None = None) -> list[RunRow]:
+    """The latest rows of `runs` started by `until` (all when None), newest first."""
     rows = con.execute(
         "SELECT run_id, kind, status, started, finished, model, coalesce(counts, '{}'), error "
-        "FROM runs ORDER BY started DESC, run_id LIMIT ?", [limit],
+        "FROM runs WHERE $until IS NULL OR started <= $until "
+        "ORDER BY started DESC, run_id LIMIT $limit", {"until": until, "limit": limit},
     ).fetchall()
     return [RunRow(row[0], row[1], row[2], row[3], row[4], row[5], _compact_json(row[6]), row[7])
             for row in rows]
@@ -153,15 +155,17 @@ def _compact_json(text: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def latest_crawl(con: duckdb.DuckDBPyConnection) -> list[CrawlRow]:
-    """The per-source rows of the most recent crawl run."""
+def latest_crawl(con: duckdb.DuckDBPyConnection,
+                 until: datetime | None = None) -> list[CrawlRow]:
+    """The per-source rows of the most recent crawl run started by `until` (any when None)."""
     rows = con.execute(
         """
         SELECT run_id, source_id, started, requests, items_stored, items_dropped, errors
         FROM crawl_log
-        WHERE run_id = (SELECT run_id FROM crawl_log ORDER BY started DESC, run_id DESC LIMIT 1)
+        WHERE run_id = (SELECT run_id FROM crawl_log WHERE $until IS NULL OR started <= $until
+                        ORDER BY started DESC, run_id DESC LIMIT 1)
         ORDER BY source_id
-        """
+        """, {"until": until},
     ).fetchall()
     return [CrawlRow(row[0], row[1], row[2], row[3], row[4], row[5], _error_list(row[6]))
             for row in rows]
@@ -175,6 +179,13 @@ def _error_list(value: str | None) -> tuple[str, ...]:
     except json.JSONDecodeError:
         return (value,)
     return tuple(str(item) for item in parsed) if isinstance(parsed, list) else (str(parsed),)
+
+
+def track_names(con: duckdb.DuckDBPyConnection, version: str | None) -> dict[str, str]:
+    """Track id -> English name from the `directions` table (empty until it is filled)."""
+    rows = con.execute("SELECT track, name_en FROM directions WHERE taxonomy_version = ?",
+                       [version]).fetchall() if version else []
+    return {str(track): str(name) for track, name in rows}
 
 
 def count_documents(con: duckdb.DuckDBPyConnection) -> int:

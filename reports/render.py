@@ -96,5 +96,7 @@ def render_html(report: WeeklyReport) -> str:
     sparks.update({f.topic_id: Markup(charts.sparkline_svg(f.trajectory)) for f in report.faded})
     sparks.update({w.watch_id: Markup(charts.sparkline_svg(w.trajectory))
                    for w in report.watches})
+    sparks.update({f"item:{i.item_id}": Markup(charts.sparkline_svg(i.trajectory))
+                   for i in report.items})
     return template.render(report=report, charts=_charts(report), sparks=sparks,
                            names=_direction_names(report.directions))

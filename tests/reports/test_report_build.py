@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ from models.taxonomy import DIRECTION_IDS
 from pipeline.errors import ObservatoryError
 from pipeline.schema import migrate
 from reports.build import build_report
-from reports.model import WeeklyReport
+from reports.model import SinceLast, WeeklyReport
 
 
 def test_latest_period_is_the_default(report: WeeklyReport) -> None:
@@ -114,3 +115,52 @@ def test_bad_granularity_is_refused(report_db: Path) -> None:
             build_report(con, "fortnight")
     finally:
         con.close()
+
+
+def test_headline_items_say_where_how_fast_since_when_and_how_widely(
+        report: WeeklyReport) -> None:
+    assert [i.item_id for i in report.items] == [t.topic_id for t in report.headline[:8]]
+    names = {s.direction: s.name_en for s in report.directions}
+    for item in report.items:
+        assert item.sentence.startswith(f"A {item.signal_class} signal in "
+                                        f"{names[item.direction]}")
+        assert f"{item.n_docs} documents in 2024-05" in item.sentence
+        assert "first seen in" in item.sentence or "new this month" in item.sentence
+        assert " source" in item.sentence and ("English" in item.sentence
+                                               or "Chinese" in item.sentence)
+        assert item.evidence and item.anchor == "topic-" + item.item_id.replace("/", "-")
+    rising = next(i for i in report.items if "up from" in i.sentence)
+    assert "×" in rising.sentence
+
+
+def test_since_last_says_what_is_new_grew_and_faded(report_db: Path) -> None:
+    con = duckdb.connect(str(report_db), read_only=True)
+    try:
+        april = build_report(con, "month", "2024-04")
+        first = build_report(con, "month", "2024-01")
+    finally:
+        con.close()
+    assert april.since_last.previous_period == "2024-03"
+    assert set(april.since_last.faded) == {f.label for f in april.faded}
+    newly = {c.label for c in april.delta.changes if c.change == "new_flag"}
+    assert set(april.since_last.new) == newly
+    assert first.since_last == SinceLast(None, (), (), ())
+
+
+def test_run_health_shows_the_runs_that_fed_the_period_not_later_ones(
+        report_db: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(report_db, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("INSERT INTO runs (run_id, kind, started, status) VALUES "
+                    "('process-later', 'process', TIMESTAMP '2099-01-01', 'completed')")
+        con.execute("INSERT INTO crawl_log (run_id, source_id, spider, started, requests, "
+                    "items_stored, items_dropped, errors) VALUES "
+                    "('crawl-later', 'wire', 'rss', TIMESTAMP '2099-01-01', 1, 9, 0, '[]')")
+        report = build_report(con, "month", "2024-03")
+    finally:
+        con.close()
+    assert "process-later" not in {r.run_id for r in report.health.runs}
+    assert {c.run_id for c in report.health.crawls} == {"crawl-1"}
+    assert report.health.process_run_id in {r.run_id for r in report.health.runs}

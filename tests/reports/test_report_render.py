@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import asdict, replace
 from datetime import date
 
@@ -22,7 +23,9 @@ def _evil(report: WeeklyReport) -> WeeklyReport:
         replace(s, topics=tuple(replace(t, label=EVIL, evidence=(doc,)) for t in s.topics))
         for s in report.directions)
     return replace(report, directions=sections,
-                   headline=tuple(replace(t, label=EVIL) for t in report.headline))
+                   headline=tuple(replace(t, label=EVIL) for t in report.headline),
+                   items=tuple(replace(i, label=EVIL, sentence=EVIL, evidence=(doc,))
+                               for i in report.items))
 
 
 def test_html_has_every_section_and_chart(report: WeeklyReport) -> None:
@@ -55,12 +58,14 @@ def test_html_escapes_user_text(report: WeeklyReport) -> None:
 
 def test_markdown_has_sections_and_chinese(report: WeeklyReport) -> None:
     text = render_markdown(report)
-    for heading in ("## Headline emerging topics", "## Directions", "## Newly born topics",
+    for heading in ("## What is emerging in 2024-05", "### Since the last report (2024-04)",
+                    "## Directions", "## Newly born topics",
                     "## Faded topics", "## What changed since 2024-04", "## Source mix",
                     "## Run health"):
         assert heading in text
     for section in report.directions:
-        assert f"### {md_escape(section.name_en)} · {section.name_zh}" in text
+        heading = f"{md_escape(section.name_en)} · {section.name_zh}"
+        assert (f"### {heading}" if section.topics else f"- **{heading}**: nothing") in text
     assert "未来健康" in text and "超时" in text
 
 
@@ -96,3 +101,31 @@ def test_rendering_is_deterministic(report: WeeklyReport) -> None:
     assert page == render_html(report)
     assert "<dc:date>" not in page
     assert render_markdown(report) == render_markdown(report)
+
+
+def test_headline_items_are_sentences_with_evidence_links(report: WeeklyReport) -> None:
+    page = render_html(report)
+    headline = page.split('id="headline"')[1].split("</section>")[0]
+    assert headline.count('<li class="item">') == len(report.items) > 0
+    for item in report.items:
+        assert item.sentence in headline.replace("&#39;", "'")
+        assert f'href="#{item.anchor}"' in headline
+        assert f'id="{item.anchor}"' in page  # the card it points to
+    assert 'href="https://example.org/' in headline
+    assert "Since the last report (2024-04)" in headline
+
+
+def test_a_direction_with_nothing_emerging_is_one_line(report: WeeklyReport) -> None:
+    page = render_html(report)
+    quiet = [s for s in report.directions if not s.topics]
+    assert quiet
+    for section in quiet:
+        block = page.split(f'id="direction-{section.direction}"')[1].split("</section>")[0]
+        assert "<h2>" not in block and block.count("<p") == 1
+        assert f"nothing emerging in {report.period}" in block
+
+
+def test_rendering_chinese_charts_warns_about_no_missing_glyph(report: WeeklyReport) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render_html(report)

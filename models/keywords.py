@@ -271,7 +271,7 @@ PHRASE_MIN_SHARE = 0.15
 # An adjacent word joins the phrase when at least this share of the phrase's documents have it
 # there ("solar cells" -> "perovskite solar cells").
 EXTEND_MIN_SHARE = 0.5
-TITLE_CHARS = 60
+TITLE_CHARS = 50
 CHINESE_TITLE_CHARS = 24
 _WORD = r"[A-Za-z0-9][A-Za-z0-9\-+]*"
 

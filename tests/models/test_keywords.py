@@ -183,8 +183,8 @@ def test_without_a_shared_phrase_the_label_is_a_representative_title_cut_short()
     texts = ["Graphene sensor arrays for gas detection in humid air at room temperature today",
              "Sensor drift", "Graphene oxide membranes"]
     [label] = topic_labels([texts], [texts])
-    assert label == "Graphene sensor arrays for gas detection in humid air at…"
-    assert len(label) <= 61
+    assert label == "Graphene sensor arrays for gas detection in humid…"
+    assert len(label) <= 51
 
 
 def test_chinese_topics_get_a_chinese_phrase_without_official_boilerplate():

@@ -66,10 +66,14 @@ def test_process_uses_db_from_the_environment(tmp_path, small_corpus, mini_taxon
                     mini_taxonomy)
     assert result.exit_code == 0, result.output
     assert "5 periods processed (month)" in result.stderr
-    again = invoke("process", "-g", "month", "--encoder", "hashing-256", "--taxonomy",
-                   mini_taxonomy)
-    assert "0 periods processed" in again.stderr
+    again = invoke("process", "--encoder", "hashing-256", "--taxonomy", mini_taxonomy)
+    assert "0 periods processed (month)" in again.stderr  # the database's granularity
     assert invoke("runs").exit_code == 0
+    report = invoke("report", "--out", tmp_path / "r")
+    assert report.exit_code == 0, report.output
+    assert report.stdout.strip().endswith("report-month-2020-03.html")
+    older = invoke("report", "--period", "2020-01", "--out", tmp_path / "r")
+    assert older.stdout.strip().endswith("report-month-2020-01.html")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -51,3 +51,17 @@ def test_screenshot_is_saved(written: ReportPaths, tmp_path: Path) -> None:
               written.html.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize("width", [900, 390])
+def test_nothing_is_wider_than_the_window(written: ReportPaths, tmp_path: Path,
+                                          width: int) -> None:
+    # A probe script on a copy measures the laid-out page; the report itself has no scripts.
+    probe = tmp_path / "probe.html"
+    probe.write_text(written.html.read_text(encoding="utf-8").replace(
+        "</body>", "<script>document.body.setAttribute('data-wide', String("
+        "document.documentElement.scrollWidth > window.innerWidth));</script></body>"),
+        encoding="utf-8")
+    dom = _chromium(tmp_path / "profile", f"--window-size={width},900",
+                    "--virtual-time-budget=2000", "--dump-dom", probe.as_uri())
+    assert 'data-wide="false"' in dom

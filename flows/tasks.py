@@ -58,9 +58,9 @@ def crawl_task(db_path: Path, settings: Settings, source_ids: list[str] | None =
 
 @task(name="process")
 def process_task(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
-                 taxonomy: str, through: str | None = None) -> ProcessRun:
+                 taxonomy: str) -> ProcessRun:
     encoder = build_encoder(encoder_spec, threads=threads)
-    return process_pending(db_path, params, encoder, taxonomy, through=through)
+    return process_pending(db_path, params, encoder, taxonomy)
 
 
 @task(name="report")

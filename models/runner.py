@@ -19,7 +19,6 @@ from models.engine import (
 from models.stopwatch import Stopwatch
 from models.taxonomy import load_taxonomy
 from pipeline.db import held, session
-from pipeline.periods import period_start
 from pipeline.provenance import code_version, new_run_id
 from pipeline.store import finish_run, start_run
 from pipeline.topic_store import store_taxonomy
@@ -49,12 +48,10 @@ def build_context(encoder: Encoder, params: EngineParams, taxonomy: str,
 
 def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str = "v1",
                     on_period: Callable[[PeriodSummary], None] | None = None,
-                    watch: Stopwatch | None = None, through: str | None = None) -> ProcessRun:
+                    watch: Stopwatch | None = None) -> ProcessRun:
     """Process every period not processed yet, oldest first, one transaction each.
 
     `watch`, when given, receives the engine's seconds per stage (benchmarks read it).
-    `through`, when given, is the last period processed; later ones stay pending (the demo
-    stops at the end of its sample).
     """
     run_id = new_run_id("process")
     with session(db_path) as con:
@@ -70,8 +67,6 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
             ctx = replace(ctx, watch=watch)
         with held(db_path) as hold:
             for period in pending_periods(db_path, params.granularity):
-                if through is not None and period_start(period) > period_start(through):
-                    break
                 summary = process_period(db_path, period, params, ctx)
                 done.append(summary)
                 hold.breathe()

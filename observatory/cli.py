@@ -294,8 +294,11 @@ def weekly(
     # and the crawl process (same process group, same signal) closes its spiders itself.
     previous = signal.signal(signal.SIGINT, _interrupted_weekly)
     try:
+        # The database's granularity, like `process` and `report` (a demo database is by
+        # quarter; a weekly job on it must not start a second, weekly series).
+        chosen = _granularity(settings, None)
         result = weekly_flow(str(settings.db), source_ids or None, crawl=not no_crawl,
-                             progress=True)
+                             progress=True, overrides={"granularity": chosen})
     except ObservatoryError as error:
         raise _fail(error) from None
     finally:
@@ -337,10 +340,12 @@ def demo(
         raise _fail(error) from None
     added = sum(r.added for r in result.ingested)
     stored = sum(r.added + r.already_stored for r in result.ingested)
-    crawled = sum(c.items_stored for c in result.crawls)
+    read = sum(s.items_stored + s.items_dropped for c in result.crawls for s in c.sources)
+    kept = sum(c.items_stored for c in result.crawls)
     flagged = sum(p.n_flagged for p in result.processed.periods)
-    err.print(f"demo: {stored} sample documents ({added} new), {crawled} feed items crawled "
-              f"from recorded feeds (2020-04, stored; after the sample, so not processed), "
+    err.print(f"demo: {stored} sample documents ({added} new); {len(result.crawls)} recorded "
+              f"feeds crawled by the RSS spider ({read} items read, {kept} kept: they date from "
+              f"2020-04, after the sample's last day, the day the demo runs as of); "
               f"{len(result.processed.periods)} quarters processed to {result.last_period}, "
               f"{flagged} topic-quarters flagged")
     err.print(f"report: {result.report.html}")

@@ -47,6 +47,7 @@ class DemoRun:
     processed: ProcessRun
     report: ReportPaths
     last_period: str
+    as_of: date  # the sample's last day: the demo runs as if it were that day
 
 
 def demo_corpus_files() -> list[Path]:
@@ -113,4 +114,4 @@ def demo_flow(settings: Settings) -> DemoRun:
                              settings.taxonomy)
     last_period = period_of(until, DEMO_GRANULARITY)
     report = report_task(settings.db, settings.reports_dir, params.granularity, last_period)
-    return DemoRun(ingested, crawls, processed, report, last_period)
+    return DemoRun(ingested, crawls, processed, report, last_period, until)

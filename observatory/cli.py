@@ -343,9 +343,9 @@ def demo(
     read = sum(s.items_stored + s.items_dropped for c in result.crawls for s in c.sources)
     kept = sum(c.items_stored for c in result.crawls)
     flagged = sum(p.n_flagged for p in result.processed.periods)
-    err.print(f"demo: {stored} sample documents ({added} new); {len(result.crawls)} recorded "
-              f"feeds crawled by the RSS spider ({read} items read, {kept} kept: they date from "
-              f"2020-04, after the sample's last day, the day the demo runs as of); "
+    err.print(f"demo: {stored} sample documents ({added} new), as of {result.as_of}; "
+              f"{len(result.crawls)} recorded feeds crawled by the RSS spider: {read} items "
+              f"read, {kept} kept (all from 2020-04, after that day); "
               f"{len(result.processed.periods)} quarters processed to {result.last_period}, "
               f"{flagged} topic-quarters flagged")
     err.print(f"report: {result.report.html}")

@@ -29,6 +29,7 @@ from reports.sections import (
 )
 
 HEADLINE_SIZE = 10
+HEADLINE_ITEMS = 8
 PER_DIRECTION = 8
 NEW_TOPICS = 10
 EVIDENCE_PER_TOPIC = 5
@@ -57,12 +58,18 @@ def build_report(con: duckdb.DuckDBPyConnection, granularity: str, period: str |
                for topic_id, entry in _entries(con, checked, current.period, now, rows,
                                                window).items()}
     names = _direction_names(version)
+    ranked = ranked_items(con, checked, current.period, window, entries)
+    earlier = ranked_items(con, checked, previous.period, (), {}) if previous else []
+    worded = headline_items(ranked, checked, current.period,
+                            {key: value[0] for key, value in names.items()}, tracks)
     return WeeklyReport(
         title=f"{_CADENCE[checked]} future-industry report, {current.period}",
         granularity=checked, period=current.period, period_start=current.period_start,
         history=tuple(window), taxonomy_version=version,
         headline=tuple(entries[row.topic_id] for row in flagged(now)[:HEADLINE_SIZE]),
-        directions=direction_sections(now, entries, names, PER_DIRECTION),
+        directions=tuple(replace(section, items=tuple(
+            i for i in worded if i.direction == section.direction))
+            for section in direction_sections(now, entries, names, PER_DIRECTION)),
         new_topics=tuple(entries[row.topic_id] for row in born_in(now, current.period,
                                                                    NEW_TOPICS)),
         faded=faded(before, now, trajectories(rows, window)),
@@ -73,9 +80,8 @@ def build_report(con: duckdb.DuckDBPyConnection, granularity: str, period: str |
         heatmap=heatmap(now), source_mix=tuple(queries.source_mix(con, checked, current.period)),
         health=_health(con, current),
         watches=_watches(con, checked, current.period, window),
-        items=headline_items(ranked_items(now, entries), checked, current.period,
-                             {key: value[0] for key, value in names.items()}, tracks),
-        since_last=since_last(previous.period if previous else None, before, now),
+        items=worded[:HEADLINE_ITEMS],
+        since_last=since_last(previous.period if previous else None, earlier, ranked),
     )
 
 

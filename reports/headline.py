@@ -1,24 +1,29 @@
 """The headline: what is emerging, each item said in one plain sentence with its evidence.
 
-`ranked_items` is the one place that decides where the list comes from (today: the period's
-flagged topics, best high-potential score first); everything else only words it.
+`ranked_items` is the one place that decides where the list comes from (the flagged items of
+the product's ranked list, `pipeline.queries.ranked_signals`); everything else only words it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import duckdb
+
+from pipeline.queries import RankedSignal, ranked_signals
+from reports import queries
 from reports.model import EvidenceDoc, HeadlineItem, SinceLast, TopicEntry, TrajectoryPoint
-from reports.queries import TopicRow
-from reports.sections import FLAGGED, flagged, text_lang
+from reports.sections import text_lang
 
 HEADLINE_ITEMS = 8
+EVIDENCE = 5
 # How far back "how fast" looks, in periods of each granularity: about a year, or a month of days.
 LOOK_BACK = {"day": 28, "week": 13, "month": 12, "quarter": 4, "year": 1}
 UNIT = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 LANGUAGES = {"en": "English", "zh": "Chinese"}
-# A flagged topic "grew" when its share rose by at least this factor since the last report.
+# An item "grew" when its share rose by at least this factor since the last report.
 GREW_BY = 1.2
 
 
@@ -43,10 +48,70 @@ class Ranked:
     anchor: str | None
 
 
-def ranked_items(now: Sequence[TopicRow], entries: Mapping[str, TopicEntry],
-                 limit: int = HEADLINE_ITEMS) -> list[Ranked]:
-    """The period's emerging items, best first: its flagged topics by high-potential score."""
-    return [_from_topic(entries[row.topic_id]) for row in flagged(now)[:limit]]
+def ranked_items(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
+                 window: Sequence[str], entries: Mapping[str, TopicEntry],
+                 limit: int | None = None) -> list[Ranked]:
+    """The period's emerging items, best first: the flagged items of the product's one ranked
+    list (`v_signals`: topics, rising terms, fired watches)."""
+    signals = [s for s in ranked_signals(con, granularity, period, flagged_only=True)
+               if s.kind != "term" or is_phrase(_signal_label(s))][:limit]
+    others = [s.signal_id for s in signals if s.kind != "topic" or s.signal_id not in entries]
+    history = queries.signal_history(con, granularity, others, window)
+    wanted = [d for s in signals if s.signal_id in others for d in _doc_ids(con, s)]
+    docs = queries.documents_by_id(con, wanted)
+    items = []
+    for signal in signals:
+        entry = entries.get(signal.signal_id) if signal.kind == "topic" else None
+        if entry is not None:
+            items.append(replace(_from_topic(entry), score=signal.score,
+                                 signal_class=signal.signal_class))
+        else:
+            items.append(_from_signal(signal, history.get(signal.signal_id, {}), window,
+                                      [docs[d] for d in _doc_ids(con, signal) if d in docs],
+                                      entries))
+    return items
+
+
+def _doc_ids(con: duckdb.DuckDBPyConnection, signal: RankedSignal) -> tuple[str, ...]:
+    """The first evidence documents of a term or watch signal (its stored doc ids)."""
+    rows = con.execute("SELECT doc_ids FROM signal_periods WHERE granularity = ? AND period = ? "
+                       "AND signal_id = ?", [signal.granularity, signal.period,
+                                             signal.signal_id]).fetchall()
+    return tuple(rows[0][0][:EVIDENCE]) if rows and rows[0][0] else ()
+
+
+def _from_signal(signal: RankedSignal, seen: Mapping[str, tuple[float, int, str, str]],
+                 window: Sequence[str], evidence: Sequence[EvidenceDoc],
+                 entries: Mapping[str, TopicEntry]) -> Ranked:
+    now = seen.get(signal.period)
+    metrics = json.loads(now[3]) if now else {}
+    sources = metrics.get("sources")
+    languages = metrics.get("languages") or sorted({d.lang for d in evidence})
+    trajectory = tuple(TrajectoryPoint(p, seen[p][0], seen[p][1], seen[p][2]) if p in seen
+                       else TrajectoryPoint(p, 0.0, 0, None) for p in window)
+    holder = next((t for t in signal.topic_ids if t in entries), None)
+    return Ranked(
+        item_id=signal.signal_id, kind=signal.kind, label=_signal_label(signal),
+        direction=signal.direction, track=signal.track, signal_class=signal.signal_class,
+        score=signal.score, n_docs=signal.n_docs, share=signal.share,
+        since=min([signal.born_period, *signal.first_seen.values()]),
+        n_sources=sources if isinstance(sources, int) else None,
+        langs=tuple(str(lang) for lang in languages), trajectory=trajectory,
+        evidence=tuple(evidence), anchor=topic_anchor(holder) if holder else None)
+
+
+def _signal_label(signal: RankedSignal) -> str:
+    """A term signal's longest term of the (up to three) it is labelled with, not the group
+    joined with dots ("convolutional neural network · convolutional" -> the first)."""
+    if signal.kind != "term":
+        return signal.label
+    return max(signal.label.split(" · "), key=lambda term: (len(term.split()), len(term)))
+
+
+def is_phrase(label: str) -> bool:
+    """Two or more words, or a Chinese compound of four or more characters: a label a reader
+    can take in. A rising single common word ("cycle", "speed") is no headline."""
+    return len(label.split()) >= 2 or (len(label) >= 4 and text_lang(label) == "zh-Hans")
 
 
 def _from_topic(entry: TopicEntry) -> Ranked:
@@ -134,20 +199,17 @@ def _reach(n_sources: int | None, langs: Sequence[str]) -> str:
     return f"{sources} in {languages}" if languages else sources
 
 
-def since_last(previous_period: str | None, before: Sequence[TopicRow],
-               now: Sequence[TopicRow]) -> SinceLast:
-    """Topics flagged now and not before (new), flagged in both with a larger share (grew), and
-    flagged before but not now (faded), each best first, as labels."""
+def since_last(previous_period: str | None, before: Sequence[Ranked],
+               now: Sequence[Ranked]) -> SinceLast:
+    """Items of the ranked list flagged now and not in the previous period's (new), flagged in
+    both with a share up by `GREW_BY` or more (grew), and flagged before but not now (faded),
+    each in rank order, as labels."""
     if previous_period is None:
         return SinceLast(None, (), (), ())
-    earlier = {row.topic_id: row for row in before}
-    later = {row.topic_id for row in now if row.signal_class in FLAGGED}
-    new, grew = [], []
-    for row in flagged(now):
-        old = earlier.get(row.topic_id)
-        if old is None or old.signal_class not in FLAGGED:
-            new.append(row.label)
-        elif row.share >= old.share * GREW_BY:
-            grew.append(row.label)
-    faded = [row.label for row in flagged(before) if row.topic_id not in later]
-    return SinceLast(previous_period, tuple(new), tuple(grew), tuple(faded))
+    earlier = {item.item_id: item for item in before}
+    later = {item.item_id for item in now}
+    new = tuple(item.label for item in now if item.item_id not in earlier)
+    grew = tuple(item.label for item in now if item.item_id in earlier
+                 and item.share >= earlier[item.item_id].share * GREW_BY)
+    faded = tuple(item.label for item in before if item.item_id not in later)
+    return SinceLast(previous_period, new, grew, faded)

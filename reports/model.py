@@ -73,6 +73,7 @@ class DirectionSection:
     n_strong: int
     n_docs: int
     topics: tuple[TopicEntry, ...]
+    items: tuple[HeadlineItem, ...] = ()  # the direction's flagged items of the ranked list
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,31 @@ def track_names(con: duckdb.DuckDBPyConnection, version: str | None) -> dict[str
     return {str(track): str(name) for track, name in rows}
 
 
+def documents_by_id(con: duckdb.DuckDBPyConnection,
+                    doc_ids: Sequence[str]) -> dict[str, EvidenceDoc]:
+    """Evidence rows for these documents (probability 1: a term's documents hold the term)."""
+    rows = con.execute(
+        "SELECT doc_id, title, source, kind, published, url, lang FROM documents "
+        "WHERE list_contains(?, doc_id)", [list(doc_ids)]).fetchall()
+    return {row[0]: EvidenceDoc(row[0], row[1], row[2], row[3], row[4], _web_link(row[5]),
+                                row[6], 1.0) for row in rows}
+
+
+def signal_history(con: duckdb.DuckDBPyConnection, granularity: str, signal_ids: Sequence[str],
+                   periods: Sequence[str]) -> dict[str, dict[str, tuple[float, int, str, str]]]:
+    """signal id -> period -> (share, documents, class, metrics JSON) over these periods."""
+    rows = con.execute(
+        "SELECT signal_id, period, share, n_docs, signal_class, coalesce(metrics, '{}') "
+        "FROM signal_periods WHERE granularity = ? AND list_contains(?, signal_id) "
+        "AND list_contains(?, period)", [granularity, list(signal_ids), list(periods)],
+    ).fetchall()
+    found: dict[str, dict[str, tuple[float, int, str, str]]] = {}
+    for signal_id, period, share, n_docs, signal_class, metrics in rows:
+        found.setdefault(signal_id, {})[period] = (float(share), int(n_docs), signal_class,
+                                                   str(metrics))
+    return found
+
+
 def count_documents(con: duckdb.DuckDBPyConnection) -> int:
     """All documents in the store."""
     row = con.execute("SELECT count(*) FROM documents").fetchone()

@@ -97,6 +97,6 @@ def render_html(report: WeeklyReport) -> str:
     sparks.update({w.watch_id: Markup(charts.sparkline_svg(w.trajectory))
                    for w in report.watches})
     sparks.update({f"item:{i.item_id}": Markup(charts.sparkline_svg(i.trajectory))
-                   for i in report.items})
+                   for i in (*report.items, *(i for s in report.directions for i in s.items))})
     return template.render(report=report, charts=_charts(report), sparks=sparks,
                            names=_direction_names(report.directions))

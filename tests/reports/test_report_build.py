@@ -10,8 +10,10 @@ import pytest
 
 from models.taxonomy import DIRECTION_IDS
 from pipeline.errors import ObservatoryError
+from pipeline.queries import ranked_signals
 from pipeline.schema import migrate
 from reports.build import build_report
+from reports.headline import ranked_items
 from reports.model import SinceLast, WeeklyReport
 
 
@@ -118,8 +120,18 @@ def test_bad_granularity_is_refused(report_db: Path) -> None:
 
 
 def test_headline_items_say_where_how_fast_since_when_and_how_widely(
-        report: WeeklyReport) -> None:
-    assert [i.item_id for i in report.items] == [t.topic_id for t in report.headline[:8]]
+        report: WeeklyReport, report_db: Path) -> None:
+    con = duckdb.connect(str(report_db), read_only=True)
+    try:
+        ranked = [s.signal_id for s in ranked_signals(con, "month", "2024-05",
+                                                      flagged_only=True)]
+    finally:
+        con.close()
+    shown = [i.item_id for i in report.items]
+    # The product's ranked list in its order, less rising single words (no readable label).
+    assert set(shown) <= set(ranked) and shown == sorted(shown, key=ranked.index)
+    assert 0 < len(shown) <= 8
+    assert {i.kind for i in report.items} >= {"topic", "term"}
     names = {s.direction: s.name_en for s in report.directions}
     for item in report.items:
         assert item.sentence.startswith(f"A {item.signal_class} signal in "
@@ -128,9 +140,13 @@ def test_headline_items_say_where_how_fast_since_when_and_how_widely(
         assert "first seen in" in item.sentence or "new this month" in item.sentence
         assert " source" in item.sentence and ("English" in item.sentence
                                                or "Chinese" in item.sentence)
-        assert item.evidence and item.anchor == "topic-" + item.item_id.replace("/", "-")
+        assert item.evidence and " · " not in item.label
+        if item.kind == "topic":
+            assert item.anchor == "topic-" + item.item_id.replace("/", "-")
     rising = next(i for i in report.items if "up from" in i.sentence)
     assert "×" in rising.sentence
+    for section in report.directions:
+        assert all(i.direction == section.direction for i in section.items)
 
 
 def test_since_last_says_what_is_new_grew_and_faded(report_db: Path) -> None:
@@ -138,12 +154,16 @@ def test_since_last_says_what_is_new_grew_and_faded(report_db: Path) -> None:
     try:
         april = build_report(con, "month", "2024-04")
         first = build_report(con, "month", "2024-01")
+        now = ranked_items(con, "month", "2024-04", (), {})
+        before = ranked_items(con, "month", "2024-03", (), {})
     finally:
         con.close()
     assert april.since_last.previous_period == "2024-03"
-    assert set(april.since_last.faded) == {f.label for f in april.faded}
-    newly = {c.label for c in april.delta.changes if c.change == "new_flag"}
-    assert set(april.since_last.new) == newly
+    was = {i.item_id for i in before}
+    assert set(april.since_last.new) == {i.label for i in now if i.item_id not in was}
+    assert set(april.since_last.faded) == {i.label for i in before
+                                           if i.item_id not in {j.item_id for j in now}}
+    assert april.since_last.new or april.since_last.grew or april.since_last.faded
     assert first.since_last == SinceLast(None, (), (), ())
 
 

@@ -49,7 +49,7 @@ def test_demo_runs_offline_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     html = tmp_path / "r" / "report-quarter-2017-Q1.html"
     assert result.stdout.strip() == str(html)
-    assert re.search(r"as of 2017-03-31; 3 recorded feeds crawled by the RSS spider: \d+ items "
+    assert re.search(r"as of 2017-03-30; 3 recorded feeds crawled by the RSS spider: \d+ items "
                      r"read, 0 kept", result.stderr), result.stderr
     assert f"observatory topics --status emerging --db {db}" in result.stderr
     with session(db, read_only=True) as con:

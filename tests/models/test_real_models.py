@@ -70,4 +70,5 @@ def test_real_engine_on_real_news(tmp_path, small_corpus, use_encoder):
                              "ORDER BY high_potential DESC LIMIT 5").fetchall()
         dims = con.execute("SELECT DISTINCT dim, model FROM embeddings").fetchall()
     assert dims == [(512, "use-multilingual-v3")]
-    assert any("coronavirus" in label.lower() or "covid" in label.lower() for (label,) in labels), labels
+    assert any("coronavirus" in label.lower() or "covid" in label.lower()
+               for (label,) in labels), labels

@@ -322,10 +322,13 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
           f"({1000 * seconds / max(offset, 1):.2f} ms per document)")
 
 
-def demo_topic_check(db_path: Path, shared: Path) -> MapperScores:
+def demo_topic_check(db_path: Path, shared: Path,
+                     tracks: TrackVectors | None = None) -> MapperScores:
     """Topics of a database processed from the demo corpus against the demo's selection hints:
     each topic's gold is the majority hint of its documents (a hint is the keyword rule that
-    selected a document, never a training label here); the demo is not in the training set."""
+    selected a document, never a training label here); the demo is not in the training set.
+    With `tracks`, each topic is mapped again from its stored document vectors and texts (so
+    the current classifier is scored, not the one the database was processed with)."""
     import csv
 
     import duckdb
@@ -342,14 +345,46 @@ def demo_topic_check(db_path: Path, shared: Path) -> MapperScores:
             "WHERE dt.topic_id IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
     finally:
         con.close()
+    remapped: dict[tuple[str, str], str] = {}
+    if tracks is not None:
+        remapped = _remap_topics(db_path, tracks)
     gold, predicted = [], []
-    for _, _, doc_ids, direction in rows:
+    for topic_id, period, doc_ids, direction in rows:
         votes = [hints[d] for d in doc_ids if hints.get(d) in LABELS]
         if not votes:
             continue
+        direction = remapped.get((topic_id, period), direction)
         gold.append(max(sorted(set(votes)), key=votes.count))
         predicted.append(NONE if direction == UNMAPPED else direction)
     return score_predictions(gold, predicted)
+
+
+def _remap_topics(db_path: Path, tracks: TrackVectors) -> dict[tuple[str, str], str]:
+    import duckdb
+
+    from models.cluster import unit
+    from models.directions import map_direction
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT dt.topic_id, dt.period, d.title || chr(10) || d.text, e.vector "
+            "FROM doc_topics dt JOIN documents d USING (doc_id) "
+            "JOIN embeddings e ON e.content_hash = d.content_hash AND e.model = ? "
+            "WHERE dt.topic_id IS NOT NULL ORDER BY dt.topic_id, dt.period, dt.doc_id",
+            [tracks.classifier.encoder if tracks.classifier else ""]).fetchall()
+    finally:
+        con.close()
+    groups: dict[tuple[str, str], list[tuple[str, list[float]]]] = {}
+    for topic_id, period, text, vector in rows:
+        groups.setdefault((topic_id, period), []).append((text.strip(), vector))
+    mapped = {}
+    for key, members in groups.items():
+        vectors = np.asarray([v for _, v in members], dtype=np.float32)
+        match = map_direction(unit(vectors.mean(axis=0)[None, :])[0], tracks, 0.25, 0.0,
+                              members=vectors, texts=[t for t, _ in members])
+        mapped[key] = match.direction
+    return mapped
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -371,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     from models.direction_data import find_shared, load_labelled
     from models.direction_model import cached_vectors, predict_labels
+    from models.directions import direction_mentions
 
     classifier = tracks.classifier
     print(f"classifier {encoder.name} / {tracks.taxonomy.version}: C={classifier.meta.get('C')} "
@@ -379,7 +415,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     vectors = cached_vectors([doc.full_text for doc in sample], encoder)
     _report(f"hand-labelled sample ({args.sample}, {len(sample)} documents)",
             [doc.lang for doc in sample], [doc.label for doc in sample],
-            predict_labels(classifier, vectors))
+            predict_labels(classifier, vectors,
+                           direction_mentions([doc.full_text for doc in sample], tracks.taxonomy)))
     try:
         shared = find_shared(args.shared)
     except InputError as error:
@@ -389,12 +426,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     test_vectors = cached_vectors([doc.text for doc in held_out], encoder)
     _report(f"held-out split of the code-labelled set ({len(held_out)} documents, never "
             "trained on)", [doc.lang for doc in held_out], [doc.label for doc in held_out],
-            predict_labels(classifier, test_vectors))
+            predict_labels(classifier, test_vectors,
+                           direction_mentions([doc.text for doc in held_out], tracks.taxonomy)))
     _topic_check(tracks, encoder, shared)
     if args.demo_db is not None:
-        scores = demo_topic_check(args.demo_db, shared)
-        print(f"\n=== demo topics ({args.demo_db}) against the demo's selection hints "
-              f"(majority hint of each topic's documents; the demo is never trained on) ===")
+        scores = demo_topic_check(args.demo_db, shared, tracks)
+        print(f"\n=== demo topics ({args.demo_db}, mapped again by this classifier) against "
+              "the demo's selection hints (majority hint of each topic's documents; the demo "
+              "is never trained on) ===")
         print(render_scores(scores))
 
 

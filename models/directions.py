@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from models.cluster import unit
 from models.direction_model import CLASSES, NONE, DirectionClassifier, load_classifier
 from models.embed import Encoder
-from models.taxonomy import Taxonomy, Track
+from models.taxonomy import DIRECTION_IDS, Taxonomy, Track
 
 UNMAPPED = "unmapped"
 # A track's share of documents naming one of its terms adds this much to its similarity when
@@ -130,6 +130,20 @@ def term_counts(texts: Sequence[str], taxonomy: Taxonomy) -> list[dict[str, int]
     return counts
 
 
+def direction_mentions(texts: Sequence[str], taxonomy: Taxonomy) -> NDArray[np.bool_]:
+    """Rows of `texts` x the six directions: does the text name a term of that direction?"""
+    index = _term_index(taxonomy)
+    column = {d: i for i, d in enumerate(DIRECTION_IDS)}
+    found = np.zeros((len(texts), len(DIRECTION_IDS)), dtype=bool)
+    if index.pattern is None:
+        return found
+    for row, text in enumerate(texts):
+        for match in index.pattern.finditer(text):
+            for track in index.tracks_of.get(match.group(0).lower(), ()):
+                found[row, column[taxonomy.tracks[track].direction]] = True
+    return found
+
+
 def _evidence(track: Track, found: dict[str, int], n_docs: int) -> tuple[str, ...]:
     if not found:
         return ()
@@ -166,7 +180,7 @@ def map_direction(centroid: NDArray[np.float32], tracks: TrackVectors, threshold
     sims = tracks.vectors @ unit(centroid[None, :])[0]
     counts = term_counts(texts, tracks.taxonomy) if texts else [{} for _ in tracks.taxonomy.tracks]
     if tracks.classifier is not None:
-        return _classify(centroid, sims, tracks, tracks.classifier, members, counts, len(texts))
+        return _classify(centroid, sims, tracks, tracks.classifier, members, counts, texts)
     per_direction: dict[str, tuple[float, str]] = {}
     for track, sim in zip(tracks.taxonomy.tracks, sims.tolist(), strict=True):
         if track.direction not in per_direction or sim > per_direction[track.direction][0]:
@@ -192,10 +206,15 @@ def map_direction(centroid: NDArray[np.float32], tracks: TrackVectors, threshold
 
 def _classify(centroid: NDArray[np.float32], sims: NDArray[np.float32], tracks: TrackVectors,
               classifier: DirectionClassifier, members: NDArray[np.float32] | None,
-              counts: list[dict[str, int]], n_docs: int) -> DirectionMatch:
+              counts: list[dict[str, int]], texts: Sequence[str]) -> DirectionMatch:
+    n_docs = len(texts)
     rows = unit(centroid[None, :]) if members is None or not len(members) \
         else np.vstack([members, unit(centroid[None, :])])
-    mean = classifier.probabilities(rows.astype(np.float32)).mean(axis=0)
+    mentions = None
+    if classifier.term_bonus and texts and len(texts) == len(rows) - 1:
+        mentions = np.vstack([direction_mentions(texts, tracks.taxonomy),
+                              np.zeros((1, len(DIRECTION_IDS)), dtype=bool)])
+    mean = classifier.probabilities(rows.astype(np.float32), mentions).mean(axis=0)
     order = np.argsort(-mean, kind="stable")
     winner = CLASSES[int(order[0])]
     distribution = {name: round(float(mean[i]), 6) for i, name in enumerate(CLASSES)

@@ -197,3 +197,21 @@ def test_shipped_artefact_fits_the_shipped_taxonomy_and_labels():
     model = load_classifier("use-multilingual-v3", taxonomy, vectors, path)
     assert model is not None, "retrain: python -m models.direction_model"
     assert model.meta["labels_sha256"] == hashlib.sha256(LABELS_FILE.read_bytes()).hexdigest()
+
+
+def test_term_bonus_moves_a_document_towards_the_direction_it_names(trained):
+    from models.directions import direction_mentions
+
+    tracks, model = trained
+    between = (_axis(2) + _axis(3)) / np.linalg.norm(_axis(2) + _axis(3))  # materials | energy
+    texts = ["about energy-term storage"]
+    mentions = direction_mentions(texts, tracks.taxonomy)
+    assert mentions.tolist() == [[d == "energy" for d in DIRECTION_IDS]]
+    boosted = DirectionClassifier(**{**model.__dict__, "term_bonus": 0.5})
+    assert predict_labels(boosted, between[None, :], mentions) == ["energy"]
+    plain = model.probabilities(between[None, :])
+    assert np.allclose(model.probabilities(between[None, :], mentions), plain)  # bonus 0
+    members = np.stack([between] * 3)
+    match = map_direction(between, TrackVectors(tracks.taxonomy, tracks.vectors, boosted),
+                          0.0, 0.0, members=members, texts=texts * 3)
+    assert match.direction == "energy"

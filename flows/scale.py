@@ -30,7 +30,13 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from models.embed import build_encoder, limit_threads, shared_encoder  # noqa: E402
-from models.engine import EngineParams, PeriodClusters, cluster_period, embed_texts  # noqa: E402
+from models.engine import (  # noqa: E402
+    EngineParams,
+    PeriodClusters,
+    cluster_period,
+    embed_texts,
+    extract_terms,
+)
 from models.parallel import (  # noqa: E402
     Batches,
     ParallelOptions,
@@ -40,7 +46,9 @@ from models.parallel import (  # noqa: E402
 )
 from models.runner import ProcessRun  # noqa: E402
 from models.stopwatch import Stopwatch  # noqa: E402
+from models.terms import PeriodTerms  # noqa: E402
 from pipeline.errors import ObservatoryError  # noqa: E402
+from pipeline.records import Document  # noqa: E402
 
 if TYPE_CHECKING:
     from prefect_dask.task_runners import DaskTaskRunner
@@ -73,6 +81,14 @@ def cluster_task(doc_ids: list[str], texts: list[str], vectors: NDArray[np.float
     return cluster_period(doc_ids, texts, vectors, params, user_terms)
 
 
+@task(name="period-terms", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def terms_task(docs: list[Document], params: EngineParams, user_terms: tuple[str, ...],
+               threads: int) -> PeriodTerms | None:
+    """A period's candidate terms and counts (tokenising every text): no history needed."""
+    _limit_once(threads)
+    return extract_terms(docs, params, user_terms)
+
+
 def _maybe_kill_this_worker() -> None:
     marker = os.environ.get(KILL_ONCE_VARIABLE)
     if not marker:
@@ -98,6 +114,10 @@ class PrefectSubmitter:
     def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
                 params: EngineParams, user_terms: tuple[str, ...]) -> Pending[PeriodClusters]:
         return cluster_task.submit(doc_ids, texts, vectors, params, user_terms, self.threads)
+
+    def terms(self, docs: list[Document], params: EngineParams,
+              user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]:
+        return terms_task.submit(docs, params, user_terms, self.threads)
 
 
 @flow(name="process-parallel", log_prints=False, validate_parameters=False)

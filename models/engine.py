@@ -33,7 +33,7 @@ from models.signals import (
     with_watches,
 )
 from models.stopwatch import Stopwatch
-from models.terms import TermParams
+from models.terms import PeriodTerms, TermParams, period_terms
 from models.terms_score import TermScoreParams
 from models.track import Assignment, end_drifted, match_clusters, moving_centroid, novelty
 from models.watch import score_watches
@@ -270,13 +270,17 @@ def process_period(db_path: Path, period: str, params: EngineParams,
 def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32],
                   clusters: PeriodClusters, prior: PriorState, todo: Sequence[str],
                   fresh: NDArray[np.float32], params: EngineParams,
-                  ctx: EngineContext) -> PeriodSummary:
+                  ctx: EngineContext, terms: PeriodTerms | None = None) -> PeriodSummary:
     """On the driver, in period order: terms, track, score, directions, watches, signals, then
-    the one write (a period's terms need the earlier periods' term rows)."""
+    the one write (a period's terms need the earlier periods' term rows).
+
+    `terms`: the period's candidate terms when a worker already extracted them
+    (`extract_terms`, history-free); else they are extracted here.
+    """
     term_input = None
     if params.signals.enabled and data.docs:
         with ctx.watch.stage("terms"), session(db_path) as con:
-            term_input = read_terms(con, data, params, ctx)
+            term_input = read_terms(con, data, params, ctx, terms)
     write = compute_period(data.period, data.docs, vectors, clusters, prior, params, ctx,
                            term_input)
     with ctx.watch.stage("write"), session(db_path) as con, transaction(con):
@@ -290,14 +294,23 @@ def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32]
     )
 
 
+def extract_terms(docs: Sequence[Document], params: EngineParams,
+                  user_terms: tuple[str, ...]) -> PeriodTerms | None:
+    """The period's candidate terms and their counts: pure, no history, any worker."""
+    if not params.signals.enabled or not docs:
+        return None
+    return period_terms(docs, params.terms, user_terms)
+
+
 def read_terms(con: duckdb.DuckDBPyConnection, data: PeriodInput, params: EngineParams,
-               ctx: EngineContext) -> TermInput:
+               ctx: EngineContext, terms: PeriodTerms | None = None) -> TermInput:
     """The period's candidate terms, their history, measures and the earlier signals."""
     done = processed_periods(con, params.granularity)
     earlier = [p for p in done if period_start(p) < period_start(data.period)]
     return read_term_input(con, params.granularity, data.docs, earlier,
                            period_totals(con, params.granularity, earlier[-TERM_SERIES:]),
-                           params.terms, params.term_score, params.signals, ctx.user_terms)
+                           params.terms, params.term_score, params.signals, ctx.user_terms,
+                           terms)
 
 
 def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encoder,

@@ -6,7 +6,8 @@ The same four steps as `models.engine.process_period`, arranged for a pool of wo
 - **embed** (workers): the texts with no vector, in the batches the one-process run would
   encode (a period's missing texts, `embed_batch_size` at a time, in document order), several
   batches per task;
-- **cluster** (workers): each period's clusters, centroids and keywords, needing no history;
+- **cluster** (workers): each period's clusters, centroids and keywords, and its candidate
+  terms with their counts (`extract_terms`), needing no history;
 - **finish** (driver, period order): tracking, scores, directions, watches and the one write
   per period, so DuckDB keeps a single writer.
 
@@ -35,6 +36,7 @@ from models.engine import (
     PeriodSummary,
     cluster_period,
     embed_texts,
+    extract_terms,
     finish_period,
     pending_periods,
     read_period,
@@ -42,8 +44,10 @@ from models.engine import (
 )
 from models.runner import ProcessRun, build_context, run_counts
 from models.stopwatch import Stopwatch
+from models.terms import PeriodTerms
 from pipeline.db import held, session
 from pipeline.provenance import code_version, new_run_id
+from pipeline.records import Document
 from pipeline.store import finish_run, iter_batches, start_run
 from pipeline.topic_store import store_taxonomy
 
@@ -65,6 +69,9 @@ class Submitter(Protocol):
 
     def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
                 params: EngineParams, user_terms: tuple[str, ...]) -> Pending[PeriodClusters]: ...
+
+    def terms(self, docs: list[Document], params: EngineParams,
+              user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,10 @@ class Inline:
                 params: EngineParams, user_terms: tuple[str, ...]) -> Done[PeriodClusters]:
         return Done(cluster_period(doc_ids, texts, vectors, params, user_terms))
 
+    def terms(self, docs: list[Document], params: EngineParams,
+              user_terms: tuple[str, ...]) -> Done[PeriodTerms | None]:
+        return Done(extract_terms(docs, params, user_terms))
+
 
 @dataclass(frozen=True)
 class ParallelOptions:
@@ -106,6 +117,7 @@ class _Planned:
     data: PeriodInput
     todo: list[str]
     embeds: list[Pending[list[NDArray[np.float32]]]]
+    terms: Pending[PeriodTerms | None] | None = None
     fresh: NDArray[np.float32] | None = None
     vectors: NDArray[np.float32] | None = None
     clusters: Pending[PeriodClusters] | None = None
@@ -195,7 +207,8 @@ def _read_window(db_path: Path, periods: Sequence[str], start: int, params: Engi
                       for group in iter_batches(batches, options.batches_per_task)]
             for h in todo:  # claimed: later periods wait for this period's vector
                 fresh[h] = _CLAIMED
-            window.periods.append(_Planned(data, todo, embeds))
+            terms = submit.terms(list(data.docs), params, ctx.user_terms)  # needs no vectors
+            window.periods.append(_Planned(data, todo, embeds, terms))
             n_docs += len(data.docs)
             start += 1
     return window, start
@@ -226,9 +239,10 @@ def _finish(db_path: Path, planned: _Planned, params: EngineParams,
     assert planned.fresh is not None
     with ctx.watch.stage("cluster_wait"):
         clusters = planned.clusters.result()
+        terms = planned.terms.result() if planned.terms is not None else None
     for stage, seconds in clusters.seconds.items():
         ctx.watch.seconds[stage] = ctx.watch.seconds.get(stage, 0.0) + seconds
     with ctx.watch.stage("read"), session(db_path) as con:
         prior = read_prior(con, planned.data.period, params)
     return finish_period(db_path, planned.data, planned.vectors, clusters, prior,
-                         planned.todo, planned.fresh, params, ctx)
+                         planned.todo, planned.fresh, params, ctx, terms)

@@ -103,9 +103,15 @@ def term_scores(terms: PeriodTerms, m: TermMeasures, params: SignalParams) -> ND
 def read_term_input(con: duckdb.DuckDBPyConnection, granularity: str, docs: Sequence[Document],
                     earlier: Sequence[str], totals: dict[str, int], term_params: TermParams,
                     score_params: TermScoreParams, params: SignalParams,
-                    user_terms: tuple[str, ...]) -> TermInput:
-    """The period's terms, their history and measures, and the earlier signals."""
-    terms = period_terms(docs, term_params, user_terms)
+                    user_terms: tuple[str, ...],
+                    terms: PeriodTerms | None = None) -> TermInput:
+    """The period's terms, their history and measures, and the earlier signals.
+
+    `terms`, when given, are `period_terms` of these documents already extracted (on a
+    worker); they need no history, so only what follows runs on the driver.
+    """
+    if terms is None:
+        terms = period_terms(docs, term_params, user_terms)
     history = load_term_history(con, granularity, terms.terms, earlier, totals, SERIES_LENGTH)
     measures = term_measures(terms, history, len(docs), score_params)
     scores = term_scores(terms, measures, params)

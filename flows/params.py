@@ -49,4 +49,5 @@ def engine_params(settings: Settings, granularity: str | None = None) -> EngineP
         direction_threshold=settings.direction_threshold,
         direction_margin=settings.direction_margin,
         embed_batch_size=settings.embed_batch_size,
+        grace_days=settings.grace_days,
     )

@@ -18,7 +18,7 @@ from models.embed import build_encoder  # noqa: E402
 from models.engine import EngineParams  # noqa: E402
 from models.runner import ProcessRun, process_pending  # noqa: E402
 from observatory.settings import Settings  # noqa: E402
-from pipeline.db import session  # noqa: E402
+from pipeline.db import write_step  # noqa: E402
 from pipeline.errors import ObservatoryError, SourceError  # noqa: E402
 from pipeline.ingest import IngestReport, ingest_file  # noqa: E402
 from reports.write import ReportPaths, write_report  # noqa: E402
@@ -26,7 +26,7 @@ from reports.write import ReportPaths, write_report  # noqa: E402
 
 @task(name="ingest-file")
 def ingest_task(db_path: Path, path: Path, skip_bad: bool) -> IngestReport:
-    with session(db_path) as con:
+    with write_step(db_path) as con:
         return ingest_file(con, path, skip_bad=skip_bad)
 
 
@@ -52,8 +52,10 @@ def crawl_task(db_path: Path, settings: Settings, source_ids: list[str] | None =
                spider: str | None = None, url: str | None = None,
                show_progress: bool = False) -> CrawlSummary:
     """One crawl; `show_progress` prints each source's line on stderr as it ends."""
-    return run_crawl(db_path, source_ids, since, until, spider=spider, url=url,
-                     settings=settings, on_source=_print_source if show_progress else None)
+    summary = run_crawl(db_path, source_ids, since, until, spider=spider, url=url,
+                        settings=settings, on_source=_print_source if show_progress else None)
+    with write_step(db_path):  # the crawl's documents reach the read snapshot
+        return summary
 
 
 @task(name="process")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,7 @@ from models.watch import score_watches
 from pipeline.db import session, transaction
 from pipeline.periods import (
     Granularity,
+    is_closed,
     next_period,
     period_of,
     period_range,
@@ -101,6 +102,8 @@ class EngineParams:
     terms: TermParams = field(default_factory=TermParams)
     term_score: TermScoreParams = field(default_factory=TermScoreParams)
     signals: SignalParams = field(default_factory=SignalParams)
+    # A period is processed only this many days after it ended (UTC): late publication.
+    grace_days: float = 1.0
 
 
 SERIES_LENGTH = 10
@@ -161,15 +164,20 @@ def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
     return len(todo)
 
 
-def pending_periods(db_path: Path, granularity: Granularity) -> list[str]:
-    """Periods with documents, from the first document on, that are not processed yet."""
+def pending_periods(db_path: Path, granularity: Granularity, now: datetime | None = None,
+                    grace_days: float = 1.0) -> list[str]:
+    """Closed periods, from the first document on, not processed yet (see models/plan.py).
+
+    A period is closed once it ended (UTC) plus the grace; open periods wait.
+    """
     with session(db_path) as con:
         span = date_span(con)
         done = set(processed_periods(con, granularity))
     if span is None:
         return []
     labels = period_range(period_of(span[0], granularity), period_of(span[1], granularity))
-    return [label for label in labels if label not in done]
+    when, grace = now or datetime.now(UTC), timedelta(days=grace_days)
+    return [label for label in labels if label not in done and is_closed(label, when, grace)]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ Dask task runner in `flows.scale`, or `Inline`); this module imports neither Pre
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -42,14 +43,12 @@ from models.engine import (
     read_period,
     read_prior,
 )
-from models.runner import ProcessRun, build_context, run_counts
+from models.runner import ProcessRun, process_run
 from models.stopwatch import Stopwatch
 from models.terms import PeriodTerms
 from pipeline.db import held, session
-from pipeline.provenance import code_version, new_run_id
 from pipeline.records import Document
-from pipeline.store import finish_run, iter_batches, start_run
-from pipeline.topic_store import store_taxonomy
+from pipeline.store import iter_batches
 
 T = TypeVar("T", covariant=True)
 R = TypeVar("R")
@@ -132,45 +131,34 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
                              submit: Submitter, taxonomy: str = "v1",
                              options: ParallelOptions = ParallelOptions(),
                              on_period: Callable[[PeriodSummary], None] | None = None,
-                             watch: Stopwatch | None = None) -> ProcessRun:
+                             watch: Stopwatch | None = None, now: datetime | None = None,
+                             reprocess_from: str | None = None,
+                             rebuild: bool = False) -> ProcessRun:
     """Process every pending period with `submit` running embedding and clustering.
 
     `encoder` is the driver's own (it embeds the taxonomy and watch phrases); workers build
-    theirs from its name. Recorded as one `process` run, like `process_pending`.
+    theirs from its name. Recorded as one `process` run, like `process_pending`, with the
+    same plan (closed periods only, stale ones again; models/runner.process_run).
     """
-    run_id = new_run_id("process")
-    with session(db_path) as con:
-        start_run(con, run_id, "process", {"engine": asdict(params), "taxonomy": taxonomy,
-                                           "parallel": asdict(options)},
-                  code_version(), encoder.name)
-    done: list[PeriodSummary] = []
-    try:
-        ctx = build_context(encoder, params, taxonomy, run_id)
-        with session(db_path) as con:  # as process_pending does
-            store_taxonomy(con, ctx.tracks.taxonomy.rows())
-        if watch is not None:
-            ctx = replace(ctx, watch=watch)
-        with held(db_path) as hold:
-            for summary in process_periods(db_path, params, ctx, submit, options):
-                done.append(summary)
-                hold.breathe()
-                if on_period:
-                    on_period(summary)
-    except BaseException as error:
-        with session(db_path) as con:
-            finish_run(con, run_id, "failed", run_counts(done), error=str(error) or repr(error))
-        raise
-    with session(db_path) as con:
-        finish_run(con, run_id, "completed", run_counts(done))
-    return ProcessRun(run_id, params.granularity, tuple(done))
+    with process_run(db_path, params, encoder, taxonomy, now, reprocess_from, rebuild,
+                     extra={"parallel": asdict(options)}, watch=watch) as run, \
+            held(db_path) as hold:
+        for summary in process_periods(db_path, params, run.ctx, submit, options,
+                                       run.plan.pending):
+            run.period_done(summary)
+            hold.breathe()
+            if on_period:
+                on_period(summary)
+    return run.result(params.granularity)
 
 
 def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
-                    submit: Submitter,
-                    options: ParallelOptions = ParallelOptions()) -> Iterator[PeriodSummary]:
-    """Every pending period, in windows: the next window is read and embedding while the
-    current one finishes; yields each period's summary as it is written."""
-    periods = pending_periods(db_path, params.granularity)
+                    submit: Submitter, options: ParallelOptions = ParallelOptions(),
+                    periods: Sequence[str] | None = None) -> Iterator[PeriodSummary]:
+    """The given periods (default: every pending one), in windows: the next window is read
+    and embedding while the current one finishes; yields each period's summary as written."""
+    if periods is None:
+        periods = pending_periods(db_path, params.granularity)
     fresh: dict[str, NDArray[np.float32]] = {}  # vectors computed but not yet written
     start = 0
     current, start = _read_window(db_path, periods, start, params, ctx, submit, options, fresh)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ import duckdb
 
 from pipeline.db import connect
 from pipeline.errors import InputError, ObservatoryError, SchemaError, StoreBusyError
+from pipeline.snapshot import snapshot_path
 
 ExportFormat = Literal["parquet", "csv"]
 
@@ -29,14 +28,14 @@ EXPORT_TABLES: tuple[str, ...] = (
     "documents", "topics", "topic_periods", "doc_topics", "topic_lineage", "directions",
     "topic_directions", "processed_periods", "runs", "source_state", "crawl_log",
 )
-SNAPSHOT_ATTEMPTS = 3
+CLOSE_SLACK_S = 5.0
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", re.IGNORECASE)
 _PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Reading:
-    """An open read-only connection; `snapshot_at` is set when it reads a copy."""
+    """An open read-only connection; `snapshot_at` is set when newer writes are not in it."""
 
     con: duckdb.DuckDBPyConnection
     snapshot_at: datetime | None
@@ -86,40 +85,25 @@ def check_read_only(sql: str) -> str:
     return str(statement.query)
 
 
-def _file_state(path: Path) -> tuple[int, int] | None:
+def _changed_since(path: Path, published: float) -> bool:
+    """Whether the live database (or its write-ahead log) changed after the snapshot."""
+    stamps = [candidate.stat().st_mtime for candidate in (path, Path(f"{path}.wal"))
+              if candidate.exists()]
+    # The writer closes its connection (a checkpoint) just after publishing: allow for it.
+    return any(stamp > published + CLOSE_SLACK_S for stamp in stamps)
+
+
+def _open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, datetime] | None:
+    snapshot = snapshot_path(path)
     try:
-        stat = path.stat()
+        published = snapshot.stat().st_mtime
+        con = duckdb.connect(str(snapshot), read_only=True)
     except FileNotFoundError:
         return None
-    return stat.st_size, stat.st_mtime_ns
-
-
-def _copy_files(source: Path, target: Path) -> bool:
-    """Copy the database and its WAL; False when the writer changed them meanwhile."""
-    wal, target_wal = Path(f"{source}.wal"), Path(f"{target}.wal")
-    before = (_file_state(source), _file_state(wal))
-    shutil.copyfile(source, target)
-    target_wal.unlink(missing_ok=True)
-    with suppress(FileNotFoundError):
-        shutil.copyfile(wal, target_wal)
-    return (_file_state(source), _file_state(wal)) == before
-
-
-def _open_snapshot(path: Path, folder: Path) -> tuple[duckdb.DuckDBPyConnection, datetime]:
-    # The writer never rewrites blocks the current header uses, so a copy taken while the
-    # files stand still opens as the last committed state; a moving copy is taken again.
-    problem = "the files kept changing while they were copied"
-    for _ in range(SNAPSHOT_ATTEMPTS):
-        taken_at = datetime.now()
-        target = folder / path.name
-        if not _copy_files(path, target):
-            continue
-        try:
-            return connect(target, read_only=True, wait_seconds=0), taken_at
-        except (SchemaError, duckdb.Error) as error:
-            problem = _first_line(error)
-    raise ObservatoryError(f"{path}: another process is writing and no consistent snapshot "
-                           f"could be taken ({problem}); try again when it finishes")
+    except duckdb.Error as error:
+        raise SchemaError(f"{snapshot}: cannot open the read snapshot: {_first_line(error)}; "
+                          "it is written again after the next write step") from None
+    return con, datetime.fromtimestamp(published)
 
 
 def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
@@ -130,17 +114,27 @@ def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def open_reader(path: Path, wait_seconds: float, files: bool = False) -> Iterator[Reading]:
-    """Open the database read-only, or a snapshot of it when a writer holds it too long.
+    """Open the read snapshot the writer publishes (pipeline/snapshot.py), never the live file.
 
-    `files` leaves file access on (for exports); otherwise the connection can touch no file
-    but the database.
+    A database written before snapshots existed is read directly, waiting up to
+    `wait_seconds` for a writer. `files` leaves file access on (for exports); otherwise the
+    connection can touch no file but the database. `Reading.snapshot_at` is set when the
+    live database changed after the snapshot was published (a write is under way).
     """
     with ExitStack() as stack:
-        try:
-            con, snapshot_at = connect(path, read_only=True, wait_seconds=wait_seconds), None
-        except StoreBusyError:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="observatory-"))
-            con, snapshot_at = _open_snapshot(Path(path), Path(folder))
+        opened = _open_snapshot(Path(path))
+        if opened is None:
+            try:
+                con, snapshot_at = connect(path, read_only=True,
+                                           wait_seconds=wait_seconds), None
+            except StoreBusyError:
+                raise StoreBusyError(f"{path}: another process is writing and no read "
+                                     "snapshot exists yet (the writer publishes one after "
+                                     "its next step); try again shortly") from None
+        else:
+            con, published = opened
+            snapshot_at = published if _changed_since(Path(path),
+                                                      published.timestamp()) else None
         stack.callback(con.close)
         if not files:
             _lock_down(con)

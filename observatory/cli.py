@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from models.backtest import BacktestResult
     from models.parallel import Submitter
+    from models.runner import ProcessRun
     from pipeline.periods import Granularity
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ DaskAddressOption = Annotated[str | None, typer.Option(
     "--dask-address", help="Use the running Dask cluster at tcp://HOST:8786 "
     "(or OBSERVATORY_DASK_ADDRESS).", show_default=False)]
 WaitOption = Annotated[float, typer.Option(
-    "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot instead.")]
+    "--wait", min=0, help="Seconds to wait for a writer when no read snapshot exists yet.")]
 
 
 def _settings(db: Path | None, **overrides: Any) -> Settings:
@@ -98,7 +99,7 @@ def ingest(
 
     The other files are still read; the closing lines give each file's outcome.
     """
-    from pipeline.db import session
+    from pipeline.db import write_step
     from pipeline.ingest import ingest_file
 
     settings = _settings(db)
@@ -106,7 +107,7 @@ def ingest(
     try:
         for path in files:
             try:
-                with session(settings.db) as con:
+                with write_step(settings.db) as con:
                     report = ingest_file(con, path, skip_bad=skip_bad)
             except InputError as error:
                 # A bad file stops only itself; a damaged database (SchemaError) stops all.
@@ -133,9 +134,15 @@ def process(
     taxonomy: Annotated[str | None, typer.Option(help="Taxonomy version or TOML file.")] = None,
     workers: WorkersOption = None,
     dask_address: DaskAddressOption = None,
+    reprocess: Annotated[str | None, typer.Option(
+        "--reprocess", metavar="FROM",
+        help="Process this period and every later one again (e.g. 2024-W19).")] = None,
+    rebuild: Annotated[bool, typer.Option(
+        "--rebuild", help="Start this granularity's topics over (keeps documents and "
+                          "embeddings), e.g. after changing the encoder.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Process every period not processed yet, oldest first, never looking ahead."""
+    """Process every closed period not processed yet, and stale ones again, oldest first."""
     from flows.params import engine_params
     from models.embed import build_encoder
     from models.runner import process_pending
@@ -151,21 +158,46 @@ def process(
                       f"{settings.dask_address or f'{settings.workers} local Dask workers'}")
             run = process_on_dask(settings.db, params, settings.encoder,
                                   settings.encoder_threads, settings.taxonomy,
-                                  settings.workers, settings.dask_address)
+                                  settings.workers, settings.dask_address,
+                                  reprocess_from=reprocess, rebuild=rebuild)
         else:
             built = build_encoder(settings.encoder, settings.encoder_threads)
             with err.status("processing") as status:
                 run = process_pending(settings.db, params, built, settings.taxonomy,
                                       on_period=lambda p: status.update(
                                           f"processed {p.period}: {p.n_docs} documents, "
-                                          f"{p.n_topics} topics"))
+                                          f"{p.n_topics} topics"),
+                                      reprocess_from=reprocess, rebuild=rebuild)
     except ObservatoryError as error:
         raise _fail(error) from None
-    for period in run.periods:
-        err.print(f"{period.period}: {period.n_docs} documents, {period.n_topics} topics "
-                  f"({period.n_new_topics} new), {period.n_flagged} flagged, "
-                  f"{period.n_outliers} outliers")
-    err.print(f"run {run.run_id}: {len(run.periods)} periods processed ({params.granularity})")
+    for line in process_lines(run, params.grace_days):
+        err.print(line)
+
+
+def process_lines(run: ProcessRun, grace_days: float) -> list[str]:
+    """What a process run did, one line per period, then the stale and open periods."""
+    from pipeline.periods import closes_at
+
+    lines = []
+    if run.rebuilt:
+        lines.append(f"rebuild: {run.rebuilt} {run.granularity} periods of topics dropped")
+    for label, (before, now) in sorted(run.stale.items()):
+        why = f"{before} -> {now} documents" if before != now else "processed before it closed"
+        lines.append(f"{label}: stale ({why})")
+    again = set(run.reprocessed)
+    for done in run.periods:
+        lines.append(f"{done.period}: {done.n_docs} documents, {done.n_topics} topics "
+                     f"({done.n_new_topics} new), {done.n_flagged} flagged, "
+                     f"{done.n_outliers} outliers" + (" (reprocessed)" if done.period
+                                                      in again else ""))
+    grace = timedelta(days=grace_days)
+    for label, n_docs in run.waiting.items():
+        lines.append(f"{label}: open until {closes_at(label, grace):%Y-%m-%d %H:%M} UTC "
+                     f"(period end + {grace_days:g} day grace); {n_docs} documents wait")
+    lines.append(f"run {run.run_id}: {len(run.periods)} periods processed ({run.granularity})"
+                 + (f", {len(run.reprocessed)} of them again" if run.reprocessed else "")
+                 + (f"; {len(run.waiting)} still open" if run.waiting else ""))
+    return lines
 
 
 @app.command()
@@ -209,12 +241,15 @@ def crawl(
     Exits 1 when every source failed, naming them.
     """
     from crawlers.run import run_crawl
+    from pipeline.db import write_step
 
     settings = _settings(db)
     try:
         summary = run_crawl(settings.db, source_ids or None, _parse_day(since, "since"),
                             _parse_day(until, "until"), spider=spider, url=url,
                             settings=settings, on_source=lambda s: err.print(s.line()))
+        with write_step(settings.db):  # the crawl's documents reach the read snapshot
+            pass
     except ObservatoryError as error:
         raise _fail(error) from None
     except KeyboardInterrupt:
@@ -371,8 +406,8 @@ def _reading(db: Path, wait_seconds: float,
 
     with open_reader(db, wait_seconds, files) as reading:
         if reading.snapshot_at is not None:
-            err.print(f"another process is writing to {db}: answered from a snapshot taken "
-                      f"at {reading.snapshot_at:%H:%M:%S}")
+            err.print(f"{db} is being written: answered from its read snapshot of "
+                      f"{reading.snapshot_at:%H:%M:%S}")
         try:
             yield reading.con
         except duckdb.Error as error:

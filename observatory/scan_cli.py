@@ -23,9 +23,18 @@ def _base_urls(items: list[str]) -> dict[str, str]:
     return dict((name, url) for name, url in pairs)
 
 
+def scan_database(weekly_db: Path) -> Path:
+    """Where scans store by default: `observatory.duckdb` -> `observatory.scans.duckdb`."""
+    return weekly_db.with_name(f"{weekly_db.stem}.scans{weekly_db.suffix or '.duckdb'}")
+
+
 def _settings(db: Path | None, out: Path | None, encoder: str | None) -> Settings:
-    given: dict[str, object] = {"db": db, "reports_dir": out, "encoder": encoder}
-    return Settings().model_copy(update={k: v for k, v in given.items() if v is not None})
+    base = Settings()
+    # A scan's documents are about one phrase: in the weekly database they would make that
+    # phrase look like it is emerging. So a scan writes to its own database unless told.
+    given: dict[str, object] = {"db": db or scan_database(base.db), "reports_dir": out,
+                                "encoder": encoder}
+    return base.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 
 def scan_command(
@@ -48,10 +57,14 @@ def scan_command(
         "--impolite", hidden=True, help="No crawl delays (local replay servers only).")]
     = False,
     db: Annotated[Path | None, typer.Option(
-        "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
+        "--db", help="The scan's own DuckDB file (default: observatory.scans.duckdb beside "
+                     "the weekly database, which a scan never writes to).",
         show_default=False)] = None,
 ) -> None:
-    """Crawl a phrase from the search APIs, watch it, and write its focused report."""
+    """Crawl a phrase from the search APIs, watch it, and write its focused report.
+
+    Scans keep their documents in their own database, so the weekly scores never see them.
+    """
     from observatory.scan import parse_langs, parse_since, scan
 
     try:
@@ -63,6 +76,7 @@ def scan_command(
         err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
     typer.echo(str(result.report.html))
+    err.print(f"scan database: {settings.db} (the weekly database is left as it was)")
     err.print(f"{result.items_stored} documents stored from {len(result.crawled)} sources, "
               f"{result.n_periods} periods processed; watch {result.watch_id}")
     err.print(f"focused report: {result.report.html} (also {result.report.markdown.name}, "

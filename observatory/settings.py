@@ -25,6 +25,8 @@ class Settings(BaseSettings):
                                      "cluster, tcp://HOST:8786 (instead of local workers)")
     embed_batch_size: int = 64
     granularity: str = "week"
+    grace_days: float = Field(
+        default=1.0, ge=0, description="days after a period ends (UTC) before it is processed")
     seed: int = 42
     min_cluster_size: int = 0  # 0: scaled to the period's size
     min_samples: int = 0  # 0: derived from min_cluster_size

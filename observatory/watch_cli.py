@@ -32,11 +32,11 @@ def add(phrase: Annotated[str, typer.Argument(help="What to follow, in any langu
             help="Cosine to the phrase that also counts as a match.")] = DEFAULT_THRESHOLD,
         db: DbOption = None) -> None:
     """Add a watch phrase; it is scored from the next processed period on."""
-    from pipeline.db import session, transaction
+    from pipeline.db import transaction, write_step
     from pipeline.watch_store import add_watch
 
     try:
-        with session(_db(db)) as con, transaction(con):
+        with write_step(_db(db)) as con, transaction(con):
             watch = add_watch(con, phrase, threshold)
     except ObservatoryError as error:
         err.print(f"error: {error}")
@@ -70,10 +70,10 @@ def list_(db: DbOption = None) -> None:
 def remove(key: Annotated[str, typer.Argument(help="Watch id or the phrase.")],
            db: DbOption = None) -> None:
     """Stop following a phrase (its rows are removed too)."""
-    from pipeline.db import session, transaction
+    from pipeline.db import transaction, write_step
     from pipeline.watch_store import remove_watch
 
-    with session(_db(db)) as con, transaction(con):
+    with write_step(_db(db)) as con, transaction(con):
         removed = remove_watch(con, key)
     if not removed:
         err.print(f"error: no watch {key!r}")

@@ -12,6 +12,7 @@ import duckdb
 
 from pipeline.errors import SchemaError, StoreBusyError
 from pipeline.schema import migrate
+from pipeline.snapshot import publish
 
 LOCK_WAIT_SECONDS = 60.0
 # What DuckDB says when the file itself is bad (not the query): checked by `damaged`.
@@ -142,6 +143,17 @@ def session(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         raise problem from error
     finally:
         con.close()
+
+
+@contextmanager
+def write_step(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A session whose committed writes are published as the read snapshot when it ends.
+
+    Nothing is published when the step fails: readers keep the last good state.
+    """
+    with session(path) as con:
+        yield con
+        publish(con, path)
 
 
 @contextmanager

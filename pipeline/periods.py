@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 
 from pipeline.errors import InputError
@@ -117,3 +117,18 @@ def periods_between(earlier: str, later: str) -> int:
     if granularity == "quarter":
         return months // 3
     return b.year - a.year
+
+
+def period_end(label: str) -> date:
+    """The first day after a labelled period (periods end at 00:00 UTC of that day)."""
+    return period_start(next_period(label))
+
+
+def closes_at(label: str, grace: timedelta) -> datetime:
+    """When a period may be processed: its end in UTC plus the grace for late publication."""
+    return datetime.combine(period_end(label), time(), tzinfo=UTC) + grace
+
+
+def is_closed(label: str, now: datetime, grace: timedelta) -> bool:
+    """Whether the period has ended, grace included, at `now` (an aware datetime)."""
+    return closes_at(label, grace) <= now

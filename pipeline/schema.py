@@ -418,6 +418,37 @@ def m010_direction_names(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m011_histories(con: duckdb.DuckDBPyConnection) -> None:
+    # One embedding space per granularity's history (see models/runner.py), and the moving
+    # centroid after each period so late documents can rewind a history (topic_store.rewind).
+    con.execute(
+        """
+        CREATE TABLE topic_histories (
+            granularity VARCHAR PRIMARY KEY,
+            encoder VARCHAR NOT NULL,
+            dim INTEGER NOT NULL,
+            started_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        )
+        """
+    )
+    con.execute("ALTER TABLE topic_periods ADD COLUMN state_centroid FLOAT[]")
+    con.execute(
+        """
+        CREATE TABLE period_revisions (
+            run_id VARCHAR NOT NULL,
+            granularity VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            n_docs_before INTEGER,
+            n_docs_now INTEGER,
+            revised_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, granularity, period)
+        )
+        """
+    )
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Number of migrations already applied to this database."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -224,3 +224,28 @@ def delete_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str
                     [granularity, period])
     con.execute("DELETE FROM signals WHERE granularity = ? AND born_period = ?",
                 [granularity, period])
+
+
+def restore_signals(con: duckdb.DuckDBPyConnection, granularity: str) -> None:
+    """After later periods were deleted (a rewind): each signal as its kept rows left it.
+
+    `write_signals` folds every period into the signal's row (last period, label, terms), so
+    the fold is replayed over the kept `signal_periods` rows, oldest first; a signal with no
+    row left did not exist yet.
+    """
+    con.execute("DELETE FROM signals WHERE granularity = ? AND signal_id NOT IN "
+                "(SELECT signal_id FROM signal_periods WHERE granularity = ?)",
+                [granularity, granularity])
+    con.execute(
+        "UPDATE signals SET last_period = f.period, label = f.label, terms = f.terms FROM ("
+        "  SELECT signal_id, min(period) AS period, arg_min(label, period) AS label, "
+        "  arg_min(terms, period) AS terms FROM signal_periods WHERE granularity = ? "
+        "  GROUP BY signal_id) f WHERE signals.signal_id = f.signal_id", [granularity])
+    periods = con.execute("SELECT DISTINCT period FROM signal_periods WHERE granularity = ? "
+                          "ORDER BY period", [granularity]).fetchall()
+    for (period,) in periods[1:]:
+        con.execute(
+            "UPDATE signals SET last_period = sp.period, label = sp.label, "
+            "terms = list_distinct(list_concat(signals.terms, sp.terms)) FROM signal_periods sp "
+            "WHERE sp.signal_id = signals.signal_id AND sp.granularity = ? AND sp.period = ? "
+            "AND sp.period > signals.last_period", [granularity, period])

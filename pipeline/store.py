@@ -214,3 +214,9 @@ def state_set(con: duckdb.DuckDBPyConnection, source_id: str, key: str, value: s
 def state_items(con: duckdb.DuckDBPyConnection, source_id: str) -> Iterable[tuple[str, str]]:
     return con.execute("SELECT key, value FROM source_state WHERE source_id = ? ORDER BY key",
                        [source_id]).fetchall()
+
+
+def documents_per_day(con: duckdb.DuckDBPyConnection) -> dict[date, int]:
+    """How many documents were published on each day (periods are counted from these)."""
+    rows = con.execute("SELECT published, count(*) FROM documents GROUP BY published").fetchall()
+    return {day: int(n) for day, n in rows}

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.signal_store import SignalWrite, delete_signals, write_signals
+from pipeline.signal_store import SignalWrite, delete_signals, restore_signals, write_signals
 from pipeline.watch_store import WatchRow, write_watch_rows
 
 Vector = NDArray[np.float32]
@@ -180,6 +180,8 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "label": ("VARCHAR", [r.label for r in rows]),
             "keywords": ("VARCHAR[]", [list(r.keywords) for r in rows]),
             "centroid": ("FLOAT[]", [r.period_centroid.tolist() for r in rows]),
+            # The topic's moving centroid after this period: what a rewind restores.
+            "state_centroid": ("FLOAT[]", [r.moving_centroid.tolist() for r in rows]),
             "growth": ("DOUBLE", [r.growth for r in rows]),
             "popularity": ("DOUBLE", [r.popularity for r in rows]),
             "high_potential": ("DOUBLE", [r.high_potential for r in rows]),
@@ -257,9 +259,100 @@ def insert_columns(con: duckdb.DuckDBPyConnection, table: str,
 def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str) -> None:
     con.execute("DELETE FROM topic_directions WHERE period = ? AND topic_id IN "
                 "(SELECT topic_id FROM topics WHERE granularity = ?)", [period, granularity])
-    for table in ("topic_periods", "topic_lineage", "doc_topics", "processed_periods"):
+    for table in ("topic_periods", "topic_lineage", "doc_topics", "processed_periods",
+                  "watch_periods"):
         con.execute(f"DELETE FROM {table} WHERE granularity = ? AND period = ?",
                     [granularity, period])
     con.execute("DELETE FROM topics WHERE granularity = ? AND born_period = ?",
                 [granularity, period])
     delete_signals(con, granularity, period)
+
+
+def processed_counts(con: duckdb.DuckDBPyConnection, granularity: str) -> dict[str, int]:
+    """Each processed period's document count when it was processed, oldest first."""
+    rows = con.execute("SELECT period, n_docs FROM processed_periods WHERE granularity = ? "
+                       "ORDER BY period_start", [granularity]).fetchall()
+    return {str(period): int(n_docs) for period, n_docs in rows}
+
+
+def rewind(con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[str]) -> None:
+    """Forget these processed periods (the latest ones) and put topics back as they were before.
+
+    A topic's moving centroid, label and last period are restored from its last remaining
+    period row, so processing the periods again continues exactly where the history stood.
+    Call inside a transaction; `rewindable` says whether the rows needed are stored.
+    """
+    # Newest first: a period's direction rows are found through topics born earlier.
+    for period in reversed(periods):
+        _delete_period(con, granularity, period)
+    con.execute(
+        "UPDATE topics SET centroid = last.state_centroid, label = last.label, "
+        "keywords = last.keywords, last_period = last.period FROM ("
+        "  SELECT topic_id, arg_max(state_centroid, period_start) AS state_centroid, "
+        "  arg_max(label, period_start) AS label, arg_max(keywords, period_start) AS keywords, "
+        "  arg_max(period, period_start) AS period FROM topic_periods "
+        "  JOIN processed_periods USING (granularity, period) WHERE granularity = ? "
+        "  GROUP BY topic_id) last WHERE topics.topic_id = last.topic_id",
+        [granularity])
+    restore_signals(con, granularity)
+
+
+def rewindable(con: duckdb.DuckDBPyConnection, granularity: str, keep: Sequence[str]) -> bool:
+    """Whether every period row kept carries the topic state (rows from before it may not)."""
+    if not keep:
+        return True
+    rows = con.execute("SELECT count(*) FROM topic_periods WHERE granularity = ? AND "
+                       "state_centroid IS NULL AND period IN (SELECT unnest(?))",
+                       [granularity, list(keep)]).fetchall()
+    return int(rows[0][0]) == 0
+
+
+def history_encoder(con: duckdb.DuckDBPyConnection, granularity: str) -> tuple[str, int] | None:
+    """The encoder name and dimension a granularity's topics were built with, if any."""
+    rows = con.execute("SELECT encoder, dim FROM topic_histories WHERE granularity = ?",
+                       [granularity]).fetchall()
+    if rows:
+        return str(rows[0][0]), int(rows[0][1])
+    # Histories processed before the encoder was recorded: the model of their periods.
+    rows = con.execute(
+        "SELECT p.model, len(t.first_centroid) FROM processed_periods p LEFT JOIN topics t "
+        "ON t.granularity = p.granularity WHERE p.granularity = ? "
+        "ORDER BY p.period_start DESC LIMIT 1", [granularity]).fetchall()
+    if not rows:
+        return None
+    return str(rows[0][0]), int(rows[0][1] or 0)
+
+
+def record_history_encoder(con: duckdb.DuckDBPyConnection, granularity: str, encoder: str,
+                           dim: int) -> None:
+    """Note the encoder of a history that has none yet (`drop_history` clears it)."""
+    con.execute("INSERT INTO topic_histories (granularity, encoder, dim) VALUES (?, ?, ?) "
+                "ON CONFLICT (granularity) DO NOTHING", [granularity, encoder, dim])
+
+
+def drop_history(con: duckdb.DuckDBPyConnection, granularity: str) -> int:
+    """Delete every topic row of a granularity (documents and embeddings stay); periods dropped."""
+    periods = list(processed_counts(con, granularity))
+    for period in reversed(periods):
+        _delete_period(con, granularity, period)
+    con.execute("DELETE FROM topic_directions WHERE topic_id IN "
+                "(SELECT topic_id FROM topics WHERE granularity = ?)", [granularity])
+    con.execute("DELETE FROM topics WHERE granularity = ?", [granularity])
+    con.execute("DELETE FROM topic_histories WHERE granularity = ?", [granularity])
+    return len(periods)
+
+
+def record_revisions(con: duckdb.DuckDBPyConnection, run_id: str, granularity: str,
+                     periods: Sequence[str], stale: dict[str, tuple[int, int]],
+                     reason: str) -> None:
+    """Note which processed periods a run redoes and why (`runs` and reports show them)."""
+    first = periods[0] if periods else ""
+    def why(period: str) -> str:
+        if period in stale and stale[period][0] == stale[period][1]:
+            return "processed before it closed"
+        return reason if period in stale or reason != "late documents" else f"follows {first}"
+
+    rows = [(run_id, granularity, p, why(p), *stale.get(p, (None, None))) for p in periods]
+    con.executemany("INSERT INTO period_revisions (run_id, granularity, period, reason, "
+                    "n_docs_before, n_docs_now) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    rows)

@@ -168,4 +168,5 @@ def _health(con: duckdb.DuckDBPyConnection, current: ProcessedPeriod) -> RunHeal
         documents_total=queries.count_documents(con), sources_crawled=len(crawls),
         documents_added=sum(row.items_stored for row in crawls), n_errors=n_errors,
         runs=tuple(runs), crawls=tuple(crawls),
+        revisions=tuple(queries.revisions(con, current.run_id)),
     )

@@ -177,6 +177,9 @@ class RunHealth:
     n_errors: int
     runs: tuple[RunRow, ...]
     crawls: tuple[CrawlRow, ...]
+    # Periods the processing run did again (late documents), e.g. "2024-W18: late documents,
+    # 310 → 342 documents"; see models/plan.py.
+    revisions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,15 @@ def recent_runs(con: duckdb.DuckDBPyConnection, limit: int,
             for row in rows]
 
 
+def revisions(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """The periods a process run did again, and why, one line each."""
+    rows = con.execute("SELECT period, reason, n_docs_before, n_docs_now FROM period_revisions "
+                       "WHERE run_id = ? ORDER BY period", [run_id]).fetchall()
+    return [f"{period}: {reason}" + (f", {before} → {now} documents"
+                                     if before is not None and before != now else "")
+            for period, reason, before, now in rows]
+
+
 def _compact_json(text: str) -> str:
     try:
         value = json.loads(text)

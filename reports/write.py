@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,19 @@ def write_report(db_path: Path, out_dir: Path, granularity: str,
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"report-{report.granularity}-{report.period}"
     paths = ReportPaths(out_dir / f"{stem}.md", out_dir / f"{stem}.html", out_dir / f"{stem}.json")
-    paths.markdown.write_text(render_markdown(report), encoding="utf-8")
-    paths.html.write_text(render_html(report), encoding="utf-8")
-    paths.json.write_text(render_json(report), encoding="utf-8")
+    for leftover in out_dir.glob(f".{stem}.*.tmp"):  # from a writer killed half way
+        leftover.unlink(missing_ok=True)
+    write_atomic(paths.markdown, render_markdown(report))
+    write_atomic(paths.html, render_html(report))
+    write_atomic(paths.json, render_json(report))
     return paths
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename: readers see the old file or the whole new one."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -109,19 +111,40 @@ def test_sql_cannot_touch_other_files_and_reports_bad_sql(db, tmp_path):
     assert no_db.exit_code == 1 and "no such database" in no_db.stderr
 
 
-def test_sql_answers_from_a_snapshot_while_another_process_writes(db, writer):
+def test_readers_use_the_published_snapshot_while_another_process_writes(db, writer):
     with pytest.raises(duckdb.IOException, match="lock"):
         duckdb.connect(str(db), read_only=True)
-    result = invoke("sql", "SELECT x FROM analyst_probe", "-f", "csv", "--wait", "0.2",
-                    "--db", db)
+    snapshot = db.with_name("observatory.read.duckdb")
+    published = snapshot.stat().st_mtime - 60  # as if the writer had been at it a minute
+    os.utime(snapshot, (published, published))
+    result = invoke("sql", "SELECT count(*) AS n FROM processed_periods", "-f", "csv",
+                    "--wait", "0.2", "--db", db)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["x", "42"]
-    assert "answered from a snapshot taken at" in result.stderr
-    refused = invoke("sql", "DELETE FROM analyst_probe", "--wait", "0.2", "--db", db)
+    assert result.stdout.splitlines() == ["n", "5"]
+    assert "answered from its read snapshot of" in result.stderr
+    unpublished = invoke("sql", "SELECT x FROM analyst_probe", "--db", db)
+    assert unpublished.exit_code == 2 and "analyst_probe does not exist" in unpublished.stderr
+    refused = invoke("sql", "DELETE FROM topics", "--wait", "0.2", "--db", db)
     assert refused.exit_code == 2 and "refused a DELETE statement" in refused.stderr
     topics = invoke("topics", "--status", "strong", "-f", "json", "--wait", "0.2", "--db", db)
     assert topics.exit_code == 0 and topics.stdout.strip()
     assert writer.poll() is None
+
+
+def test_a_database_without_a_snapshot_is_read_directly_or_refused_while_busy(db, tmp_path):
+    legacy = tmp_path / "legacy.duckdb"
+    shutil.copy(db, legacy)
+    answer = invoke("sql", "SELECT count(*) FROM topics", "-f", "csv", "--db", legacy)
+    assert answer.exit_code == 0 and int(answer.stdout.splitlines()[1]) > 0
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(legacy)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        busy = invoke("sql", "SELECT 1", "--wait", "0.2", "--db", legacy)
+        assert busy.exit_code == 1 and "no read snapshot exists yet" in busy.stderr
+    finally:
+        holder.terminate()
+        holder.wait(timeout=10)
 
 
 def test_topics_lists_the_latest_period_with_filters(db):

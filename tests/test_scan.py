@@ -122,3 +122,41 @@ def test_offline_the_scan_fails_fast_with_one_line_per_source(tmp_path: Path) ->
     assert any("no scan source is reachable" in line for line in lines)
     assert "Traceback" not in result.output
     assert not list(tmp_path.glob("focus-*"))
+
+
+def test_a_scan_leaves_the_weekly_scores_unchanged(servers: dict[str, ReplayServer],
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.embed import HashingEncoder
+    from models.engine import EngineParams
+    from models.runner import process_pending
+    from pipeline.db import session
+    from pipeline.ingest import ingest_file
+
+    weekly = tmp_path / "observatory.duckdb"
+    monkeypatch.setenv("OBSERVATORY_DB", str(weekly))
+    with session(weekly) as con:
+        ingest_file(con, Path(__file__).parent / "fixtures" / "huffpost_2020q1.jsonl")
+    params = EngineParams(granularity="year")
+    process_pending(weekly, params, HashingEncoder(), "v1")
+    scores = "SELECT topic_id, period, n_docs, share, growth, high_potential, signal_class " \
+             "FROM topic_periods ORDER BY ALL"
+    with duckdb.connect(str(weekly), read_only=True) as con:
+        before = con.execute(scores).fetchall()
+        documents = con.execute("SELECT count(*) FROM documents").fetchall()
+    app = typer.Typer()
+    app.command()(scan_command)
+    args = ["solid-state batteries", "-g", "year", "--encoder", "hashing-256", "--impolite",
+            "--since", "2015-01-01", "--out", str(tmp_path / "reports")]
+    args += [arg for source, url in _base_urls(servers).items()
+             for arg in ("--base-url", f"{source}={url}")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "observatory.scans.duckdb" in result.output
+    assert process_pending(weekly, params, HashingEncoder(), "v1").periods == ()
+    with duckdb.connect(str(weekly), read_only=True) as con:
+        assert con.execute(scores).fetchall() == before
+        assert con.execute("SELECT count(*) FROM documents").fetchall() == documents
+    with duckdb.connect(str(tmp_path / "observatory.scans.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents WHERE source LIKE 'scan-%'"
+                           ).fetchall()[0][0] > 0

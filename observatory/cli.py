@@ -483,20 +483,13 @@ def topics(
     """Topics of a period, highest high-potential score first, by direction and status."""
     from observatory.output import json_line
     from observatory.topic_view import topics_table
-    from pipeline.periods import normalise_period
-    from pipeline.queries import known_directions, latest_period, topics_in_period
+    from pipeline.queries import topics_in_period
 
     settings = _settings(db)
     try:
         with _reading(settings.db, wait) as con:
-            chosen = _topic_granularity(con, granularity, period, settings.granularity)
-            label = normalise_period(period, chosen) if period else latest_period(con, chosen)
-            if label is None:
-                raise ObservatoryError(f"no {chosen} periods processed yet; run "
-                                       f"`observatory process -g {chosen}` first")
-            if direction is not None and direction not in known_directions(con):
-                raise InputError(f"--direction: unknown direction {direction!r}; known: "
-                                 f"{', '.join(sorted(known_directions(con)))}")
+            chosen, label = _period_and_direction(con, granularity, period, direction,
+                                                  settings.granularity)
             rows = topics_in_period(con, chosen, label, direction, status, limit)
     except ObservatoryError as error:
         raise _fail(error) from None
@@ -658,3 +651,20 @@ app.command("scan")(scan_command)
 
 def main() -> None:
     app()
+
+
+def _period_and_direction(con: Any, granularity: str | None, period: str | None,
+                          direction: str | None, default: str) -> tuple[str, str]:
+    """The granularity and period a listing reads (latest by default); checks --direction."""
+    from pipeline.periods import normalise_period
+    from pipeline.queries import known_directions, latest_period
+
+    chosen = _topic_granularity(con, granularity, period, default)
+    label = normalise_period(period, chosen) if period else latest_period(con, chosen)
+    if label is None:
+        raise ObservatoryError(f"no {chosen} periods processed yet; run "
+                               f"`observatory process -g {chosen}` first")
+    if direction is not None and direction not in known_directions(con):
+        raise InputError(f"--direction: unknown direction {direction!r}; known: "
+                         f"{', '.join(sorted(known_directions(con)))}")
+    return chosen, label

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory.output import json_line, write_csv
-from pipeline.errors import InputError, ObservatoryError
+from pipeline.errors import ObservatoryError
 from pipeline.queries import RankedSignal
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,21 +59,14 @@ def signals_command(
         show_default=False)] = None,
 ) -> None:
     """A period's ranked signals: emerging terms and topics in one list, flagged first."""
-    from observatory.cli import _fail, _reading, _settings, _topic_granularity
-    from pipeline.periods import normalise_period
-    from pipeline.queries import known_directions, latest_period, ranked_signals
+    from observatory.cli import _fail, _period_and_direction, _reading, _settings
+    from pipeline.queries import ranked_signals
 
     settings = _settings(db)
     try:
         with _reading(settings.db, wait) as con:
-            chosen = _topic_granularity(con, granularity, period, settings.granularity)
-            label = normalise_period(period, chosen) if period else latest_period(con, chosen)
-            if label is None:
-                raise ObservatoryError(f"no {chosen} periods processed yet; run "
-                                       f"`observatory process -g {chosen}` first")
-            if direction is not None and direction not in known_directions(con):
-                raise InputError(f"--direction: unknown direction {direction!r}; known: "
-                                 f"{', '.join(sorted(known_directions(con)))}")
+            chosen, label = _period_and_direction(con, granularity, period, direction,
+                                                  settings.granularity)
             rows = ranked_signals(con, chosen, label, direction, limit, flagged)
     except ObservatoryError as error:
         raise _fail(error) from None

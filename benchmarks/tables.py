@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 BASELINES = ("biggest", "random", "newest", "all_topics")
+# Word-count baselines over the detector's own candidate terms (models/term_baselines.py);
+# results written before they existed show "-".
+TERM_BASELINES = ("frequent_terms", "rising_terms")
 SIDES = ("tuning", "check")
 
 
@@ -80,8 +83,9 @@ def _k(run: Run, k: int) -> str:
 def headline_table(runs: Sequence[Run], k: int = 10) -> str:
     """Recall within one period at k: ours, the peer, and ours's baselines, per side."""
     lines = [f"| corpus | cut | side | events | ours@{k} | BERTrend@{k} | biggest@{k} | "
-             f"random@{k} | newest@{k} | all topics | ours beats biggest@{k} |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"random@{k} | newest@{k} | all topics | frequent terms@{k} | rising terms@{k} | "
+             f"ours beats biggest@{k} | ours beats every baseline@{k} |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for systems in _pairs(runs).values():
         ours, peer = systems.get("ours"), systems.get("BERTrend")
         base = ours or peer
@@ -90,16 +94,28 @@ def headline_table(runs: Sequence[Run], k: int = 10) -> str:
             f = base.data["figures"][_k(base, k)][side]
             mine = ours.data["figures"][_k(ours, k)][side]["detector"] if ours else None
             theirs = peer.data["figures"][_k(peer, k)][side]["detector"] if peer else None
-            beats = "-"
-            if mine and mine["recall_within_1"] is not None:
-                gap = mine["recall_within_1"] - f["biggest"]["recall_within_1"]
-                beats = "yes" if gap > 0 else "tie" if gap == 0 else "no"
+            terms = [_recall(f.get(b)) for b in TERM_BASELINES]
+            every = [f[b]["recall_within_1"] for b in ("biggest", "random", "newest")]
             lines.append("| " + " | ".join([
                 base.label, base.data["cut"]["period"], side, _num(f["detector"]["events_scored"]),
                 _num(mine["recall_within_1"] if mine else None),
                 _num(theirs["recall_within_1"] if theirs else None),
-                *(_num(f[b]["recall_within_1"]) for b in BASELINES), beats]) + " |")
+                *(_num(f[b]["recall_within_1"]) for b in BASELINES), *map(_num, terms),
+                _beats(mine, [f["biggest"]["recall_within_1"]]),
+                _beats(mine, every + terms)]) + " |")
     return "\n".join(lines)
+
+
+def _recall(figures: dict[str, Any] | None) -> Any:
+    return figures["recall_within_1"] if figures else None
+
+
+def _beats(mine: dict[str, Any] | None, others: Sequence[Any]) -> str:
+    """yes / tie / no against the best of `others` (recall within one period); "-" if unknown."""
+    if not mine or mine["recall_within_1"] is None or any(o is None for o in others):
+        return "-"
+    gap = mine["recall_within_1"] - max(others)
+    return "yes" if gap > 0 else "tie" if gap == 0 else "no"
 
 
 def _cell(f: dict[str, Any]) -> str:
@@ -112,7 +128,8 @@ def _cell(f: dict[str, Any]) -> str:
 def budget_table(runs: Sequence[Run]) -> str:
     """Every k and side: ours, its four baselines, and BERTrend, five figures per cell."""
     lines = ["| corpus | k | side | ours | biggest@k | random@k | newest@k | all topics | "
-             "BERTrend | BERTrend's biggest@k |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "frequent terms@k | rising terms@k | BERTrend | BERTrend's biggest@k |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for systems in _pairs(runs).values():
         ours, peer = systems.get("ours"), systems.get("BERTrend")
         base = ours or peer
@@ -124,6 +141,7 @@ def budget_table(runs: Sequence[Run]) -> str:
                 lines.append("| " + " | ".join([
                     base.label, k, side, _cell(f["detector"]) if ours else "-",
                     *(_cell(f[b]) for b in BASELINES),
+                    *(_cell(f[b]) if b in f else "-" for b in TERM_BASELINES),
                     _cell(p["detector"]) if p else "-",
                     _cell(p["biggest"]) if p else "-"]) + " |")
     return "\n".join(lines)

@@ -75,10 +75,10 @@ def embed_task(encoder_spec: str, threads: int, batches: Batches) -> list[NDArra
 @task(name="cluster-period", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def cluster_task(doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
                  params: EngineParams, user_terms: tuple[str, ...],
-                 threads: int) -> PeriodClusters:
+                 threads: int, context: NDArray[np.float32] | None = None) -> PeriodClusters:
     _limit_once(threads)
     _maybe_kill_this_worker()
-    return cluster_period(doc_ids, texts, vectors, params, user_terms)
+    return cluster_period(doc_ids, texts, vectors, params, user_terms, context=context)
 
 
 @task(name="period-terms", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -112,8 +112,10 @@ class PrefectSubmitter:
         return embed_task.submit(self.encoder_spec, self.threads, batches)
 
     def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...]) -> Pending[PeriodClusters]:
-        return cluster_task.submit(doc_ids, texts, vectors, params, user_terms, self.threads)
+                params: EngineParams, user_terms: tuple[str, ...],
+                context: NDArray[np.float32] | None = None) -> Pending[PeriodClusters]:
+        return cluster_task.submit(doc_ids, texts, vectors, params, user_terms, self.threads,
+                                   context)
 
     def terms(self, docs: list[Document], params: EngineParams,
               user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]:

@@ -6,7 +6,7 @@ import json
 import resource
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -39,6 +39,7 @@ from models.evaluate import (
 from models.parallel import Submitter, process_periods
 from models.runner import build_context
 from models.stopwatch import Stopwatch
+from models.term_baselines import term_baselines
 from pipeline.db import held, session, transaction
 from pipeline.errors import InputError
 from pipeline.ingest import IngestReport, read_documents
@@ -327,11 +328,13 @@ def _member_texts(con: Any, granularity: str,
 
 
 def score_replay(history: History, ranked: RankedLists, events: Sequence[Event],
-                 budgets: Sequence[int], cut_label: str
+                 budgets: Sequence[int], cut_label: str,
+                 term_lists: Mapping[str, RankedLists] | None = None,
                  ) -> tuple[dict[str, Any], dict[str, Any], tuple[dict[str, Any], ...]]:
     """(cut block, figures per k, per-event outcomes per k) of a replay; shared with the peer."""
     cut = Cut(cut_label, history.periods.index(cut_label))
-    figures, outcomes = score_budgets(history, ranked, events, budgets, cut)
+    figures, outcomes = score_budgets(history, ranked, events, budgets, cut,
+                                      term_lists=term_lists)
     scorer_sides = {e.term: _side(e, history.periods, cut) for e in events}
     rows = []
     for index, event in enumerate(events):
@@ -413,10 +416,14 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
                             write_cache=not (cache_read_only and embeddings_cache),
                             submit=submit)
                    for run in range(max(repeat, 1))]
+        with watch.stage("evaluate"), session(db_path or Path(scratch) / "run0.duckdb",
+                                              read_only=True) as con:
+            term_lists, series = term_baselines(con, unit, params.terms, max(budgets))
     first = replays[0]
+    history = replace(first.history, series={**first.history.series, **series})
     with watch.stage("evaluate"):
-        cut_block, figures, rows = score_replay(first.history, first.ranked, events, budgets,
-                                                chosen.period)
+        cut_block, figures, rows = score_replay(history, first.ranked, events, budgets,
+                                                chosen.period, term_lists)
     summary = history_summary(first.history, first.ranked)
     summary["run_to_run_identical"] = (all(r.fingerprint() == first.fingerprint()
                                            for r in replays[1:]) if repeat > 1 else None)

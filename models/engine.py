@@ -37,6 +37,7 @@ from models.terms import PeriodTerms, TermParams, period_terms
 from models.terms_score import TermScoreParams
 from models.track import Assignment, end_drifted, match_clusters, moving_centroid, novelty
 from models.watch import score_watches
+from models.window import WindowParams, period_part, window_start, with_context
 from pipeline.db import session, transaction
 from pipeline.periods import (
     Granularity,
@@ -104,6 +105,8 @@ class EngineParams:
     signals: SignalParams = field(default_factory=SignalParams)
     # A period is processed only this many days after it ended (UTC): late publication.
     grace_days: float = 1.0
+    # Thin periods clustered with the periods before them (models/window.py); off by default.
+    window: WindowParams = field(default_factory=WindowParams)
 
 
 SERIES_LENGTH = 10
@@ -188,6 +191,8 @@ class PeriodInput:
     docs: tuple[Document, ...]
     hashes: tuple[str, ...]
     known: dict[str, NDArray[np.float32]]
+    # The trailing window's earlier documents (thin periods only), which shape the clusters.
+    context_hashes: tuple[str, ...] = ()
 
     def missing(self, skip: Container[str] = ()) -> list[str]:
         """Hashes with no stored vector, each once, in document order (`skip` left out)."""
@@ -196,6 +201,12 @@ class PeriodInput:
     def texts_of(self, hashes: Sequence[str]) -> list[str]:
         text_of = {d.content_hash: d.full_text for d in self.docs}
         return [text_of[h] for h in hashes]
+
+    def context(self, fresh: dict[str, NDArray[np.float32]]) -> NDArray[np.float32] | None:
+        """The window's earlier vectors: stored ones, else computed but not yet written."""
+        rows = [self.known[h] if h in self.known else fresh[h] for h in self.context_hashes
+                if h in self.known or len(fresh.get(h, ())) > 0]
+        return np.asarray(rows, dtype=np.float32) if rows else None
 
     def vectors(self, fresh: dict[str, NDArray[np.float32]], dim: int) -> NDArray[np.float32]:
         """One row per document: the stored vector, else the fresh one."""
@@ -230,12 +241,20 @@ class PeriodClusters:
     names: tuple[str, ...] = ()  # each cluster's label (`topic_labels`), in cluster order
 
 
-def read_period(con: duckdb.DuckDBPyConnection, period: str, model: str) -> PeriodInput:
-    """The period's documents (stable order) and the vectors this model already has for them."""
+def read_period(con: duckdb.DuckDBPyConnection, period: str, model: str,
+                window: WindowParams | None = None) -> PeriodInput:
+    """The period's documents (stable order) and the vectors this model already has for them;
+    for a thin period (`window`), the earlier documents of its trailing window too."""
     first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
     docs = documents_between(con, first, last)
     hashes = tuple(d.content_hash for d in docs)
-    return PeriodInput(period, tuple(docs), hashes, load_embedding_map(con, hashes, model))
+    context: tuple[str, ...] = ()
+    if window is not None and window.applies(len(docs)):
+        context = tuple(d.content_hash for d in documents_between(
+            con, window_start(period, window.periods), first - timedelta(days=1)))
+    return PeriodInput(period, tuple(docs), hashes,
+                       load_embedding_map(con, list(dict.fromkeys(hashes + context)), model),
+                       context)
 
 
 def read_prior(con: duckdb.DuckDBPyConnection, period: str, params: EngineParams) -> PriorState:
@@ -262,14 +281,14 @@ def process_period(db_path: Path, period: str, params: EngineParams,
     """
     watch = ctx.watch
     with watch.stage("read"), session(db_path) as con:
-        data = read_period(con, period, ctx.encoder.name)
+        data = read_period(con, period, ctx.encoder.name, params.window)
         prior = read_prior(con, period, params)
     todo = data.missing()
     with watch.stage("embed_new"):
         fresh = encode_missing(todo, data.docs, ctx.encoder, params.embed_batch_size)
     vectors = data.vectors(dict(zip(todo, fresh, strict=True)), ctx.encoder.dim)
     clusters = cluster_period([d.doc_id for d in data.docs], [d.full_text for d in data.docs],
-                              vectors, params, ctx.user_terms, ctx.clusterer)
+                              vectors, params, ctx.user_terms, ctx.clusterer, data.context({}))
     for stage, seconds in clusters.seconds.items():
         watch.seconds[stage] = watch.seconds.get(stage, 0.0) + seconds
     return finish_period(db_path, data, vectors, clusters, prior, todo, fresh, params, ctx)
@@ -338,24 +357,31 @@ def embed_texts(texts: Sequence[str], encoder: Encoder) -> NDArray[np.float32]:
 def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
                    vectors: NDArray[np.float32], params: EngineParams,
                    user_terms: tuple[str, ...],
-                   clusterer: Clusterer | None = None) -> PeriodClusters:
+                   clusterer: Clusterer | None = None,
+                   context: NDArray[np.float32] | None = None) -> PeriodClusters:
     """Clusters, centroids and keywords of one period: pure, no history, any worker.
 
     Takes plain ids, texts and vectors (one row each, the period's stable document order);
     keywords are per cluster in cluster order, which is the tracker's assignment order.
+    `context`: the trailing window's earlier vectors (models/window.py), clustered with the
+    period's; only the period's own documents are labelled and described.
     """
     watch = Stopwatch()
     if not len(doc_ids):
         return PeriodClusters(np.zeros(0, np.int64), np.zeros(0), np.zeros(
             (0, vectors.shape[1]), np.float32), (), watch.seconds)
     with watch.stage("cluster"):
-        raw = (clusterer or HdbscanClusterer(params.cluster)).fit_predict(vectors)
-        raw = split_large_clusters(vectors, raw, params.cluster,
-                                   split_size(len(doc_ids), params.split_share,
+        window = with_context(context, vectors)
+        raw = (clusterer or HdbscanClusterer(params.cluster)).fit_predict(window)
+        raw = split_large_clusters(window, raw, params.cluster,
+                                   split_size(len(window), params.split_share,
                                               params.split_min))
-        raw = cluster_outliers(vectors, raw, params.cluster, params.outlier_min_cluster_size,
+        raw = cluster_outliers(window, raw, params.cluster, params.outlier_min_cluster_size,
                                params.outlier_min_cohesion, params.outlier_reduce_dims)
-        labels, strength = reattach_outliers(vectors, raw, params.cluster.reattach_threshold)
+        labels, strength = reattach_outliers(window, raw, params.cluster.reattach_threshold)
+        if len(window) > len(vectors):
+            labels, strength = period_part(labels, strength, len(window) - len(vectors),
+                                           params.window.min_period_docs)
         labels = canonical_order(labels, list(doc_ids))
         cluster_centroids = centroids(vectors, labels)
     with watch.stage("keywords"):

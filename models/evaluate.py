@@ -438,14 +438,19 @@ def mean_figures(draws: Sequence[dict[str, dict[str, Any]]]) -> dict[str, dict[s
 
 
 def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event],
-                  budgets: Sequence[int], cut: Cut,
-                  draws: int = RANDOM_DRAWS) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """Per k: the detector's figures beside the four baselines, on each side of the cut.
+                  budgets: Sequence[int], cut: Cut, draws: int = RANDOM_DRAWS,
+                  term_lists: Mapping[str, RankedLists] | None = None,
+                  ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Per k: the detector's figures beside the four topic baselines and any term baselines
+    (`term_lists`, name -> ranked lists; their document series belong in `history.series`),
+    on each side of the cut.
 
     Returns ({k: {side: {system: figures}}}, {k: [EventOutcome of the detector]}).
     """
-    scorer = Scorer(history, events, cut, [i for g in ranked.values() for i in g])
-    lists = {"biggest": biggest(history), "newest": newest(history)}
+    extra = dict(term_lists or {})
+    scorer = Scorer(history, events, cut, [i for lists in (ranked, *extra.values())
+                                            for g in lists.values() for i in g])
+    lists = {"biggest": biggest(history), "newest": newest(history), **extra}
     random_lists = [shuffled(history, seed) for seed in range(draws)]
     everything = list(history.items)
     every = scorer.figures(everything, None)
@@ -458,7 +463,7 @@ def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event]
                    "random": mean_figures([scorer.figures(top_k(lst, k), k)
                                            for lst in random_lists]),
                    "all_topics": every}
-        figures[str(k)] = {side: {name: systems[name][side] for name in SYSTEMS}
+        figures[str(k)] = {side: {name: systems[name][side] for name in (*SYSTEMS, *extra)}
                            for side in SIDES}
         outcomes[str(k)] = scorer.outcomes(ours)
     return figures, outcomes

@@ -67,7 +67,8 @@ class Submitter(Protocol):
     def embed(self, batches: Batches) -> Pending[list[NDArray[np.float32]]]: ...
 
     def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...]) -> Pending[PeriodClusters]: ...
+                params: EngineParams, user_terms: tuple[str, ...],
+                context: NDArray[np.float32] | None = None) -> Pending[PeriodClusters]: ...
 
     def terms(self, docs: list[Document], params: EngineParams,
               user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]: ...
@@ -93,8 +94,10 @@ class Inline:
         return Done([embed_texts(batch, self.encoder) for batch in batches])
 
     def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...]) -> Done[PeriodClusters]:
-        return Done(cluster_period(doc_ids, texts, vectors, params, user_terms))
+                params: EngineParams, user_terms: tuple[str, ...],
+                context: NDArray[np.float32] | None = None) -> Done[PeriodClusters]:
+        return Done(cluster_period(doc_ids, texts, vectors, params, user_terms,
+                                   context=context))
 
     def terms(self, docs: list[Document], params: EngineParams,
               user_terms: tuple[str, ...]) -> Done[PeriodTerms | None]:
@@ -187,7 +190,7 @@ def _read_window(db_path: Path, periods: Sequence[str], start: int, params: Engi
     n_docs = 0
     with ctx.watch.stage("read"), session(db_path) as con:
         while start < len(periods) and (not window.periods or n_docs < options.window_docs):
-            data = read_period(con, periods[start], ctx.encoder.name)
+            data = read_period(con, periods[start], ctx.encoder.name, params.window)
             todo = data.missing(skip=fresh)
             texts = data.texts_of(todo)
             batches = [list(batch) for batch in iter_batches(texts, params.embed_batch_size)]
@@ -216,8 +219,10 @@ def _submit_clusters(window: _Window, params: EngineParams, ctx: EngineContext,
         fresh.update(zip(planned.todo, planned.fresh, strict=True))
         planned.vectors = planned.data.vectors(fresh, ctx.encoder.dim)
         docs = planned.data.docs
+        # Earlier periods' vectors are stored or, within this backfill, still in `fresh`.
         planned.clusters = submit.cluster([d.doc_id for d in docs], [d.full_text for d in docs],
-                                          planned.vectors, params, ctx.user_terms)
+                                          planned.vectors, params, ctx.user_terms,
+                                          planned.data.context(fresh))
         planned.embeds = []
 
 

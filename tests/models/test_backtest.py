@@ -238,7 +238,8 @@ def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mi
     for sides in result.figures.values():
         assert set(sides) == {"tuning", "check"}
         for systems in sides.values():
-            assert set(systems) == {"detector", "biggest", "random", "newest", "all_topics"}
+            assert set(systems) == {"detector", "biggest", "random", "newest", "all_topics",
+                                    "frequent_terms", "rising_terms"}
     check = result.figures["3"]["check"]
     # the burst (2021-06) is on the check side; the clustering can find it
     assert check["all_topics"]["events_scored"] == 1 and check["all_topics"]["recall"] == 1.0
@@ -260,6 +261,17 @@ def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mi
     assert {"corpus", "granularity", "system", "budget", "cut", "headline", "figures", "events",
             "summary", "timings", "peak_rss_mb", "model", "code_version"} <= set(written)
     assert format_table(result).row_count > len(result.events)
+
+
+def test_backtest_scores_the_word_count_baselines_beside_the_detector(tmp_path, corpus, events,
+                                                               mini_taxonomy):
+    result = run_backtest(corpus, events, "month", None, HashingEncoder(), EngineParams(),
+                          taxonomy=mini_taxonomy, budgets=(3,))
+    check = result.figures["3"]["check"]
+    # zorblax appears from 2021-06 out of nothing: counting words finds it on time
+    assert check["rising_terms"]["recall_within_1"] == 1.0
+    assert check["rising_terms"]["events_scored"] == 1
+    assert check["frequent_terms"]["events_scored"] == 1
 
 
 def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonomy,

@@ -39,6 +39,9 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
                         if getattr(args, flag) is not None}
     params = replace(base, cluster=replace(base.cluster, **cluster_overrides),
                      **engine_overrides)
+    if args.window_periods is not None:
+        params = replace(params, window=replace(params.window, periods=args.window_periods,
+                                                below_docs=args.window_below))
     return params
 
 
@@ -68,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlier-dims", type=int, help="engine experiment")
     parser.add_argument("--split-share", type=float, help="engine experiment")
     parser.add_argument("--split-min", type=int, help="engine experiment")
+    parser.add_argument("--window-periods", type=int,
+                        help="engine experiment: cluster thin periods with the ones before")
+    parser.add_argument("--window-below", type=int, default=300,
+                        help="with --window-periods: periods with fewer documents are thin")
     parser.add_argument("--seed-taxonomy", action="store_true",
                         help="let the taxonomy's terms create candidate terms (off: the rule)")
     args = parser.parse_args(argv)

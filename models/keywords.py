@@ -3,15 +3,15 @@ Chinese, and labels."""
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from itertools import chain, pairwise
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from models.segment import segmenter
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # A Chinese run (group 1), an English word (group 2: starting with a letter, or a digit and a
@@ -68,34 +68,20 @@ CANDIDATES_PER_KEYWORD = 5
 DEFAULT_MMR_LAMBDA = 0.7
 
 
-@lru_cache(maxsize=8)
-def _jieba(user_terms: tuple[str, ...]) -> object:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    for term in user_terms:
-        tokenizer.add_word(term, freq=20000)
-    return tokenizer
-
-
 class _Tokenizer:
     """`tokenize` for many texts: one jieba lookup; each distinct Chinese run is segmented, and
     each distinct English piece normalised, once."""
 
     def __init__(self, user_terms: tuple[str, ...]) -> None:
         self.user_terms = user_terms
-        self._segmenter: object | None = None
+        self._cut = segmenter(user_terms)
         self._cjk: dict[str, list[str]] = {}
         self._latin: dict[str, str] = {}  # piece -> its word, or "" when it is no token
 
     def _chinese(self, run: str) -> list[str]:
         words = self._cjk.get(run)
         if words is None:
-            if self._segmenter is None:
-                self._segmenter = _jieba(self.user_terms)
-            words = [w for w in self._segmenter.lcut(run)  # type: ignore[attr-defined]
-                     if len(w) >= 2 and w not in CHINESE_STOP_WORDS]
+            words = [w for w in self._cut(run) if len(w) >= 2 and w not in CHINESE_STOP_WORDS]
             self._cjk[run] = words
         return words
 

@@ -10,14 +10,12 @@ singletons included, before pruning.)
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import groupby, pairwise
 
 import numpy as np
@@ -26,6 +24,7 @@ import Stemmer  # PyStemmer: the Snowball stemmers in C
 from numpy.typing import NDArray
 
 from models.keywords import CHINESE_STOP_WORDS, STOP_WORDS
+from models.segment import segmenter
 from pipeline.records import Document
 
 # A Chinese run (group 1), an English/alphanumeric word (group 2), or anything else, which
@@ -56,7 +55,6 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 CACHE_LIMIT = 500_000
 _STEMS: dict[str, str] = {}
 _FORMS: dict[str, list[str]] = {}
-_SEGMENTS: dict[tuple[str, ...], dict[str, list[str]]] = {}
 # Below this many documents a period is too small to call a common term boilerplate.
 MIN_DOCS_FOR_CEILING = 50
 
@@ -110,18 +108,6 @@ class PeriodTerms:
         return {term: i for i, term in enumerate(self.terms)}
 
 
-@lru_cache(maxsize=4)
-def _segmenter(user_terms: tuple[str, ...]) -> object:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    for term in user_terms:
-        if _CJK.search(term):
-            tokenizer.add_word(term, freq=20000)
-    return tokenizer
-
-
 class TermAnalyzer:
     """Per text, the set of its candidate keys; English words stemmed once per distinct word.
 
@@ -140,12 +126,10 @@ class TermAnalyzer:
         # each period met most of its words before): word -> stem ("" when the word ends a
         # phrase), stem -> the words that gave it, Chinese run -> jieba words.
         self._stems, self._forms = _STEMS, _FORMS
-        self._cjk = _SEGMENTS.setdefault(self.user_terms, {})
+        self._cut = segmenter(self.user_terms)  # shared with the keywords (models/segment.py)
         if len(_STEMS) > CACHE_LIMIT:
             _STEMS.clear()
             _FORMS.clear()
-        if len(self._cjk) > CACHE_LIMIT:
-            self._cjk.clear()
         self._words: Counter[str] = Counter()  # documents per word this period, for labels
 
     def _stem(self, word: str) -> str:
@@ -158,12 +142,7 @@ class TermAnalyzer:
         return stem
 
     def _chinese(self, run: str) -> list[str]:
-        words = self._cjk.get(run)
-        if words is None:
-            segmenter = _segmenter(self.user_terms)
-            words = segmenter.lcut(run)  # type: ignore[attr-defined]
-            self._cjk[run] = words
-        return words
+        return self._cut(run)
 
     def __call__(self, text: str) -> list[str]:
         clipped = text[:self.params.clip_chars]

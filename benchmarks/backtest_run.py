@@ -10,7 +10,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from flows.params import engine_params as settings_params
 from models.backtest import format_table, run_backtest, write_result
 from models.embed import build_encoder
 from models.engine import EngineParams
@@ -32,7 +31,7 @@ def engine_params(args: argparse.Namespace) -> EngineParams:
     """Defaults, with the clustering knobs an experiment overrides."""
     # The same parameters `observatory backtest` uses (settings defaults and OBSERVATORY_*
     # variables), then the experiment's overrides.
-    base = settings_params(Settings(), args.granularity)
+    base = Settings().engine_params(args.granularity)
     cluster_overrides = {field: getattr(args, flag) for flag, field in CLUSTER_FLAGS.items()
                          if getattr(args, flag) is not None}
     engine_overrides = {field: getattr(args, flag) for flag, field in ENGINE_FLAGS.items()

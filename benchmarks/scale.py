@@ -58,6 +58,9 @@ def _worker_stats() -> dict[str, float]:
 def _warm(encoder_spec: str, cache: bool) -> float:
     """Imports and (when it will embed) the encoder, before a worker's CPU is counted."""
     started = time.perf_counter()
+    from flows.prefect_env import configure
+
+    configure()
     import flows.scale  # noqa: F401
     import models.engine  # noqa: F401
 
@@ -85,7 +88,6 @@ def _fingerprint(db_path: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from flows.params import engine_params
     from models.backtest import copy_cached_embeddings
     from models.embed import build_encoder
     from models.parallel import ParallelOptions
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["ingest_cpu_s"] = round(_cpu_seconds() - ingest_cpu, 2)
         if args.cache:
             copy_cached_embeddings(db_path, args.cache, hashes, "use-multilingual-v3")
-        params = engine_params(Settings(embed_batch_size=64), GRANULARITY)
+        params = Settings(engine={"embed_batch_size": 64}).engine_params(GRANULARITY)
         watch = Stopwatch()
         cpu_before = _cpu_seconds()
         if args.workers == 0:
@@ -128,6 +130,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         else:
             from distributed import Client, LocalCluster
 
+            from flows.prefect_env import configure
+
+            configure()  # before flows.scale first imports Prefect
             from flows.scale import process_on_dask, shared_prefect_api
 
             clock = time.perf_counter()

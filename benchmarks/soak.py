@@ -109,13 +109,12 @@ def step_ingest(db: Path, path: Path) -> None:
 
 
 def step_process(db: Path, now: datetime, encoder_name: str) -> dict[str, Any]:
-    from flows.params import engine_params
     from models.embed import build_encoder
     from models.runner import process_pending
     from observatory.settings import Settings
 
     settings = Settings(granularity="week", encoder=encoder_name)
-    run = process_pending(db, engine_params(settings), build_encoder(encoder_name),
+    run = process_pending(db, settings.engine_params(), build_encoder(encoder_name),
                           settings.taxonomy, now=now)
     return {"periods": len(run.periods), "reprocessed": len(run.reprocessed)}
 

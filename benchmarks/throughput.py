@@ -253,7 +253,6 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
     With `cache`, vectors come from the embeddings cache (every text must be there); without,
     the encoder computes them in the vectors-in stage (the test's hashing encoder).
     """
-    from flows.params import engine_params
     from models.backtest import copy_cached_embeddings
     from models.embed import build_encoder
     from models.engine import PeriodSummary
@@ -271,7 +270,7 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
     meter = Meter(peak_mb={"imports": _rss_mb()})
     seconds = meter.seconds
     warnings.filterwarnings("ignore", message="Glyph .* missing from font")  # CJK in charts
-    params = engine_params(Settings(), GRANULARITY)
+    params = Settings().engine_params(GRANULARITY)
     with meter.stage("encoder_load"):
         encoder = build_encoder(encoder_spec, threads=threads)
         encoder.encode(["warm-up"])  # USE loads its weights on the first call

@@ -1,4 +1,4 @@
-"""`python -m crawlers`: one crawl in this process; settings JSON arrives on stdin."""
+"""`python -m crawlers`: one crawl in this process; its `CrawlParams` arrive as JSON on stdin."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.launch import build_crawler, plan_crawl
+from crawlers.params import CrawlParams
 from crawlers.pipelines import log_skipped
 from crawlers.probe import unreachable
 from crawlers.settings import crawl_settings
 from crawlers.sources import adhoc_source, load_sources, select_sources
-from observatory.settings import Settings
 from pipeline.errors import ObservatoryError
 
 CRAWL_DEADLINE = "crawl deadline"
@@ -41,16 +41,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     stdin = sys.stdin.read() if not sys.stdin.isatty() else ""
-    settings = Settings.model_validate_json(stdin) if stdin.strip() else Settings()
+    params = CrawlParams.model_validate_json(stdin) if stdin.strip() else CrawlParams()
     base_urls = dict(item.split("=", 1) for item in args.base_url)
     try:
         if args.spider:
             sources = [adhoc_source(args.spider, args.url)]
         else:
-            sources = select_sources(load_sources(settings.sources_file), args.sources)
+            sources = select_sources(load_sources(params.sources_file), args.sources)
         plans = plan_crawl(args.db, sources, args.since, args.until, base_urls)
-        lost = (unreachable(sources, base_urls, settings.crawl_probe_timeout_s)
-                if settings.crawl_probe_timeout_s > 0 else {})
+        lost = (unreachable(sources, base_urls, params.crawl_probe_timeout_s)
+                if params.crawl_probe_timeout_s > 0 else {})
         for plan in plans:
             if plan.source.id in lost:
                 log_skipped(args.db, args.run_id, plan.source.id, plan.source.spider,
@@ -60,14 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     plans = [plan for plan in plans if plan.source.id not in lost]
     if plans:
-        _crawl(plans, settings, args.db, args.run_id, base_urls, polite=not args.impolite)
+        _crawl(plans, params, args.db, args.run_id, base_urls, polite=not args.impolite)
     print(json.dumps({"run_id": args.run_id, "sources": [p.source.id for p in plans]}))
     return 0
 
 
-def _crawl(plans: list[Any], settings: Settings, db: Path, run_id: str,
+def _crawl(plans: list[Any], params: CrawlParams, db: Path, run_id: str,
            base_urls: dict[str, str], polite: bool) -> None:
-    base = crawl_settings(settings, db, run_id, polite=polite, base_urls=base_urls)
+    base = crawl_settings(params, db, run_id, polite=polite, base_urls=base_urls)
     base["OBSERVATORY_EVENTS"] = True
     process = CrawlerProcess(base, install_root_handler=True)
     crawlers: list[Crawler] = []
@@ -75,10 +75,10 @@ def _crawl(plans: list[Any], settings: Settings, db: Path, run_id: str,
         crawler = build_crawler(plan, base, init_reactor=index == 0)
         crawlers.append(crawler)
         process.crawl(crawler, **plan.spider_kwargs)
-    if settings.crawl_timeout_s > 0:
+    if params.crawl_timeout_s > 0:
         from twisted.internet import reactor
 
-        cast(Any, reactor).callLater(settings.crawl_timeout_s, _close_all, crawlers)
+        cast(Any, reactor).callLater(params.crawl_timeout_s, _close_all, crawlers)
     process.start()
 
 

@@ -20,9 +20,9 @@ from typing import Any, Literal
 import duckdb
 
 import crawlers
+from crawlers.params import CrawlParams
 from crawlers.pipelines import EVENT_PREFIX
 from crawlers.sources import load_sources
-from observatory.settings import Settings
 from pipeline.db import session
 from pipeline.errors import InputError, SourceError
 
@@ -173,7 +173,7 @@ INTERRUPT_GRACE_S = 10.0
 
 def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | None = None,
               until: date | None = None, spider: str | None = None, url: str | None = None,
-              settings: Settings | None = None, base_urls: Mapping[str, str] | None = None,
+              params: CrawlParams | None = None, base_urls: Mapping[str, str] | None = None,
               polite: bool = True, log_path: Path | None = None,
               on_source: OnSource | None = None) -> CrawlSummary:
     """Crawl the given sources (or one `spider` at one `url`) into the database.
@@ -186,7 +186,7 @@ def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | 
     """
     if (spider is None) != (url is None):
         raise InputError("give --spider and --url together")
-    settings = settings or Settings()
+    params = params or CrawlParams()
     run_id = f"crawl-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     command = _command(Path(db_path).resolve(), run_id, source_ids, since, until, spider, url,
                        base_urls or {}, polite)
@@ -196,10 +196,10 @@ def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
         child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=stderr, text=True, encoding="utf-8", env=env)
-        backstop = _backstop(child, settings)
+        backstop = _backstop(child, params)
         try:
             assert child.stdin is not None and child.stdout is not None
-            child.stdin.write(settings.model_dump_json())
+            child.stdin.write(params.to_child_json())
             child.stdin.close()
             last = _read_events(child.stdout, on_source)
             returncode = child.wait()
@@ -216,11 +216,11 @@ def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | 
     return _result(db_path, run_id, subprocess.CompletedProcess(command, returncode, last, log))
 
 
-def _backstop(child: subprocess.Popen[str], settings: Settings) -> threading.Timer | None:
+def _backstop(child: subprocess.Popen[str], params: CrawlParams) -> threading.Timer | None:
     """Kill the crawl process if it outlives its own deadline by more than the grace."""
-    if settings.crawl_timeout_s <= 0:
+    if params.crawl_timeout_s <= 0:
         return None
-    timer = threading.Timer(settings.crawl_timeout_s + CLOSE_GRACE_S, child.kill)
+    timer = threading.Timer(params.crawl_timeout_s + CLOSE_GRACE_S, child.kill)
     timer.daemon = True
     timer.start()
     return timer
@@ -289,10 +289,10 @@ def crawl_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def list_sources(db_path: Path, settings: Settings | None = None) -> list[SourceHealth]:
-    """Every configured source with its last crawl and health."""
-    settings = settings or Settings()
-    sources = load_sources(settings.sources_file)
+def list_sources(db_path: Path, sources_file: Path | None = None) -> list[SourceHealth]:
+    """Every configured source (of `sources_file`, else the bundled list) with its last crawl
+    and health."""
+    sources = load_sources(sources_file)
     last: dict[str, tuple[datetime, SourceCrawl]] = {}
     if Path(db_path).exists():
         with session(db_path) as con:

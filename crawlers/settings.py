@@ -1,4 +1,4 @@
-"""Scrapy settings derived from the observatory's `Settings`, per crawl and per source."""
+"""Scrapy settings derived from the crawl's `CrawlParams`, per crawl and per source."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from crawlers.params import CrawlParams, secret
 from crawlers.sources import SourceConfig
-from observatory.settings import Settings
 
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
 
-def user_agent(settings: Settings) -> str:
+def user_agent(params: CrawlParams) -> str:
     """The project's User-Agent with the contact address, so operators can reach us."""
-    return f"{settings.user_agent} (contact: {settings.contact})"
+    return f"{params.user_agent} (contact: {params.contact})"
 
 
-def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bool = True,
+def crawl_settings(params: CrawlParams, db_path: Path, run_id: str, *, polite: bool = True,
                    base_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Settings shared by every source of one crawl."""
     return {
         "BOT_NAME": "observatory",
-        "USER_AGENT": user_agent(settings),
+        "USER_AGENT": user_agent(params),
         "ROBOTSTXT_OBEY": True,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
@@ -52,14 +52,14 @@ def crawl_settings(settings: Settings, db_path: Path, run_id: str, *, polite: bo
         "STORE_BATCH_SIZE": 200,
         # Each source stops at its deadline (Scrapy's CloseSpider extension); the whole crawl
         # at its own, enforced by `python -m crawlers` (see crawlers/__main__.py).
-        "CLOSESPIDER_TIMEOUT": settings.crawl_source_timeout_s,
-        "OBSERVATORY_CRAWL_TIMEOUT": settings.crawl_timeout_s,
+        "CLOSESPIDER_TIMEOUT": params.crawl_source_timeout_s,
+        "OBSERVATORY_CRAWL_TIMEOUT": params.crawl_timeout_s,
         "OBSERVATORY_EVENTS": False,
         # Read by spiders' from_crawler; custom names, so Scrapy never logs them.
-        "OPENALEX_MAILTO": settings.openalex_mailto or settings.contact,
-        "PATENTSVIEW_API_KEY": settings.patentsview_api_key,
-        "EPO_OPS_KEY": settings.epo_ops_key,
-        "EPO_OPS_SECRET": settings.epo_ops_secret,
+        "OPENALEX_MAILTO": params.openalex_mailto or params.contact,
+        "PATENTSVIEW_API_KEY": secret(params.patentsview_api_key),
+        "EPO_OPS_KEY": secret(params.epo_ops_key),
+        "EPO_OPS_SECRET": secret(params.epo_ops_secret),
     }
 
 

@@ -8,23 +8,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from flows.prefect_env import configure
+from prefect import flow
 
-configure()
-
-from prefect import flow  # noqa: E402
-
-from crawlers.replay import serve_folder  # noqa: E402
-from crawlers.run import CrawlSummary, demo_feed_urls, demo_feeds_folder  # noqa: E402
-from flows.params import engine_params  # noqa: E402
-from flows.tasks import crawl_task, ingest_task, process_task, report_task  # noqa: E402
-from models.runner import ProcessRun  # noqa: E402
-from observatory.settings import Settings  # noqa: E402
-from pipeline.db import session  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
-from pipeline.ingest import IngestReport  # noqa: E402
-from pipeline.periods import Granularity, period_of  # noqa: E402
-from reports.write import ReportPaths  # noqa: E402
+from crawlers.params import CrawlParams
+from crawlers.replay import serve_folder
+from crawlers.run import CrawlSummary, demo_feed_urls, demo_feeds_folder
+from flows.tasks import crawl_task, ingest_task, process_task, report_task
+from models.engine import EngineParams
+from models.runner import ProcessRun
+from pipeline.db import session
+from pipeline.errors import InputError
+from pipeline.ingest import IngestReport
+from pipeline.periods import Granularity, period_of
+from reports.write import ReportPaths
 
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "observatory" / "demo"
 # Quarters: ~2,400 documents over 17 quarters give clusters of a readable size per period and a
@@ -32,10 +28,11 @@ DEMO_CORPUS = Path(__file__).resolve().parent.parent / "observatory" / "demo"
 DEMO_GRANULARITY: Granularity = "quarter"
 # The source id `crawl --spider rss --url http://127.0.0.1:PORT/...` gives the recorded feeds.
 FEED_SOURCE = "rss-127.0.0.1"
-# Settings the demo chooses unless the user set them: with ~90-250 documents a quarter, PCA to 5
-# dimensions lumps 23 technologies into 3-9 broad clusters; seeded UMAP finds 7-20 (measured on
-# this sample: 2017-Q1 gave 7 topics with PCA, 20 with UMAP, for ~15 s more CPU).
-DEMO_SETTINGS = {"cluster_reducer": "umap"}
+# The reducer the demo chooses unless the user set one (`engine.cluster.reducer`, applied by
+# the command line): with ~90-250 documents a quarter, PCA to 5 dimensions lumps 23
+# technologies into 3-9 broad clusters; seeded UMAP finds 7-20 (measured on this sample:
+# 2017-Q1 gave 7 topics with PCA, 20 with UMAP, for ~15 s more CPU).
+DEMO_REDUCER = "umap"
 
 
 @dataclass(frozen=True)
@@ -87,31 +84,23 @@ def check_demo_database(db_path: Path, sample_ids: set[str]) -> None:
                          "`observatory demo --db demo.duckdb`")
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """The user's settings, with the demo's choices where the user made none."""
-    chosen = {k: v for k, v in DEMO_SETTINGS.items() if k not in settings.model_fields_set}
-    return settings.model_copy(update=chosen)
-
-
 @flow(name="demo", log_prints=False)
-def demo_flow(settings: Settings) -> DemoRun:
-    """Backfill the sample, crawl the recorded feeds, process every quarter of the sample,
-    write the report of its last quarter."""
-    settings = demo_settings(settings)
+def demo_flow(db: Path, reports_dir: Path, crawl: CrawlParams, params: EngineParams,
+              encoder: str, encoder_threads: int, taxonomy: str) -> DemoRun:
+    """Backfill the sample, crawl the recorded feeds, process every quarter of the sample
+    (`params` at `DEMO_GRANULARITY`), write the report of its last quarter."""
     files = demo_corpus_files()
     sample_ids, last_day = sample_ids_and_last_day(files)
-    check_demo_database(settings.db, sample_ids)
-    ingested = tuple(ingest_task(settings.db, path, False) for path in files)
+    check_demo_database(db, sample_ids)
+    ingested = tuple(ingest_task(db, path, False) for path in files)
     # The demo runs as of the sample's last day: the recorded feeds (captured 2020-04) are
     # fetched and parsed by the real spider, and their items, all after that day, are dropped
     # as outside the window, so no quarter after the sample is left half-filled.
     until = date.fromisoformat(last_day)
     with serve_folder(demo_feeds_folder()) as base_url:
-        crawls = tuple(crawl_task(settings.db, settings, until=until, spider="rss", url=url)
+        crawls = tuple(crawl_task(db, crawl, until=until, spider="rss", url=url)
                        for url in demo_feed_urls(base_url))
-    params = engine_params(settings, DEMO_GRANULARITY)
-    processed = process_task(settings.db, params, settings.encoder, settings.encoder_threads,
-                             settings.taxonomy)
+    processed = process_task(db, params, encoder, encoder_threads, taxonomy)
     last_period = period_of(until, DEMO_GRANULARITY)
-    report = report_task(settings.db, settings.reports_dir, params.granularity, last_period)
+    report = report_task(db, reports_dir, params.granularity, last_period)
     return DemoRun(ingested, crawls, processed, report, last_period, until)

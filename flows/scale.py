@@ -4,6 +4,7 @@
 attaches to a running scheduler. The driver (this process) reads, finishes and writes; the
 workers run the two pure steps of `models.parallel`. Workers get the encoder's name and build
 it once per process (`models.embed.shared_encoder`), with BLAS limited by threadpoolctl.
+Importing this imports Prefect: call `flows.prefect_env.configure()` first (the CLI does).
 """
 
 from __future__ import annotations
@@ -21,34 +22,29 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from numpy.typing import NDArray
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
-from flows.prefect_env import configure
-
-configure()
-
-from prefect import flow, task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-from models.embed import build_encoder, limit_threads, shared_encoder  # noqa: E402
-from models.engine import (  # noqa: E402
+from models.embed import build_encoder, limit_threads, shared_encoder
+from models.engine import (
     EngineParams,
     PeriodClusters,
     cluster_period,
     embed_texts,
     extract_terms,
 )
-from models.parallel import (  # noqa: E402
+from models.parallel import (
     Batches,
     ParallelOptions,
     Pending,
     Submitter,
     process_pending_parallel,
 )
-from models.runner import ProcessRun  # noqa: E402
-from models.stopwatch import Stopwatch  # noqa: E402
-from models.terms import PeriodTerms  # noqa: E402
-from pipeline.errors import ObservatoryError  # noqa: E402
-from pipeline.records import Document  # noqa: E402
+from models.runner import ProcessRun
+from models.stopwatch import Stopwatch
+from models.terms import PeriodTerms
+from pipeline.errors import ObservatoryError
+from pipeline.records import Document
 
 if TYPE_CHECKING:
     from prefect_dask.task_runners import DaskTaskRunner

@@ -1,27 +1,44 @@
-"""Prefect tasks: I/O steps get retries, the engine runs as plain functions inside them."""
+"""Prefect tasks: I/O steps get retries, the engine runs as plain functions inside them.
+
+Importing this imports Prefect: call `flows.prefect_env.configure()` first (the CLI does).
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from flows.prefect_env import configure
+from prefect import task
 
-configure()
+from crawlers.params import CrawlParams
+from crawlers.run import CrawlSummary, SourceCrawl, run_crawl
+from models.embed import build_encoder
+from models.engine import EngineParams
+from models.runner import ProcessRun, process_pending
+from pipeline.db import write_step
+from pipeline.errors import ObservatoryError, SourceError
+from pipeline.ingest import IngestReport, ingest_file
+from reports.write import ReportPaths, write_report
 
-from prefect import task  # noqa: E402
 
-from crawlers.run import CrawlSummary, SourceCrawl, run_crawl  # noqa: E402
-from models.embed import build_encoder  # noqa: E402
-from models.engine import EngineParams  # noqa: E402
-from models.runner import ProcessRun, process_pending  # noqa: E402
-from observatory.settings import Settings  # noqa: E402
-from pipeline.db import write_step  # noqa: E402
-from pipeline.errors import ObservatoryError, SourceError  # noqa: E402
-from pipeline.ingest import IngestReport, ingest_file  # noqa: E402
-from reports.write import ReportPaths, write_report  # noqa: E402
+class RunSettings(Protocol):
+    """What a flow reads of the settings the command line composes (`observatory.settings`),
+    named here so that flows never import the layer above them."""
+
+    @property
+    def db(self) -> Path: ...
+    @property
+    def reports_dir(self) -> Path: ...
+    @property
+    def encoder(self) -> str: ...
+    @property
+    def encoder_threads(self) -> int: ...
+    @property
+    def taxonomy(self) -> str: ...
+    @property
+    def crawl(self) -> CrawlParams: ...
 
 
 @task(name="ingest-file")
@@ -47,13 +64,13 @@ def _print_source(source: SourceCrawl) -> None:
 
 @task(name="crawl", retries=1, retry_delay_seconds=[10],
       retry_condition_fn=_retry_unless_users_error)
-def crawl_task(db_path: Path, settings: Settings, source_ids: list[str] | None = None,
+def crawl_task(db_path: Path, params: CrawlParams, source_ids: list[str] | None = None,
                since: date | None = None, until: date | None = None,
                spider: str | None = None, url: str | None = None,
                show_progress: bool = False) -> CrawlSummary:
     """One crawl; `show_progress` prints each source's line on stderr as it ends."""
     summary = run_crawl(db_path, source_ids, since, until, spider=spider, url=url,
-                        settings=settings, on_source=_print_source if show_progress else None)
+                        params=params, on_source=_print_source if show_progress else None)
     with write_step(db_path):  # the crawl's documents reach the read snapshot
         return summary
 

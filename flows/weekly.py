@@ -5,28 +5,23 @@ yet) is caught and kept as one line in `WeeklyRun.problems`, so the run always e
 summary; the next step runs when it can do useful work without the failed one.
 """
 
-# No `from __future__ import annotations` here: Prefect validates a served flow's parameters
-# from real annotations, and string annotations fail there ("not fully defined").
+from __future__ import annotations
+
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flows.prefect_env import configure
+from prefect import get_run_logger
 
-configure()
-
-from prefect import flow, get_run_logger  # noqa: E402
-
-from crawlers.run import CrawlSummary  # noqa: E402
-from flows.params import engine_params  # noqa: E402
-from flows.tasks import crawl_task, ingest_task, process_task, report_task  # noqa: E402
-from models.runner import ProcessRun  # noqa: E402
-from observatory.settings import Settings  # noqa: E402
-from pipeline.errors import ObservatoryError, SchemaError  # noqa: E402
-from pipeline.ingest import IngestReport  # noqa: E402
-from reports.write import ReportPaths  # noqa: E402
+from crawlers.run import CrawlSummary
+from flows.tasks import RunSettings, crawl_task, ingest_task, process_task, report_task
+from models.engine import EngineParams
+from models.runner import ProcessRun
+from pipeline.errors import ObservatoryError, SchemaError
+from pipeline.ingest import IngestReport
+from reports.write import ReportPaths
 
 _T = TypeVar("_T")
 
@@ -74,15 +69,12 @@ class _NoTracebackForExpected(logging.Filter):
 
 
 def quiet_expected_tracebacks() -> None:
-    """Install the filter on Prefect's run loggers (idempotent)."""
+    """Install the filter on Prefect's run loggers (idempotent; each run calls it)."""
     for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
                  "prefect.flow_engine"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _NoTracebackForExpected) for f in logger.filters):
             logger.addFilter(_NoTracebackForExpected())
-
-
-quiet_expected_tracebacks()
 
 
 def _step(problems: list[str], name: str, call: Callable[..., _T], *args: Any,
@@ -96,23 +88,20 @@ def _step(problems: list[str], name: str, call: Callable[..., _T], *args: Any,
         return None
 
 
-@flow(name="weekly", log_prints=False)
-def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
-                files: list[str] | None = None, crawl: bool = True,
-                overrides: dict[str, str] | None = None, progress: bool = False) -> WeeklyRun:
+def run_weekly(settings: RunSettings, params: EngineParams, source_ids: list[str] | None = None,
+               files: list[str] | None = None, crawl: bool = True,
+               progress: bool = False) -> WeeklyRun:
     """Crawl, ingest any extra files, process pending periods, and report the latest one.
 
-    Parameters are plain values so a scheduled deployment can carry them; everything else
-    comes from the `OBSERVATORY_*` environment when the run starts, or from `overrides`.
-    `progress` prints a line per source as the crawl goes (for the CLI).
+    Called inside the weekly flow (`observatory.weekly`), which composes the settings when the
+    run starts. `progress` prints a line per source as the crawl goes (for the CLI).
     """
-    settings = Settings.model_validate({**(overrides or {}), **({"db": db} if db else {})})
+    quiet_expected_tracebacks()
     problems: list[str] = []
-    crawled = _step(problems, "crawl", crawl_task, settings.db, settings, source_ids,
+    crawled = _step(problems, "crawl", crawl_task, settings.db, settings.crawl, source_ids,
                     show_progress=progress) if crawl else None
     ingested = tuple(done for path in files or [] if (done := _step(
         problems, f"ingest {path}", ingest_task, settings.db, Path(path), False)) is not None)
-    params = engine_params(settings)
     processed = _step(problems, "process", process_task, settings.db, params, settings.encoder,
                       settings.encoder_threads, settings.taxonomy)
     report = _step(problems, "report", report_task, settings.db, settings.reports_dir,

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory.scan_cli import scan_command
-from observatory.settings import Settings
+from observatory.settings import Settings, load_settings
 from observatory.signal_cli import signals_command
 from observatory.watch_cli import watch_app
 from pipeline.errors import InputError, ObservatoryError
@@ -52,10 +53,21 @@ WaitOption = Annotated[float, typer.Option(
 
 
 def _settings(db: Path | None, **overrides: Any) -> Settings:
+    """The command's settings, built once: flags over the environment over the defaults."""
     values = {key: value for key, value in overrides.items() if value is not None}
     if db is not None:
         values["db"] = db
-    return Settings(**values)
+    try:
+        return load_settings(**values)
+    except ObservatoryError as error:
+        raise _fail(error) from None
+
+
+def _prefect() -> None:
+    """Prefect's environment, set before a command first imports Prefect (through flows)."""
+    from flows.prefect_env import configure
+
+    configure()
 
 
 def _granularity(settings: Settings, wanted: str | None) -> Granularity:
@@ -67,12 +79,12 @@ def _granularity(settings: Settings, wanted: str | None) -> Granularity:
 
     if wanted:
         return check_granularity(wanted)
-    if "granularity" not in settings.model_fields_set and Path(settings.db).exists():
+    if settings.granularity is None and Path(settings.db).exists():
         with session(settings.db, read_only=True) as con:
             processed = processed_granularities(con)
         if processed:
             return check_granularity(processed[0])
-    return check_granularity(settings.granularity)
+    return check_granularity(settings.granularity or settings.engine.granularity)
 
 
 def _fail(error: ObservatoryError) -> typer.Exit:
@@ -143,15 +155,15 @@ def process(
     db: DbOption = None,
 ) -> None:
     """Process every closed period not processed yet, and stale ones again, oldest first."""
-    from flows.params import engine_params
     from models.embed import build_encoder
     from models.runner import process_pending
 
     settings = _settings(db, encoder=encoder, taxonomy=taxonomy, workers=workers,
                          dask_address=dask_address)
     try:
-        params = engine_params(settings, _granularity(settings, granularity))
+        params = settings.engine_params(_granularity(settings, granularity))
         if settings.workers or settings.dask_address:
+            _prefect()
             from flows.scale import process_on_dask
 
             err.print(f"embedding and clustering on "
@@ -247,7 +259,7 @@ def crawl(
     try:
         summary = run_crawl(settings.db, source_ids or None, _parse_day(since, "since"),
                             _parse_day(until, "until"), spider=spider, url=url,
-                            settings=settings, on_source=lambda s: err.print(s.line()))
+                            params=settings.crawl, on_source=lambda s: err.print(s.line()))
         with write_step(settings.db):  # the crawl's documents reach the read snapshot
             pass
     except ObservatoryError as error:
@@ -270,7 +282,7 @@ def sources(db: DbOption = None) -> None:
 
     settings = _settings(db)
     try:
-        rows = list_sources(settings.db, settings)
+        rows = list_sources(settings.db, settings.crawl.sources_file)
     except ObservatoryError as error:
         raise _fail(error) from None
     table = Table("source", "spider", "lang", "cadence", "last crawl", "stored", "health")
@@ -320,9 +332,10 @@ def weekly(
     """
     import signal
 
-    from flows.weekly import weekly_flow
-
     settings = _settings(db)
+    _prefect()
+    from observatory.weekly import weekly_flow
+
     # Prefect's engine and its temporary server do not reliably pass Ctrl-C on as
     # KeyboardInterrupt (a run went on into processing with the server gone), so Ctrl-C ends
     # the process here. That is safe: every write is a transaction that a stop leaves undone,
@@ -366,11 +379,19 @@ def demo(
     It writes into the default database (./observatory.duckdb, or --db / OBSERVATORY_DB), so
     the commands it suggests next find it; it refuses a database holding other documents.
     """
-    from flows.demo import demo_flow
-
     settings = _settings(db, reports_dir=out)
+    _prefect()
+    from flows.demo import DEMO_GRANULARITY, DEMO_REDUCER, demo_flow
+
+    if not settings.given("engine.cluster.reducer"):
+        engine = settings.engine
+        settings = settings.model_copy(update={"engine": replace(
+            engine, cluster=replace(engine.cluster, reducer=DEMO_REDUCER))})
     try:
-        result = demo_flow(settings)
+        # The demo crawls recorded feeds only: no API key goes into its flow's parameters.
+        result = demo_flow(settings.db, settings.reports_dir, settings.crawl.without_secrets(),
+                           settings.engine_params(DEMO_GRANULARITY), settings.encoder,
+                           settings.encoder_threads, settings.taxonomy)
     except ObservatoryError as error:
         raise _fail(error) from None
     added = sum(r.added for r in result.ingested)
@@ -489,7 +510,8 @@ def topics(
     try:
         with _reading(settings.db, wait) as con:
             chosen, label = _period_and_direction(con, granularity, period, direction,
-                                                  settings.granularity)
+                                                  settings.granularity
+                                                  or settings.engine.granularity)
             rows = topics_in_period(con, chosen, label, direction, status, limit)
     except ObservatoryError as error:
         raise _fail(error) from None
@@ -606,7 +628,6 @@ def backtest(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.params import engine_params
     from models.backtest import format_table, run_backtest, write_result
     from models.embed import build_encoder
     from models.evaluate import parse_budget
@@ -615,7 +636,7 @@ def backtest(
     started = time.perf_counter()
     try:
         budgets = parse_budget(budget)
-        params = engine_params(settings, granularity)
+        params = settings.engine_params(granularity)
         built = build_encoder(settings.encoder, settings.encoder_threads)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
                 "{task.completed}/{task.total}"), TimeElapsedColumn(), console=err) as bar:
@@ -631,6 +652,7 @@ def backtest(
                                     budgets=budgets, cut=cut, submit=submit)
 
             if settings.workers or settings.dask_address:
+                _prefect()
                 from flows.scale import run_on_dask
 
                 result = run_on_dask(run, settings.encoder, settings.encoder_threads,

@@ -130,9 +130,10 @@ def scan_sources(phrase: str, since: date, langs: Sequence[str], today: date) ->
 
 def missing_secret(source: SourceConfig, settings: Settings) -> str | None:
     """Why a source cannot run without a secret that is not set, else None."""
-    if source.spider == "patentsview" and not settings.patentsview_api_key:
+    keys = settings.crawl
+    if source.spider == "patentsview" and not keys.patentsview_api_key:
         return f"{source.id}: skipped, needs OBSERVATORY_PATENTSVIEW_API_KEY"
-    if source.spider == "epo_ops" and not (settings.epo_ops_key and settings.epo_ops_secret):
+    if source.spider == "epo_ops" and not (keys.epo_ops_key and keys.epo_ops_secret):
         return f"{source.id}: skipped, needs OBSERVATORY_EPO_OPS_KEY and OBSERVATORY_EPO_OPS_SECRET"
     return None
 
@@ -178,10 +179,10 @@ def crawl_sources(sources: Sequence[ScanSource], settings: Settings,
     """One crawl per distinct start date (GDELT reaches back less far than the others)."""
     crawled: list[SourceCrawl] = []
     with sources_file(sources) as path:
-        chosen = settings.model_copy(update={"sources_file": path})
+        chosen = settings.crawl.model_copy(update={"sources_file": path})
         for since in sorted({source.since for source in sources}):
             ids = [s.config.id for s in sources if s.since == since]
-            summary = run_crawl(settings.db, ids, since=since, settings=chosen,
+            summary = run_crawl(settings.db, ids, since=since, params=chosen,
                                 base_urls=base_urls, polite=polite)
             crawled.extend(summary.sources)
     return crawled
@@ -211,11 +212,10 @@ def _watch(db_path: Path, phrase: str, threshold: float) -> str:
 
 
 def _process(settings: Settings, granularity: str) -> int:
-    from flows.params import engine_params
     from models.embed import build_encoder
     from models.runner import process_pending
 
-    params = engine_params(settings, granularity)
+    params = settings.engine_params(granularity)
     encoder = build_encoder(settings.encoder, settings.encoder_threads)
     return len(process_pending(settings.db, params, encoder, settings.taxonomy).periods)
 
@@ -230,7 +230,8 @@ def scan(phrase: str, settings: Settings, since: date, langs: Sequence[str],
     phrase = " ".join(phrase.split())
     if not phrase:
         raise InputError("scan: expected a non-empty phrase")
-    chosen = check_granularity(granularity or settings.granularity)
+    chosen = check_granularity(granularity or settings.granularity
+                               or settings.engine.granularity)
     today = today or date.today()
     planned = scan_sources(phrase, since, langs, today)
     usable, skipped, lost = _usable(planned, settings, dict(base_urls or {}), notify)

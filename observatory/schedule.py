@@ -51,7 +51,7 @@ def serve_weekly(settings: Settings, schedule: Schedule, name: str, crawl: bool)
             "schedule: a cron schedule needs a running Prefect server (the temporary one "
             "schedules nothing); run `prefect server start` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    from flows.weekly import weekly_flow
+    from observatory.weekly import weekly_flow
 
     # Only the database path travels as a parameter: every other setting, secrets included,
     # is read from the serving process's OBSERVATORY_* environment when a run starts.

@@ -1,17 +1,47 @@
-"""Typed settings: defaults, then `OBSERVATORY_*` environment variables, then CLI flags."""
+"""Typed settings: the stages' own parameter models, nested; then `OBSERVATORY_*` variables.
+
+Each default lives beside its stage (`models.engine.EngineParams` and the models it nests,
+`crawlers.params.CrawlParams`); this class only composes them. Nested values are set with
+`__` between the levels, the same path as in a run's stored parameters:
+`OBSERVATORY_ENGINE__CLUSTER__REDUCER=umap`, `OBSERVATORY_CRAWL__TIMEOUT_S=600`. The flat
+names of the previous release still work for one release, with a line on stderr
+(`observatory.legacy_names`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from crawlers.params import CrawlParams
+from models.engine import EngineParams
+from observatory.legacy_names import FlatEnvSource, FlatInitSource, env_name, given_paths
+from pipeline.errors import InputError
+from pipeline.periods import Granularity, check_granularity
+
+# Porter's score is meant for yearly data; weeks and days are too noisy for it.
+PORTER_GRANULARITIES = ("month", "quarter", "year")
 
 
 class Settings(BaseSettings):
-    """Everything a run can be tuned by; the CLI builds one and passes values down."""
+    """Everything a run can be tuned by; the CLI builds one per command and hands parts down."""
 
-    model_config = SettingsConfigDict(env_prefix="OBSERVATORY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="OBSERVATORY_", env_nested_delimiter="__",
+                                      extra="ignore")
 
     db: Path = Field(default=Path("observatory.duckdb"), description="DuckDB file")
     reports_dir: Path = Field(default=Path("reports_out"), description="where reports go")
@@ -23,66 +53,57 @@ class Settings(BaseSettings):
                          "embedding and clustering; 0: everything in this process")
     dask_address: str | None = Field(default=None, description="scheduler of a running Dask "
                                      "cluster, tcp://HOST:8786 (instead of local workers)")
-    embed_batch_size: int = 64
-    granularity: str = "week"
-    grace_days: float = Field(
-        default=1.0, ge=0, description="days after a period ends (UTC) before it is processed")
-    seed: int = 42
-    min_cluster_size: int = 0  # 0: scaled to the period's size
-    min_samples: int = 0  # 0: derived from min_cluster_size
-    reduce_dims: int = 5
-    cluster_selection: str = "leaf"
-    cluster_reducer: str = Field(default="pca", description="pca, umap (seeded) or none")
-    cluster_algorithm: str = Field(default="hdbscan", description="hdbscan or fast_hdbscan")
-    match_threshold: float = 0.6
-    outlier_reattach_threshold: float = 0.35
-    outlier_min_cluster_size: int = Field(
-        default=0, description="second clustering pass over outliers; 0 turns it off")
-    outlier_min_cohesion: float = 0.45
-    outlier_reduce_dims: int = 20
-    split_share: float = Field(
-        default=0.01, description="split clusters above this share of the period; 0: never")
-    split_min: int = 40
-    split_inherits_history: bool = True
-    novelty_min: float = 0.4
-    decay: float = 0.01
-    decay_power: float = 2.0
-    weak_percentile: float = 10.0
-    strong_percentile: float = Field(
-        default=50.0, description="BERTrend's paper uses 10/50, its code 10/75")
-    burst_s: float = 2.0
-    burst_gamma: float = 1.0
-    weight_growth: float = 1.0
-    weight_novelty: float = 1.0
-    weight_burst: float = 0.5
-    weight_porter: float = 0.25
-    weight_cross_source: float = 0.25
-    min_docs_to_flag: int = 3
-    flag_growth: float = Field(
-        default=0.693147, description="growth (ln) from which a rise is emergence evidence")
-    drift_end: float = Field(
-        default=0.25, description="end a topic farther than this from its birth centroid "
-                                 "whose keywords share nothing with its last ones; 2: never")
-    signals: bool = Field(default=True, description="terms and term signals each period")
-    seed_taxonomy: bool = Field(
-        default=True, description="taxonomy terms may create candidate terms (off in "
-                                  "backtests)")
-    term_weight: float = Field(
-        default=1.0, description="term signals' scores against topics' in the ranked list")
-    direction_threshold: float = 0.25
-    direction_margin: float = 0.0
+    granularity: str | None = Field(
+        default=None, description="day, week, month, quarter or year; unset: the one the "
+                                  "database was processed with, else engine.granularity")
     taxonomy: str = "v1"
-    contact: str = "observatory@example.org"
-    user_agent: str = "FutureIndustryObservatory/0.1 (+https://example.org/observatory)"
-    sources_file: Path | None = None
-    crawl_source_timeout_s: float = Field(
-        default=300.0, ge=0, description="each source's deadline in a crawl; 0: none")
-    crawl_timeout_s: float = Field(
-        default=1800.0, ge=0, description="the whole crawl's deadline; 0: none")
-    crawl_probe_timeout_s: float = Field(
-        default=3.0, ge=0, description="TCP probe of each source's host before a crawl; "
-                                       "0: no probe")
-    patentsview_api_key: str | None = None
-    epo_ops_key: str | None = None
-    epo_ops_secret: str | None = None
-    openalex_mailto: str | None = None
+    engine: EngineParams = Field(default_factory=EngineParams,
+                                 description="processing (models/engine.py and the stages)")
+    crawl: CrawlParams = Field(default_factory=CrawlParams, description="crawling "
+                               "(crawlers/params.py)")
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments first, then the nested variables, then last release's flat ones.
+        return (FlatInitSource(settings_cls, init_settings), env_settings,
+                FlatEnvSource(settings_cls), dotenv_settings, file_secret_settings)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_given(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Settings:
+        settings: Settings = handler(data)
+        if isinstance(data, dict):
+            settings._given = frozenset(given_paths(data))
+        return settings
+
+    def given(self, path: str) -> bool:
+        """Whether a value was set (argument or environment) at `path`, e.g.
+        "engine.cluster.reducer", rather than left at its default."""
+        return path in self._given
+
+    def engine_params(self, granularity: str | None = None) -> EngineParams:
+        """The engine's parameters at `granularity` (else the settings' own, else the
+        engine's default); Porter's score is on for months and longer periods only."""
+        chosen: Granularity = check_granularity(
+            granularity or self.granularity or self.engine.granularity)
+        porter = chosen in PORTER_GRANULARITIES
+        engine = self.engine
+        return replace(engine, granularity=chosen, score=replace(engine.score, porter=porter),
+                       term_score=replace(engine.term_score, porter=porter))
+
+
+def load_settings(**given: Any) -> Settings:
+    """`Settings(**given)` over the environment; a bad value is one InputError naming it."""
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(part) for part in first["loc"])
+        raise InputError(f"setting {path} ({env_name(path)}): {first['msg']}, got "
+                         f"{first.get('input')!r}") from None

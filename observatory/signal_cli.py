@@ -66,7 +66,8 @@ def signals_command(
     try:
         with _reading(settings.db, wait) as con:
             chosen, label = _period_and_direction(con, granularity, period, direction,
-                                                  settings.granularity)
+                                                  settings.granularity
+                                                  or settings.engine.granularity)
             rows = ranked_signals(con, chosen, label, direction, limit, flagged)
     except ObservatoryError as error:
         raise _fail(error) from None

@@ -12,10 +12,10 @@ from scrapy.crawler import CrawlerRunner
 from twisted.internet.defer import Deferred
 
 from crawlers.launch import build_crawler, plan_crawl
+from crawlers.params import CrawlParams
 from crawlers.replay import ReplayServer, serve
 from crawlers.settings import crawl_settings
 from crawlers.sources import SourceConfig
-from observatory.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers"
 
@@ -91,8 +91,8 @@ def run_spider() -> RunSpider:
 
     def run(source: SourceConfig, db: Path, run_id: str = "run-1", since: date | None = None,
             until: date | None = None, base_urls: Mapping[str, str] | None = None,
-            settings: Settings | None = None, **overrides: Any) -> Deferred[Any]:
-        base = crawl_settings(settings or Settings(), db, run_id, polite=False,
+            settings: CrawlParams | None = None, **overrides: Any) -> Deferred[Any]:
+        base = crawl_settings(settings or CrawlParams(), db, run_id, polite=False,
                               base_urls=base_urls)
         base.update({"LOG_LEVEL": "WARNING", **overrides})
         plan = plan_crawl(db, [source], since, until, base_urls or {})[0]

@@ -17,13 +17,13 @@ import pytest_twisted
 from typer.testing import CliRunner
 
 import crawlers.pipelines
+from crawlers.params import CrawlParams
 from crawlers.pipelines import FUTURE_DATE
 from crawlers.probe import unreachable
 from crawlers.replay import serve
 from crawlers.run import SourceCrawl, read_summary, run_crawl
 from crawlers.sources import SourceConfig
 from observatory.cli import app
-from observatory.settings import Settings
 
 UNKNOWN = "http://no-such-host.invalid/feed.xml"
 
@@ -76,9 +76,9 @@ def test_a_source_stops_at_its_deadline(rss_server, db_path, run_spider):
 
 
 def test_the_whole_crawl_stops_at_its_deadline(rss_server, db_path) -> None:
-    settings = Settings(crawl_timeout_s=1, crawl_source_timeout_s=0)
+    params = CrawlParams(crawl_timeout_s=1, crawl_source_timeout_s=0)
     summary = run_crawl(db_path, spider="rss", url=rss_server.url("slow_feed_CONSTRUCTED.xml"),
-                        settings=settings, polite=False)
+                        params=params, polite=False)
     crawl = summary.sources[0]
     assert crawl.errors == ("deadline: the whole crawl stopped after 1 s (setting "
                             "crawl_timeout_s)",)

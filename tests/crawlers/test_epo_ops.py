@@ -12,14 +12,14 @@ import pytest_twisted
 
 from crawlers.middlewares import ops_delay
 from crawlers.ops_xml import NotOps, parse_fault, parse_search
+from crawlers.params import CrawlParams
 from crawlers.run import read_summary
 from crawlers.sources import SourceConfig
 from crawlers.spiders.epo_ops import Slice, windows
-from observatory.settings import Settings
 from pipeline.db import session
 
 EPO = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers" / "epo_ops"
-CREDENTIALS = Settings(epo_ops_key="Foo", epo_ops_secret="Bar")
+CREDENTIALS = CrawlParams(epo_ops_key="Foo", epo_ops_secret="Bar")
 DAY = date(2025, 10, 20)
 SEARCH = "/3.2/rest-services/published-data/search/biblio"
 

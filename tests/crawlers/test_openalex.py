@@ -10,9 +10,9 @@ import pytest
 import pytest_twisted
 
 from crawlers.openalex_json import NotWorks, parse_works, rebuild_abstract
+from crawlers.params import CrawlParams
 from crawlers.run import read_summary
 from crawlers.sources import SourceConfig
-from observatory.settings import Settings
 from pipeline.db import session
 from pipeline.store import state_items
 
@@ -87,7 +87,7 @@ def test_cursor_paging_to_the_end_with_mailto(replay, db_path, run_spider):
     server = replay("openalex")
     yield run_spider(openalex(server.url("works")), db_path, since=date(2023, 1, 1),
                      until=date(2023, 12, 31),
-                     settings=Settings(openalex_mailto="team@example.org"))
+                     settings=CrawlParams(openalex_mailto="team@example.org"))
     calls = [r.query for r in server.requests if r.path == "/works"]
     assert [c["cursor"][:8] for c in calls] == ["*", "Ils3LCAn", "IlswLCAn", "IlswLCAn",
                                                  "IlswLCAn"]

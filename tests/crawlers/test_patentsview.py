@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
+from crawlers.params import CrawlParams
 from crawlers.patentsview_json import NotPatents, parse_patents
 from crawlers.run import read_summary
 from crawlers.sources import SourceConfig
 from crawlers.spiders.patentsview import patent_query
-from observatory.settings import Settings
 from pipeline.db import session
 
 PATENTSVIEW = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers" / "patentsview"
 KEY = "pv-secret-key-123"
-KEYED = Settings(patentsview_api_key=KEY)
+KEYED = CrawlParams(patentsview_api_key=KEY)
 
 
 def patentsview(url: str, **params) -> SourceConfig:

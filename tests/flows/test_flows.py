@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.weekly import weekly_flow
 from observatory.cli import app
 from observatory.settings import Settings
+from observatory.weekly import weekly_flow
 from pipeline.db import session
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

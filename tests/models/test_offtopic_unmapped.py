@@ -13,8 +13,8 @@ import pytest
 
 from models.directions import UNMAPPED, embed_taxonomy, map_direction
 from models.embed import build_encoder
+from models.engine import EngineParams
 from models.taxonomy import load_taxonomy
-from observatory.settings import Settings
 
 HUFFPOST = Path(__file__).parent.parent / "fixtures" / "huffpost_2019H2_2020.jsonl.gz"
 
@@ -27,7 +27,7 @@ def test_off_topic_headlines_stay_unmapped() -> None:
     encoder = build_encoder("use-multilingual-v3")
     tracks = embed_taxonomy(load_taxonomy("v1"), encoder)
     vectors = encoder.encode([f"{d['title']}\n{d['text']}" for d in sample])
-    settings = Settings()
+    settings = EngineParams()
     mapped = Counter(map_direction(v, tracks, settings.direction_threshold,
                                    settings.direction_margin).direction for v in vectors)
     assert mapped[UNMAPPED] >= 0.9 * len(sample), mapped

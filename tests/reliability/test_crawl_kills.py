@@ -35,13 +35,13 @@ def crawl(db: str, base_url: str) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.launch import build_crawler, plan_crawl
+    from crawlers.params import CrawlParams
     from crawlers.settings import crawl_settings
     from crawlers.sources import SourceConfig
-    from observatory.settings import Settings
 
     sources = [SourceConfig(id=name, spider="rss", urls=[f"{base_url}/{file}"])
                for name, file in FEEDS.items()]
-    base = crawl_settings(Settings(crawl_probe_timeout_s=0), Path(db), f"run-{time.time_ns()}",
+    base = crawl_settings(CrawlParams(crawl_probe_timeout_s=0), Path(db), f"run-{time.time_ns()}",
                           polite=False)
     base.update({"LOG_LEVEL": "ERROR", "STORE_BATCH_SIZE": 5})
     process = CrawlerProcess(base, install_root_handler=False)

@@ -27,7 +27,7 @@ from pipeline.snapshot import snapshot_path
 
 KILLS_PER_STAGE = 20
 SEED = 20261202
-PRELOAD = ["observatory.cli", "models.runner", "flows.params", "reports.write",
+PRELOAD = ["observatory.cli", "models.runner", "reports.write",
            "pipeline.ingest"]
 
 

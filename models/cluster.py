@@ -163,29 +163,23 @@ def _fast_hdbscan_labels(reduced: NDArray[np.floating], size: int, samples: int,
 
     Up to 30 dimensions it builds its spanning tree with a k-d tree; above, it finds neighbours
     with pynndescent, which it seeds from numpy's global generator, so that generator is seeded
-    here and put back afterwards. It runs on one numba thread: with two, even with
-    `reproducible=True`, a year of patents with duplicate abstracts (227 documents) came out
-    two ways in 20 runs, and its block sizes depend on the thread count, so labels would
-    differ between machines. Its neighbour count is the package's own,
+    for the fit only and put back afterwards (models/determinism.py). It runs on one numba
+    thread: with two, even with `reproducible=True`, a year of patents with duplicate
+    abstracts (227 documents) came out two ways in 20 runs, and its block sizes depend on the
+    thread count, so labels would differ between machines. Its neighbour count is the package's own,
     max(3 x min_samples, 15), but never more than the period's other documents.
     """
     try:
         import fast_hdbscan
     except ImportError as error:
         raise ObservatoryError(f"{MISSING_FAST_HDBSCAN} ({error})") from error
-    import numba
+    from models.determinism import numba_threads, numpy_global_seed
 
-    state, threads = np.random.get_state(), numba.get_num_threads()
-    np.random.seed(seed)
-    numba.set_num_threads(1)
-    try:
-        model = fast_hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples,
-                                     cluster_selection_method=selection, reproducible=True,
-                                     knn_k=min(max(3 * samples, 15), len(reduced) - 2))
+    model = fast_hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples,
+                                 cluster_selection_method=selection, reproducible=True,
+                                 knn_k=min(max(3 * samples, 15), len(reduced) - 2))
+    with numpy_global_seed(seed), numba_threads(1):
         labels = model.fit_predict(reduced)
-    finally:
-        np.random.set_state(state)
-        numba.set_num_threads(threads)
     return np.asarray(labels, dtype=np.int64)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -57,8 +57,10 @@ def _connect_with_retry(path: str, read_only: bool,
 
 
 def connect(path: str | Path, read_only: bool = False,
-            wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """Open the database file, creating and migrating it when writable."""
+            wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the database file, creating and migrating it when writable; wait up to
+    `wait_seconds` (default `LOCK_WAIT_SECONDS`) for another process's lock."""
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     target = str(path)
     if target != ":memory:":
         if read_only and not Path(target).exists():
@@ -85,6 +87,23 @@ class HeldConnection:
             self._con = connect(self.path)
             self._opened = time.monotonic()
         return self._con
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only view of the held connection: a cursor in a READ ONLY transaction.
+
+        DuckDB opens a file with one configuration per process, so no second, read-only
+        connection can sit beside the writable one; a write through this view fails as it
+        would on a read-only connection.
+        """
+        cursor = self.connection().cursor()
+        cursor.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            yield cursor
+        finally:
+            with suppress(duckdb.Error):
+                cursor.execute("ROLLBACK")
+            cursor.close()
 
     def breathe(self) -> None:
         """Close if held longer than allowed, so other writers and readers get their turn."""
@@ -129,6 +148,10 @@ def held(path: str | Path, max_hold_seconds: float = 10.0) -> Iterator[HeldConne
 def session(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection for one short step, closed after it unless the path is `held`."""
     holder = _held.__dict__.get("registry", {}).get(_key(path))
+    if holder is not None and read_only:
+        with holder.reading() as cursor:
+            yield cursor
+        return
     if holder is not None:
         yield holder.connection()
         return

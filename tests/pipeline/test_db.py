@@ -46,3 +46,20 @@ def test_a_failed_transaction_inside_held_leaves_nothing(tmp_path):
             raise RuntimeError("killed")
         with session(path) as con:
             assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_a_read_only_session_inside_held_refuses_writes(tmp_path):
+    db = tmp_path / "r.duckdb"
+    with session(db) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.execute("INSERT INTO t VALUES (1)")
+    with held(db) as hold:
+        with session(db, read_only=True) as reader:
+            assert reader.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+            with pytest.raises(duckdb.Error, match="read-only"):
+                reader.execute("INSERT INTO t VALUES (2)")
+        with session(db) as writer:  # the held connection still writes
+            writer.execute("INSERT INTO t VALUES (3)")
+        assert hold.connection() is writer
+    with session(db, read_only=True) as con:
+        assert con.execute("SELECT list(x ORDER BY x) FROM t").fetchall() == [([1, 3],)]

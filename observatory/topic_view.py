@@ -72,9 +72,9 @@ def _directions_table(detail: TopicDetail) -> Table:
 
 
 def _evidence_table(detail: TopicDetail) -> Table:
-    table = _table("evidence", "published", "source", "title", "probability", "url")
+    table = _table("evidence", "published", "source", "title", "similarity", "url")
     for doc in detail.evidence:
-        _row(table, doc.published, doc.source, doc.title, _number(doc.probability),
+        _row(table, doc.published, doc.source, doc.title, _number(doc.similarity),
              doc.url or "-")
     return table
 

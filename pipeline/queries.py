@@ -97,7 +97,7 @@ class EvidenceDocument:
 
     doc_id: str
     period: str
-    probability: float | None
+    similarity: float | None
     title: str
     source: str
     kind: str
@@ -229,9 +229,9 @@ def topic_evidence(con: duckdb.DuckDBPyConnection, topic_id: str,
                    limit: int = 10) -> list[EvidenceDocument]:
     """The topic's documents closest to its centroid, over all periods."""
     rows = con.execute(
-        "SELECT d.doc_id, dt.period, dt.probability, d.title, d.source, d.kind, d.published, "
+        "SELECT d.doc_id, dt.period, dt.similarity, d.title, d.source, d.kind, d.published, "
         "d.url FROM doc_topics dt JOIN documents d USING (doc_id) WHERE dt.topic_id = ? "
-        "ORDER BY dt.probability DESC NULLS LAST, d.published DESC, d.doc_id LIMIT ?",
+        "ORDER BY dt.similarity DESC NULLS LAST, d.published DESC, d.doc_id LIMIT ?",
         [topic_id, limit],
     ).fetchall()
     return [EvidenceDocument(*row) for row in rows]

@@ -449,6 +449,23 @@ def m011_histories(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration
+def m012_doc_topic_similarity(con: duckdb.DuckDBPyConnection) -> None:
+    # The column always held the cosine of a document to its topic's centroid, never a
+    # probability: named for what it holds. The view reads it, so it is dropped first.
+    con.execute("DROP VIEW v_documents_by_topic")
+    con.execute("ALTER TABLE doc_topics RENAME COLUMN probability TO similarity")
+    con.execute(
+        """
+        CREATE VIEW v_documents_by_topic AS
+        SELECT dt.topic_id, dt.granularity, dt.period, dt.similarity, d.doc_id, d.source,
+               d.kind, d.published, d.title, d.url, d.lang
+        FROM doc_topics dt JOIN documents d USING (doc_id)
+        WHERE dt.topic_id IS NOT NULL
+        """
+    )
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Number of migrations already applied to this database."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

@@ -190,15 +190,15 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "reasons": ("VARCHAR[]", [list(r.reasons) for r in rows]),
         })
     if write.doc_topics:
-        doc_ids, topic_ids, probabilities = zip(*write.doc_topics, strict=True)
+        doc_ids, topic_ids, similarities = zip(*write.doc_topics, strict=True)
         con.execute(
-            "INSERT INTO doc_topics (doc_id, granularity, period, topic_id, probability) "
+            "INSERT INTO doc_topics (doc_id, granularity, period, topic_id, similarity) "
             "SELECT u.d, ?, ?, u.t, u.p FROM "
             "(SELECT unnest(?) AS d, unnest(?::VARCHAR[]) AS t, unnest(?::DOUBLE[]) AS p) u "
             "ON CONFLICT DO UPDATE SET period = excluded.period, topic_id = excluded.topic_id, "
-            "probability = excluded.probability",
+            "similarity = excluded.similarity",
             [write.granularity, write.period, list(doc_ids), list(topic_ids),
-             list(probabilities)],
+             list(similarities)],
         )
     if write.lineage:
         lineage = write.lineage

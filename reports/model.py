@@ -31,7 +31,7 @@ class EvidenceDoc:
     published: date
     url: str | None
     lang: str
-    probability: float
+    similarity: float
 
 
 @dataclass(frozen=True)

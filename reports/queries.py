@@ -93,17 +93,17 @@ def _topic_row(row: Sequence[Any]) -> TopicRow:
 
 def evidence(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
              topic_ids: Sequence[str], per_topic: int) -> dict[str, list[EvidenceDoc]]:
-    """The most probable member documents of each topic in the period."""
+    """The member documents closest to each topic's centroid in the period."""
     rows = con.execute(
         """
         SELECT topic_id, doc_id, title, source, kind, published, url, lang,
-               coalesce(probability, 0)
+               coalesce(similarity, 0)
         FROM v_documents_by_topic
         WHERE granularity = ? AND period = ? AND list_contains(?, topic_id)
         QUALIFY row_number() OVER (PARTITION BY topic_id
-                                   ORDER BY probability DESC NULLS LAST, published DESC,
+                                   ORDER BY similarity DESC NULLS LAST, published DESC,
                                             doc_id) <= ?
-        ORDER BY topic_id, probability DESC NULLS LAST, published DESC, doc_id
+        ORDER BY topic_id, similarity DESC NULLS LAST, published DESC, doc_id
         """,
         [granularity, period, list(topic_ids), per_topic],
     ).fetchall()
@@ -199,7 +199,7 @@ def track_names(con: duckdb.DuckDBPyConnection, version: str | None) -> dict[str
 
 def documents_by_id(con: duckdb.DuckDBPyConnection,
                     doc_ids: Sequence[str]) -> dict[str, EvidenceDoc]:
-    """Evidence rows for these documents (probability 1: a term's documents hold the term)."""
+    """Evidence rows for these documents (similarity 1: a term's documents hold the term)."""
     rows = con.execute(
         "SELECT doc_id, title, source, kind, published, url, lang FROM documents "
         "WHERE list_contains(?, doc_id)", [list(doc_ids)]).fetchall()

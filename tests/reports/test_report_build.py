@@ -42,8 +42,8 @@ def test_topics_carry_trajectory_and_evidence(report: WeeklyReport) -> None:
     assert [p.period for p in topic.trajectory] == list(report.history)
     assert topic.trajectory[-1].share == pytest.approx(topic.share)
     assert 0 < len(topic.evidence) <= 5
-    probabilities = [d.probability for d in topic.evidence]
-    assert probabilities == sorted(probabilities, reverse=True)
+    similarities = [d.similarity for d in topic.evidence]
+    assert similarities == sorted(similarities, reverse=True)
     assert topic.keywords and topic.reasons
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from models.directions import UNMAPPED, TrackVectors, embed_taxonomy, map_direction
 from models.embed import DEFAULT_ENCODER, Encoder, build_encoder
@@ -119,33 +120,24 @@ def predict(vectors: NDArray[np.float32], tracks: TrackVectors, threshold: float
     return [NONE if direction == UNMAPPED else direction for direction in directions]
 
 
-def _ratio(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else 0.0
-
-
-def _label_scores(label: str, index: int, matrix: NDArray[np.int64]) -> LabelScores:
-    hits = int(matrix[index, index])
-    precision = _ratio(hits, int(matrix[:, index].sum()))
-    recall = _ratio(hits, int(matrix[index, :].sum()))
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return LabelScores(label, precision, recall, f1, int(matrix[index, :].sum()))
-
-
 def score_predictions(gold: Sequence[str], predicted: Sequence[str], threshold: float = 0.0,
                       margin: float = 0.0) -> MapperScores:
     """Accuracy, macro-F1 over the seven labels, per-label scores and the confusion matrix."""
     if len(gold) != len(predicted) or not gold:
         raise InputError(f"scores: need equal, non-empty label lists, got {len(gold)} gold "
                          f"and {len(predicted)} predicted")
-    position = {label: i for i, label in enumerate(LABELS)}
-    matrix = np.zeros((len(LABELS), len(LABELS)), dtype=np.int64)
-    for truth, guess in zip(gold, predicted, strict=True):
-        matrix[position[truth], position[guess]] += 1
-    per_label = tuple(_label_scores(label, i, matrix) for i, label in enumerate(LABELS))
+    labels = list(LABELS)
+    matrix = confusion_matrix(gold, predicted, labels=labels)
+    # zero_division=0: a label never predicted (or never gold) scores 0, as the study reports.
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0)
+    per_label = tuple(LabelScores(label, float(p), float(r), float(f), int(n))
+                      for label, p, r, f, n in zip(LABELS, precision, recall, f1, support,
+                                                   strict=True))
     return MapperScores(
         threshold=threshold, margin=margin, n_docs=len(gold),
-        accuracy=float(np.trace(matrix)) / len(gold),
-        macro_f1=float(np.mean([scores.f1 for scores in per_label])),
+        accuracy=float(accuracy_score(gold, predicted)),
+        macro_f1=float(np.mean(f1)),
         per_label=per_label, confusion=tuple(tuple(int(v) for v in row) for row in matrix),
     )
 

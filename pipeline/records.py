@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 DocKind = Literal["news", "paper", "patent", "policy"]
@@ -39,24 +40,15 @@ class Document:
     fetched_at: datetime | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """Computed once per document (every stage asks for it; a frozen record cannot change).
+        Kept out of the fields, so equality, `replace` and `asdict` are as before."""
         return content_hash(self.title, self.text)
 
     @property
     def full_text(self) -> str:
         return f"{self.title}\n{self.text}".strip()
-
-
-@dataclass(frozen=True)
-class TopicSnapshot:
-    """A topic as seen in one period: its size and the documents behind it."""
-
-    topic_id: str
-    period: str
-    n_docs: int
-    share: float
-    doc_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,12 +65,3 @@ class EmergenceScore:
     high_potential: float
     reasons: tuple[str, ...] = ()
 
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What a run did, for the runs table and the CLI's closing line."""
-
-    run_id: str
-    kind: str
-    status: str
-    counts: dict[str, int] = field(default_factory=dict)

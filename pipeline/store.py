@@ -96,15 +96,6 @@ def documents_between(con: duckdb.DuckDBPyConnection, first: date, last: date) -
     return [_row_doc(row) for row in rows]
 
 
-def documents_by_id(con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str]) -> list[Document]:
-    rows = con.execute(
-        f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id IN (SELECT unnest(?)) "
-        "ORDER BY published DESC, doc_id",
-        [list(doc_ids)],
-    ).fetchall()
-    return [_row_doc(row) for row in rows]
-
-
 def date_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     first, last = con.execute("SELECT min(published), max(published) FROM documents").fetchall()[0]
     return None if first is None else (first, last)
@@ -194,12 +185,6 @@ def iter_batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Fixed-size slices, so stages work in bounded memory."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def state_get(con: duckdb.DuckDBPyConnection, source_id: str, key: str) -> str | None:
-    rows = con.execute("SELECT value FROM source_state WHERE source_id = ? AND key = ?",
-                       [source_id, key]).fetchall()
-    return rows[0][0] if rows else None
 
 
 def state_set(con: duckdb.DuckDBPyConnection, source_id: str, key: str, value: str | None) -> None:

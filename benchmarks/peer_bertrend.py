@@ -166,7 +166,7 @@ def history_of(periods: Sequence[str], period_docs: Mapping[str, int],
 
 
 def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertrend: Any,
-                backend: Any, watch: Stopwatch) -> tuple[History, dict[str, list[RankedItem]]]:
+                backend: Any, stopwatch: Stopwatch) -> tuple[History, dict[str, list[RankedItem]]]:
     """Feed BERTrend one period at a time and read its ranked signals after each."""
     import pandas as pd
 
@@ -181,7 +181,7 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
         offset += len(docs)
         if not docs:
             continue
-        with watch.stage("fit"):
+        with stopwatch.stage("fit"):
             bertrend.train_topic_models({stamp: frame}, embedding_model=backend,
                                         embeddings=vectors, save_topic_models=False)
         if bertrend.last_topic_model_timestamp == stamp:
@@ -190,7 +190,7 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
         # No merge yet (empty table, no columns): BERTrend has no signal to classify.
         if history is None or history.empty or len(bertrend.doc_groups) < 2:
             continue
-        with watch.stage("signals"):
+        with stopwatch.stage("signals"):
             bertrend.calculate_signal_popularity()
             _, weak, strong = bertrend.classify_signals(WINDOW_DAYS, stamp)
         signals = [(label, int(row.Topic), float(row.Latest_Popularity))
@@ -220,12 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", default="3,5,10", help="flags per period, e.g. 3,5,10")
     parser.add_argument("--cut", help="time cut period (default: 60%% of the span)")
     args = parser.parse_args(argv)
-    start, watch = time.perf_counter(), Stopwatch()
+    start, stopwatch = time.perf_counter(), Stopwatch()
     version = code_version()  # the code the replay starts with, before others commit
     try:
         budgets = parse_budget(args.budget)
         unit = check_granularity(args.granularity)
-        with watch.stage("load"):
+        with stopwatch.stage("load"):
             corpus = load_corpus(args.corpus, unit)
             cut = choose_cut(list(corpus), args.cut)
             sources = {d.source for docs in corpus.values() for d in docs}
@@ -237,18 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     vectors = vectors_of(args.embeddings_cache, [d for docs in by_period.values() for d in docs])
     backend = use_backend()
     bertrend = make_bertrend(backend, args.language)
-    history, ranked = replay_peer(by_period, vectors, bertrend, backend, watch)
-    with watch.stage("evaluate"):
+    history, ranked = replay_peer(by_period, vectors, bertrend, backend, stopwatch)
+    with stopwatch.stage("evaluate"):
         cut_block, figures, rows = score_replay(history, ranked, events, budgets, cut.period)
     summary = history_summary(history, ranked)
     summary["run_to_run_identical"] = None
-    watch.seconds["total"] = time.perf_counter() - start
+    stopwatch.seconds["total"] = time.perf_counter() - start
     result = BacktestResult(
         corpus=args.corpus.name, granularity=unit, system="BERTrend", n_docs=len(vectors),
         n_periods=len(by_period), params=_params(bertrend), model=_model_name(),
         code_version=version, budget=budgets, cut=cut_block, headline=headline(figures),
         figures=figures, events=rows, summary=summary,
-        timings={k: round(v, 3) for k, v in watch.seconds.items()},
+        timings={k: round(v, 3) for k, v in stopwatch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         notes=(*notes, f"period i = {BASE.date()} + {STEP_DAYS}*i days; window {WINDOW_DAYS} days"),
         periods=period_rows(history, ranked),

@@ -119,12 +119,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.cache:
             copy_cached_embeddings(db_path, args.cache, hashes, "use-multilingual-v3")
         params = Settings(engine={"embed_batch_size": 64}).engine_params(GRANULARITY)
-        watch = Stopwatch()
+        stopwatch = Stopwatch()
         cpu_before = _cpu_seconds()
         if args.workers == 0:
             clock = time.perf_counter()
             encoder = build_encoder(args.encoder, 1)
-            processed = process_pending(db_path, params, encoder, watch=watch)
+            processed = process_pending(db_path, params, encoder, stopwatch=stopwatch)
             seconds["process"] = time.perf_counter() - clock
             workers: list[dict[str, float]] = []
         else:
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 processed = process_on_dask(
                     db_path, params, args.encoder, 1, "v1", 0, cluster.scheduler_address,
                     ParallelOptions(window_docs=args.window_docs,
-                                    batches_per_task=args.batches_per_task), watch=watch)
+                                    batches_per_task=args.batches_per_task), stopwatch=stopwatch)
                 seconds["process"] = time.perf_counter() - clock
                 after = client.run(_worker_stats)
             workers = [{"address": address, "cpu_s": round(stats["cpu_s"] - idle[address][
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["driver_cpu_s"] = round(_cpu_seconds() - cpu_before, 2)
         result["driver_peak_mb"] = _rss_mb()
         result["workers_detail"] = workers
-        result["stages"] = {k: round(v, 2) for k, v in watch.seconds.items()}
+        result["stages"] = {k: round(v, 2) for k, v in stopwatch.seconds.items()}
         result["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
         result["n_periods_processed"] = len(processed.periods)
         result["n_topics"] = processed.n_topics

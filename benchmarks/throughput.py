@@ -305,7 +305,7 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
                 with session(db_path) as con, transaction(con):
                     insert_embeddings(con, list(batch), encoder.name, vectors)
 
-    watch = Stopwatch()
+    stopwatch = Stopwatch()
     period_seconds: list[float] = []
     period_docs: list[int] = []
     mark = [time.perf_counter()]
@@ -318,9 +318,9 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
 
     with meter.stage("process"):
         mark[0] = time.perf_counter()
-        run = process_pending(db_path, params, encoder, on_period=on_period, watch=watch)
+        run = process_pending(db_path, params, encoder, on_period=on_period, stopwatch=stopwatch)
     for stage in ENGINE_STAGES:
-        seconds[stage] = watch.seconds.get(stage, 0.0)
+        seconds[stage] = stopwatch.seconds.get(stage, 0.0)
     seconds["process_other"] = seconds["process"] - sum(seconds[s] for s in ENGINE_STAGES)
 
     from reports.write import write_report

@@ -121,13 +121,13 @@ class PrefectSubmitter:
 @flow(name="process-parallel", log_prints=False, validate_parameters=False)
 def process_parallel_flow(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
                           taxonomy: str, options: ParallelOptions | None = None,
-                          watch: Stopwatch | None = None, reprocess_from: str | None = None,
+                          stopwatch: Stopwatch | None = None, reprocess_from: str | None = None,
                           rebuild: bool = False) -> ProcessRun:
     """Process pending periods: embedding and clustering on the task runner's workers."""
     encoder = build_encoder(encoder_spec, threads)
     return process_pending_parallel(db_path, params, encoder,
                                     PrefectSubmitter(encoder_spec, threads), taxonomy,
-                                    options or ParallelOptions(), watch=watch,
+                                    options or ParallelOptions(), stopwatch=stopwatch,
                                     reprocess_from=reprocess_from, rebuild=rebuild)
 
 
@@ -210,17 +210,17 @@ def dask_errors(workers: int, address: str | None) -> Iterator[None]:
 def process_on_dask(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
                     taxonomy: str, workers: int, address: str | None,
                     options: ParallelOptions | None = None,
-                    watch: Stopwatch | None = None, reprocess_from: str | None = None,
+                    stopwatch: Stopwatch | None = None, reprocess_from: str | None = None,
                     rebuild: bool = False) -> ProcessRun:
     """Run `process_parallel_flow` on a local cluster of `workers`, or the one at `address`.
 
-    `watch`, when given, receives the driver's seconds per stage (benchmarks read it).
+    `stopwatch`, when given, receives the driver's seconds per stage (benchmarks read it).
     """
     runner: Any = dask_task_runner(workers, address)  # TaskRunner is invariant in its future
     configured: Any = process_parallel_flow.with_options(task_runner=runner)
     with dask_errors(workers, address), shared_prefect_api():
         result: ProcessRun = configured(db_path, params, encoder_spec, threads, taxonomy,
-                                        options, watch, reprocess_from, rebuild)
+                                        options, stopwatch, reprocess_from, rebuild)
     return result
 
 

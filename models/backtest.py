@@ -201,7 +201,7 @@ def save_embeddings(db_path: Path, cache: Path, model: str) -> int:
 
 
 def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
-           params: EngineParams, watch: Stopwatch, progress: Progress | None = None,
+           params: EngineParams, stopwatch: Stopwatch, progress: Progress | None = None,
            submit: Submitter | None = None) -> Replay:
     """Ingest each period, then process what is pending, as the scheduled job does.
 
@@ -209,39 +209,40 @@ def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
     processed as one backfill (`models.parallel`): a period reads only its own documents and
     earlier periods' topics, so the results are the same.
     """
-    ctx = replace(ctx, watch=watch)  # the engine adds cluster, track, keywords, ... to it
+    ctx = replace(ctx, stopwatch=stopwatch)  # the engine adds cluster, track, keywords, ... to it
     if submit is not None:
-        return _replay_backfill(corpus, db_path, ctx, params, watch, submit, progress)
+        return _replay_backfill(corpus, db_path, ctx, params, stopwatch, submit, progress)
     with held(db_path) as hold:
         for index, (period, docs) in enumerate(corpus.items()):
-            with watch.stage("ingest"), session(db_path) as con, transaction(con):
+            with stopwatch.stage("ingest"), session(db_path) as con, transaction(con):
                 insert_documents(con, docs)
             for pending in pending_periods(db_path, params.granularity):
-                with watch.stage("process"):
+                with stopwatch.stage("process"):
                     process_period(db_path, pending, params, ctx)  # embeds what is missing
             hold.breathe()
             if progress:
                 progress(period, index + 1, len(corpus))
     # The engine embeds inside the period ("embed_new"); reported as the embed stage.
-    watch.seconds["embed"] = watch.seconds.pop("embed_new", 0.0)
-    watch.seconds["process"] -= watch.seconds.get("cluster", 0.0) + watch.seconds["embed"]
+    seconds = stopwatch.seconds
+    seconds["embed"] = seconds.pop("embed_new", 0.0)
+    seconds["process"] -= seconds.get("cluster", 0.0) + seconds["embed"]
     return read_replay(db_path, params)
 
 
 def _replay_backfill(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
-                     params: EngineParams, watch: Stopwatch, submit: Submitter,
+                     params: EngineParams, stopwatch: Stopwatch, submit: Submitter,
                      progress: Progress | None) -> Replay:
     with held(db_path) as hold:
         for docs in corpus.values():
-            with watch.stage("ingest"), session(db_path) as con, transaction(con):
+            with stopwatch.stage("ingest"), session(db_path) as con, transaction(con):
                 insert_documents(con, docs)
-        with watch.stage("process"):
+        with stopwatch.stage("process"):
             for index, summary in enumerate(process_periods(db_path, params, ctx, submit)):
                 hold.breathe()
                 if progress:
                     progress(summary.period, index + 1, len(corpus))
     # Workers embed and cluster while the driver finishes: the driver's waits are reported.
-    watch.seconds["embed"] = watch.seconds.pop("embed_wait", 0.0)
+    stopwatch.seconds["embed"] = stopwatch.seconds.pop("embed_wait", 0.0)
     return read_replay(db_path, params)
 
 
@@ -402,8 +403,8 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
     params = replace(params, granularity=unit,
                      terms=replace(params.terms, seed_taxonomy=seed_taxonomy))
     version = code_version()  # the code the replay starts with, before others commit
-    watch = Stopwatch()
-    with watch.stage("load"):
+    stopwatch = Stopwatch()
+    with stopwatch.stage("load"):
         by_period = load_corpus(Path(corpus), unit)
         chosen = choose_cut(list(by_period), cut)  # a bad --cut fails before the replay
         sources = {d.source for docs in by_period.values() for d in docs}
@@ -412,16 +413,16 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
         cache = embeddings_cache or Path(scratch) / "embeddings.duckdb"
         replays = [_one_run(by_period, db_path if run == 0 and db_path else
                             Path(scratch) / f"run{run}.duckdb", cache, encoder, params,
-                            taxonomy, watch if run == 0 else Stopwatch(), progress,
+                            taxonomy, stopwatch if run == 0 else Stopwatch(), progress,
                             write_cache=not (cache_read_only and embeddings_cache),
                             submit=submit)
                    for run in range(max(repeat, 1))]
-        with watch.stage("evaluate"), session(db_path or Path(scratch) / "run0.duckdb",
+        with stopwatch.stage("evaluate"), session(db_path or Path(scratch) / "run0.duckdb",
                                               read_only=True) as con:
             term_lists, series = term_baselines(con, unit, params.terms, max(budgets))
     first = replays[0]
     history = replace(first.history, series={**first.history.series, **series})
-    with watch.stage("evaluate"):
+    with stopwatch.stage("evaluate"):
         cut_block, figures, rows = score_replay(history, first.ranked, events, budgets,
                                                 chosen.period, term_lists)
     summary = history_summary(first.history, first.ranked)
@@ -436,23 +437,23 @@ def run_backtest(corpus: Path, events_path: Path, granularity: str, db_path: Pat
         n_periods=len(by_period), params={"engine": asdict(params), "taxonomy": taxonomy},
         model=encoder.name, code_version=version, budget=tuple(budgets), cut=cut_block,
         headline=headline(figures), figures=figures, events=rows, summary=summary,
-        timings={k: round(v, 3) for k, v in watch.seconds.items()},
+        timings={k: round(v, 3) for k, v in stopwatch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         notes=tuple(notes), periods=period_rows(first.history, first.ranked),
     )
 
 
 def _one_run(by_period: dict[str, list[Document]], db_path: Path, cache: Path,
-             encoder: Encoder, params: EngineParams, taxonomy: str, watch: Stopwatch,
+             encoder: Encoder, params: EngineParams, taxonomy: str, stopwatch: Stopwatch,
              progress: Progress | None, write_cache: bool = True,
              submit: Submitter | None = None) -> Replay:
     hashes = [d.content_hash for docs in by_period.values() for d in docs]
-    with watch.stage("cache"):
+    with stopwatch.stage("cache"):
         copy_cached_embeddings(db_path, cache, hashes, encoder.name)
     ctx = build_context(encoder, params, taxonomy, new_run_id("backtest"))
-    result = replay(by_period, db_path, ctx, params, watch, progress, submit)
+    result = replay(by_period, db_path, ctx, params, stopwatch, progress, submit)
     if write_cache:
-        with watch.stage("cache"):
+        with stopwatch.stage("cache"):
             save_embeddings(db_path, cache, encoder.name)
     return result
 

@@ -143,7 +143,7 @@ class EngineContext:
     run_id: str
     # Per-stage seconds (read, embed_new, cluster, track, keywords, score, write), summed
     # over the periods this context processes; benchmarks and backtests read it.
-    watch: Stopwatch = field(default_factory=Stopwatch)
+    stopwatch: Stopwatch = field(default_factory=Stopwatch)
 
 
 def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
@@ -279,18 +279,18 @@ def process_period(db_path: Path, period: str, params: EngineParams,
     dominated weekly runs when each step opened its own). The same four steps (read, embed,
     cluster, finish) run spread over workers in `models.parallel`.
     """
-    watch = ctx.watch
-    with watch.stage("read"), session(db_path) as con:
+    stopwatch = ctx.stopwatch
+    with stopwatch.stage("read"), session(db_path) as con:
         data = read_period(con, period, ctx.encoder.name, params.window)
         prior = read_prior(con, period, params)
     todo = data.missing()
-    with watch.stage("embed_new"):
+    with stopwatch.stage("embed_new"):
         fresh = encode_missing(todo, data.docs, ctx.encoder, params.embed_batch_size)
     vectors = data.vectors(dict(zip(todo, fresh, strict=True)), ctx.encoder.dim)
     clusters = cluster_period([d.doc_id for d in data.docs], [d.full_text for d in data.docs],
                               vectors, params, ctx.user_terms, ctx.clusterer, data.context({}))
     for stage, seconds in clusters.seconds.items():
-        watch.seconds[stage] = watch.seconds.get(stage, 0.0) + seconds
+        stopwatch.seconds[stage] = stopwatch.seconds.get(stage, 0.0) + seconds
     return finish_period(db_path, data, vectors, clusters, prior, todo, fresh, params, ctx)
 
 
@@ -306,11 +306,11 @@ def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32]
     """
     term_input = None
     if params.signals.enabled and data.docs:
-        with ctx.watch.stage("terms"), session(db_path) as con:
+        with ctx.stopwatch.stage("terms"), session(db_path) as con:
             term_input = read_terms(con, data, params, ctx, terms)
     write = compute_period(data.period, data.docs, vectors, clusters, prior, params, ctx,
                            term_input)
-    with ctx.watch.stage("write"), session(db_path) as con, transaction(con):
+    with ctx.stopwatch.stage("write"), session(db_path) as con, transaction(con):
         if len(todo):
             insert_embeddings(con, list(todo), ctx.encoder.name, fresh)
         write_period(con, write)
@@ -366,11 +366,11 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
     `context`: the trailing window's earlier vectors (models/window.py), clustered with the
     period's; only the period's own documents are labelled and described.
     """
-    watch = Stopwatch()
+    stopwatch = Stopwatch()
     if not len(doc_ids):
         return PeriodClusters(np.zeros(0, np.int64), np.zeros(0), np.zeros(
-            (0, vectors.shape[1]), np.float32), (), watch.seconds)
-    with watch.stage("cluster"):
+            (0, vectors.shape[1]), np.float32), (), stopwatch.seconds)
+    with stopwatch.stage("cluster"):
         window = with_context(context, vectors)
         raw = (clusterer or HdbscanClusterer(params.cluster)).fit_predict(window)
         raw = split_large_clusters(window, raw, params.cluster,
@@ -384,7 +384,7 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
                                            params.window.min_period_docs)
         labels = canonical_order(labels, list(doc_ids))
         cluster_centroids = centroids(vectors, labels)
-    with watch.stage("keywords"):
+    with stopwatch.stage("keywords"):
         groups = [[texts[int(i)] for i in np.flatnonzero(labels == c)]
                   for c in range(len(cluster_centroids))]
         keywords = class_tfidf(groups, user_terms, params.keywords_top_n)
@@ -392,7 +392,7 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
         names = topic_labels(groups, [[text.split("\n", 1)[0] for text in group]
                                       for group in groups], user_terms)
     return PeriodClusters(labels, strength, cluster_centroids,
-                          tuple(tuple(words) for words in keywords), watch.seconds,
+                          tuple(tuple(words) for words in keywords), stopwatch.seconds,
                           tuple(names))
 
 
@@ -404,7 +404,7 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     write = (_topics_of_period(period, docs, vectors, clusters, prior, params, ctx) if docs
              else _empty_period(period, params, ctx))
     if term_input is not None:
-        with ctx.watch.stage("signals"):
+        with ctx.stopwatch.stage("signals"):
             signals = build_signals(
                 period, docs, vectors, term_input, write.topics,
                 [topic for _, topic, _ in write.doc_topics], ctx.tracks, ctx.encoder,
@@ -424,9 +424,9 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
                       clusters: PeriodClusters, prior: PriorState, params: EngineParams,
                       ctx: EngineContext) -> PeriodWrite:
     doc_ids = [d.doc_id for d in docs]
-    states, history, watch = prior.states, prior.history, ctx.watch
+    states, history, stopwatch = prior.states, prior.history, ctx.stopwatch
     labels, strength, cluster_centroids = clusters.labels, clusters.strength, clusters.centroids
-    with watch.stage("track"):
+    with stopwatch.stage("track"):
         state_ids = [s.topic_id for s in states]
         state_matrix = (np.stack([s.centroid for s in states]) if states
                         else np.zeros((0, vectors.shape[1]), np.float32))
@@ -439,7 +439,7 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
         [[w for w, _ in words] for words in keywords], params.drift_end)
     members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
     phrases = [clusters.names[a.cluster] for a in assignments]
-    with watch.stage("score"):
+    with stopwatch.stage("score"):
         rows, directions = _topic_rows(period, len(docs), assignments, members, keywords,
                                        phrases,
                                        cluster_centroids, vectors, labels, states, history,

@@ -134,7 +134,7 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
                              submit: Submitter, taxonomy: str = "v1",
                              options: ParallelOptions = ParallelOptions(),
                              on_period: Callable[[PeriodSummary], None] | None = None,
-                             watch: Stopwatch | None = None, now: datetime | None = None,
+                             stopwatch: Stopwatch | None = None, now: datetime | None = None,
                              reprocess_from: str | None = None,
                              rebuild: bool = False) -> ProcessRun:
     """Process every pending period with `submit` running embedding and clustering.
@@ -144,7 +144,7 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
     same plan (closed periods only, stale ones again; models/runner.process_run).
     """
     with process_run(db_path, params, encoder, taxonomy, now, reprocess_from, rebuild,
-                     extra={"parallel": asdict(options)}, watch=watch) as run, \
+                     extra={"parallel": asdict(options)}, stopwatch=stopwatch) as run, \
             held(db_path) as hold:
         for summary in process_periods(db_path, params, run.ctx, submit, options,
                                        run.plan.pending):
@@ -188,7 +188,7 @@ def _read_window(db_path: Path, periods: Sequence[str], start: int, params: Engi
     """
     window = _Window()
     n_docs = 0
-    with ctx.watch.stage("read"), session(db_path) as con:
+    with ctx.stopwatch.stage("read"), session(db_path) as con:
         while start < len(periods) and (not window.periods or n_docs < options.window_docs):
             data = read_period(con, periods[start], ctx.encoder.name, params.window)
             todo = data.missing(skip=fresh)
@@ -212,7 +212,7 @@ def _submit_clusters(window: _Window, params: EngineParams, ctx: EngineContext,
                      submit: Submitter, fresh: dict[str, NDArray[np.float32]]) -> None:
     """As each period's vectors arrive (in order), submit its clustering."""
     for planned in window.periods:
-        with ctx.watch.stage("embed_wait"):
+        with ctx.stopwatch.stage("embed_wait"):
             rows = [m for pending in planned.embeds for m in pending.result()]
         planned.fresh = (np.concatenate(rows) if rows
                          else np.zeros((0, ctx.encoder.dim), np.float32))
@@ -230,12 +230,12 @@ def _finish(db_path: Path, planned: _Planned, params: EngineParams,
             ctx: EngineContext) -> PeriodSummary:
     assert planned.clusters is not None and planned.vectors is not None
     assert planned.fresh is not None
-    with ctx.watch.stage("cluster_wait"):
+    with ctx.stopwatch.stage("cluster_wait"):
         clusters = planned.clusters.result()
         terms = planned.terms.result() if planned.terms is not None else None
     for stage, seconds in clusters.seconds.items():
-        ctx.watch.seconds[stage] = ctx.watch.seconds.get(stage, 0.0) + seconds
-    with ctx.watch.stage("read"), session(db_path) as con:
+        ctx.stopwatch.seconds[stage] = ctx.stopwatch.seconds.get(stage, 0.0) + seconds
+    with ctx.stopwatch.stage("read"), session(db_path) as con:
         prior = read_prior(con, planned.data.period, params)
     return finish_period(db_path, planned.data, planned.vectors, clusters, prior,
                          planned.todo, planned.fresh, params, ctx, terms)

@@ -135,7 +135,7 @@ class RunState:
 def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str,
                 now: datetime | None = None, reprocess_from: str | None = None,
                 rebuild: bool = False, extra: dict[str, Any] | None = None,
-                watch: Stopwatch | None = None) -> Iterator[RunState]:
+                stopwatch: Stopwatch | None = None) -> Iterator[RunState]:
     """One `process` run, whichever driver processes its periods (`process_pending` here,
     `models.parallel` on workers): recorded in `runs`, the encoder checked, stale periods
     rewound, the read snapshot published at the end (failed runs too, with what they
@@ -155,8 +155,8 @@ def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy:
         with session(db_path) as con:
             # Names for analysts and reports, the first time this taxonomy is used here.
             store_taxonomy(con, ctx.tracks.taxonomy.rows())
-        if watch is not None:
-            ctx = replace(ctx, watch=watch)
+        if stopwatch is not None:
+            ctx = replace(ctx, stopwatch=stopwatch)
         with held(db_path):
             plan, dropped = prepare(db_path, params, encoder, run_id, now, reprocess_from,
                                     rebuild)
@@ -174,15 +174,15 @@ def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy:
 
 def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str = "v1",
                     on_period: Callable[[PeriodSummary], None] | None = None,
-                    watch: Stopwatch | None = None, now: datetime | None = None,
+                    stopwatch: Stopwatch | None = None, now: datetime | None = None,
                     reprocess_from: str | None = None, rebuild: bool = False) -> ProcessRun:
     """Process every closed period not processed yet, and stale ones again, oldest first.
 
-    One transaction per period. `now` (UTC) decides which periods have closed; `watch`,
+    One transaction per period. `now` (UTC) decides which periods have closed; `stopwatch`,
     when given, receives the engine's seconds per stage (benchmarks read it).
     """
     with process_run(db_path, params, encoder, taxonomy, now, reprocess_from, rebuild,
-                     watch=watch) as run, held(db_path) as hold:
+                     stopwatch=stopwatch) as run, held(db_path) as hold:
         for period in run.plan.pending:
             summary = process_period(db_path, period, params, run.ctx)
             run.period_done(summary)

@@ -59,18 +59,18 @@ def signals_command(
         show_default=False)] = None,
 ) -> None:
     """A period's ranked signals: emerging terms and topics in one list, flagged first."""
-    from observatory.cli import _fail, _period_and_direction, _reading, _settings
+    from observatory.cli_common import build_settings, fail, period_and_direction, reading
     from pipeline.queries import ranked_signals
 
-    settings = _settings(db)
+    settings = build_settings(db)
     try:
-        with _reading(settings.db, wait) as con:
-            chosen, label = _period_and_direction(con, granularity, period, direction,
+        with reading(settings.db, wait) as con:
+            chosen, label = period_and_direction(con, granularity, period, direction,
                                                   settings.granularity
                                                   or settings.engine.granularity)
             rows = ranked_signals(con, chosen, label, direction, limit, flagged)
     except ObservatoryError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if output_format == "json":
         for row in rows:
             typer.echo(json_line(row))

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-
-from pipeline.errors import ObservatoryError
-
-if TYPE_CHECKING:
-
-    pass
 
 from observatory.cli_common import (
     DbOption,
@@ -25,6 +19,7 @@ from observatory.cli_common import (
     period_and_direction,
     reading,
 )
+from pipeline.errors import ObservatoryError
 
 
 def sql(

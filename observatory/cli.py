@@ -6,8 +6,14 @@ and prints a summary (observatory/*_cli.py).
 
 from __future__ import annotations
 
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+import observatory
 from observatory.analyst_cli import export, sql, topic, topics
 from observatory.corpus_cli import crawl, ingest, sources
 from observatory.jobs_cli import demo, runs, schedule, weekly
@@ -21,6 +27,38 @@ app = typer.Typer(
     help="Find emerging technologies in news, papers and patents, by future-industry direction.",
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
 )
+
+
+def version_line() -> str:
+    """The package's version, and `git describe` when run from a checkout with git."""
+    try:
+        package = version("future-industry-observatory")
+    except PackageNotFoundError:
+        package = observatory.__version__
+    root = Path(__file__).resolve().parent.parent
+    try:
+        described = subprocess.run(
+            ["git", "-C", str(root), "describe", "--tags", "--always", "--dirty"],
+            capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        described = ""
+    return f"observatory {package}" + (f" (git {described})" if described else "")
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version_flag: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version (and git describe in a checkout) and exit.")] = False) -> None:
+    # The app's own options; its help text is the Typer's `help` above.
+    pass
+
+
 # In the order `observatory --help` lists them.
 for command in (ingest, process, report, crawl, sources, runs, weekly, demo, sql, topics, topic,
                 export, schedule, backtest):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from observatory.output import OutputFormat
 from observatory.settings import Settings, load_settings
 from pipeline.errors import InputError, ObservatoryError
 
@@ -33,6 +34,8 @@ WorkersOption = Annotated[int | None, typer.Option(
 DaskAddressOption = Annotated[str | None, typer.Option(
     "--dask-address", help="Use the running Dask cluster at tcp://HOST:8786 "
     "(or OBSERVATORY_DASK_ADDRESS).", show_default=False)]
+FormatOption = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", help="table for people; csv or json (one object a line) for pipes.")]
 WaitOption = Annotated[float, typer.Option(
     "--wait", min=0, help="Seconds to wait for a writer when no read snapshot exists yet.")]
 

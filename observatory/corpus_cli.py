@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import InputError, ObservatoryError
-
-if TYPE_CHECKING:
-
-    pass
-
 from observatory.cli_common import (
     DbOption,
+    FormatOption,
     build_settings,
     err,
     fail,
     parse_day,
 )
+from observatory.output import write_rows
+from observatory.progress import progress_bar
+from pipeline.errors import InputError, ObservatoryError
+
+if TYPE_CHECKING:
+    from crawlers.run import SourceCrawl, SourceHealth
 
 
 def ingest(
@@ -33,25 +35,15 @@ def ingest(
 
     The other files are still read; the closing lines give each file's outcome.
     """
-    from pipeline.db import write_step
-    from pipeline.ingest import ingest_file
-
     settings = build_settings(db)
     failed: list[tuple[Path, str]] = []
     try:
-        for path in files:
-            try:
-                with write_step(settings.db) as con:
-                    report = ingest_file(con, path, skip_bad=skip_bad)
-            except InputError as error:
-                # A bad file stops only itself; a damaged database (SchemaError) stops all.
-                err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
-                failed.append((path, str(error)))
-                continue
-            err.print(f"{path}: {report.read} read, {report.added} added, "
-                      f"{report.already_stored} already stored, {report.skipped} skipped")
-            for reason, count in sorted(report.skip_reasons.items()):
-                err.print(f"  skipped {count} x {reason}")
+        with progress_bar(err) as bar:
+            task = bar.add_task("ingesting", total=len(files))
+            for path in files:
+                bar.update(task, description=f"ingesting {path.name}")
+                _ingest_one(settings.db, path, skip_bad, failed)
+                bar.advance(task)
     except ObservatoryError as error:
         raise fail(error) from None
     if failed:
@@ -59,6 +51,25 @@ def ingest(
             err.print(f"{len(files) - len(failed)} of {len(files)} files imported; "
                       f"not imported: {', '.join(str(path) for path, _ in failed)}")
         raise typer.Exit(InputError.exit_code)
+
+
+def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, str]]) -> None:
+    """One file, its outcome on stderr; a bad file is added to `failed` (and stops only
+    itself), a damaged database (SchemaError) is raised and stops all."""
+    from pipeline.db import write_step
+    from pipeline.ingest import ingest_file
+
+    try:
+        with write_step(db) as con:
+            report = ingest_file(con, path, skip_bad=skip_bad)
+    except InputError as error:
+        err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+        failed.append((path, str(error)))
+        return
+    err.print(f"{path}: {report.read} read, {report.added} added, "
+              f"{report.already_stored} already stored, {report.skipped} skipped")
+    for reason, count in sorted(report.skip_reasons.items()):
+        err.print(f"  skipped {count} x {reason}")
 
 
 def crawl(
@@ -81,9 +92,17 @@ def crawl(
 
     settings = build_settings(db)
     try:
-        summary = run_crawl(settings.db, source_ids or None, parse_day(since, "since"),
-                            parse_day(until, "until"), spider=spider, url=url,
-                            params=settings.crawl, on_source=lambda s: err.print(s.line()))
+        with progress_bar(err) as bar:
+            task = bar.add_task("crawling (sources)", total=_planned(
+                settings.crawl.sources_file, source_ids, spider))
+
+            def on_source(source: SourceCrawl) -> None:
+                err.print(source.line())
+                bar.advance(task)
+
+            summary = run_crawl(settings.db, source_ids or None, parse_day(since, "since"),
+                                parse_day(until, "until"), spider=spider, url=url,
+                                params=settings.crawl, on_source=on_source)
         with write_step(settings.db):  # the crawl's documents reach the read snapshot
             pass
     except ObservatoryError as error:
@@ -99,7 +118,20 @@ def crawl(
         raise typer.Exit(1)
 
 
-def sources(db: DbOption = None) -> None:
+def _planned(sources_file: Path | None, source_ids: list[str] | None,
+             spider: str | None) -> int | None:
+    """How many sources the crawl will run (for the bar); None when that is not known here."""
+    from crawlers.sources import load_sources, select_sources
+
+    if spider:
+        return 1
+    try:
+        return len(select_sources(load_sources(sources_file), source_ids or []))
+    except ObservatoryError:
+        return None  # the crawl itself says what is wrong
+
+
+def sources(output_format: FormatOption = "table", db: DbOption = None) -> None:
     """Each configured source with its last crawl and health."""
     from crawlers.run import list_sources
 
@@ -108,6 +140,11 @@ def sources(db: DbOption = None) -> None:
         rows = list_sources(settings.db, settings.crawl.sources_file)
     except ObservatoryError as error:
         raise fail(error) from None
+    if output_format != "table":
+        columns = ["source_id", "spider", "lang", "cadence", "directions", "last_crawl",
+                   "requests", "stored", "dropped", "errors", "health"]
+        write_rows(output_format, columns, [_source_row(row) for row in rows], sys.stdout)
+        return
     table = Table("source", "spider", "lang", "cadence", "last crawl", "stored", "health")
     for row in rows:
         crawl_row = row.last_crawl
@@ -115,3 +152,11 @@ def sources(db: DbOption = None) -> None:
                       f"{row.last_started:%Y-%m-%d %H:%M}" if row.last_started else "-",
                       str(crawl_row.items_stored) if crawl_row else "-", row.health)
     Console().print(table)
+
+
+def _source_row(row: SourceHealth) -> list[Any]:
+    crawl = row.last_crawl
+    return [row.source_id, row.spider, row.lang, row.cadence, list(row.directions),
+            row.last_started, crawl.requests if crawl else None,
+            crawl.items_stored if crawl else None, crawl.items_dropped if crawl else None,
+            list(crawl.errors) if crawl else [], row.health]

@@ -6,30 +6,27 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import ObservatoryError
-
-if TYPE_CHECKING:
-
-    pass
-
 from observatory.cli_common import (
     DbOption,
+    FormatOption,
     build_settings,
     err,
     fail,
     granularity_for,
     prefect_env,
 )
+from observatory.output import write_rows
+from pipeline.errors import ObservatoryError
 
 
 def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
-         db: DbOption = None) -> None:
+         output_format: FormatOption = "table", db: DbOption = None) -> None:
     """Past runs (processing and crawls) with status, counts and timings, newest first."""
     from crawlers.run import crawl_runs
     from pipeline.db import session
@@ -42,13 +39,25 @@ def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
                           key=lambda row: row["started"], reverse=True)[:limit]
     except ObservatoryError as error:
         raise fail(error) from None
+    if output_format != "table":
+        columns = ["run_id", "kind", "status", "started", "finished", "seconds", "model",
+                   "counts", "error"]
+        write_rows(output_format, columns, [[*(row[name] for name in columns[:5]), _seconds(
+            row), row["model"], json.loads(row["counts"] or "{}"), row["error"]]
+            for row in rows], sys.stdout)
+        return
     table = Table("run", "kind", "status", "started", "seconds", "counts")
     for row in rows:
-        seconds = (row["finished"] - row["started"]).total_seconds() if row["finished"] else None
+        seconds = _seconds(row)
         table.add_row(row["run_id"], row["kind"], row["status"], f"{row['started']:%Y-%m-%d %H:%M}",
                       f"{seconds:.1f}" if seconds is not None else "-",
                       ", ".join(f"{k}={v}" for k, v in json.loads(row["counts"] or "{}").items()))
     Console().print(table)
+
+
+def _seconds(run: dict[str, Any]) -> float | None:
+    finished = run["finished"]
+    return (finished - run["started"]).total_seconds() if finished else None
 
 
 def weekly(

@@ -83,3 +83,12 @@ def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
     for row in rows:
         table.add_row(*(Text(cell_text(value)) for value in row))
     return table
+
+
+def write_rows(output_format: OutputFormat, columns: Sequence[str],
+               rows: Sequence[Sequence[Any]], stream: TextIO) -> None:
+    """Rows as CSV or JSON lines (a command draws its own table for the table format)."""
+    if output_format == "csv":
+        write_csv(columns, [rows], stream)
+    elif output_format == "json":
+        write_json_lines(columns, [rows], stream)

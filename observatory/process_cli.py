@@ -9,14 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from pipeline.errors import ObservatoryError
-
-if TYPE_CHECKING:
-
-    from models.backtest import BacktestResult
-    from models.parallel import Submitter
-    from models.runner import ProcessRun
-
 from observatory.cli_common import (
     DaskAddressOption,
     DbOption,
@@ -28,6 +20,13 @@ from observatory.cli_common import (
     granularity_for,
     prefect_env,
 )
+from observatory.progress import CountingEncoder, progress_bar
+from pipeline.errors import ObservatoryError
+
+if TYPE_CHECKING:
+    from models.backtest import BacktestResult
+    from models.parallel import Submitter
+    from models.runner import ProcessRun
 
 
 def process(
@@ -63,11 +62,15 @@ def process(
                                   settings.workers, settings.dask_address,
                                   reprocess_from=reprocess, rebuild=rebuild)
         else:
-            built = build_encoder(settings.encoder, settings.encoder_threads)
-            with err.status("processing") as status:
+            with progress_bar(err) as bar:
+                embedding = bar.add_task("embedding (texts)", total=None)
+                periods = bar.add_task("processing (periods)", total=None)
+                built = CountingEncoder(build_encoder(settings.encoder, settings.encoder_threads),
+                                        lambda n: bar.advance(embedding, n))
                 run = process_pending(settings.db, params, built, settings.taxonomy,
-                                      on_period=lambda p: status.update(
-                                          f"processed {p.period}: {p.n_docs} documents, "
+                                      on_period=lambda p: bar.update(
+                                          periods, advance=1, description=f"processed "
+                                          f"{p.period}: {p.n_docs} documents, "
                                           f"{p.n_topics} topics"),
                                       reprocess_from=reprocess, rebuild=rebuild)
     except ObservatoryError as error:

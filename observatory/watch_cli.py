@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,21 +10,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from observatory.settings import Settings
+from observatory.cli_common import DbOption, FormatOption, build_settings, fail
+from observatory.output import write_rows
 from pipeline.errors import ObservatoryError
 
 watch_app = typer.Typer(help="Follow phrases like topics: add, list, remove.",
                         no_args_is_help=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 DEFAULT_THRESHOLD = 0.35
-
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
-    show_default=False)]
+COLUMNS = ["watch_id", "phrase", "threshold", "period", "n_docs", "signal_class",
+           "high_potential"]
 
 
 def _db(db: Path | None) -> Path:
-    return db if db is not None else Settings().db
+    return build_settings(db).db
 
 
 @watch_app.command("add")
@@ -46,7 +46,7 @@ def add(phrase: Annotated[str, typer.Argument(help="What to follow, in any langu
 
 
 @watch_app.command("list")
-def list_(db: DbOption = None) -> None:
+def list_(output_format: FormatOption = "table", db: DbOption = None) -> None:
     """Every watch with its latest period's figures."""
     from pipeline.db import session
 
@@ -60,6 +60,9 @@ def list_(db: DbOption = None) -> None:
     except ObservatoryError as error:
         err.print(f"error: {error}")
         raise typer.Exit(error.exit_code) from None
+    if output_format != "table":
+        write_rows(output_format, COLUMNS, rows, sys.stdout)
+        return
     table = Table("watch", "phrase", "threshold", "period", "docs", "signal", "potential")
     for row in rows:
         table.add_row(*["-" if value is None else str(value) for value in row])
@@ -73,8 +76,11 @@ def remove(key: Annotated[str, typer.Argument(help="Watch id or the phrase.")],
     from pipeline.db import transaction, write_step
     from pipeline.watch_store import remove_watch
 
-    with write_step(_db(db)) as con, transaction(con):
-        removed = remove_watch(con, key)
+    try:
+        with write_step(_db(db)) as con, transaction(con):
+            removed = remove_watch(con, key)
+    except ObservatoryError as error:  # a busy (locked) or damaged database: one line
+        raise fail(error) from None
     if not removed:
         err.print(f"error: no watch {key!r}")
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from observatory.settings import Settings
+from observatory.settings import Settings, load_settings
 from pipeline.errors import InputError, ObservatoryError
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,7 +29,7 @@ def scan_database(weekly_db: Path) -> Path:
 
 
 def _settings(db: Path | None, out: Path | None, encoder: str | None) -> Settings:
-    base = Settings()
+    base = load_settings()
     # A scan's documents are about one phrase: in the weekly database they would make that
     # phrase look like it is emerging. So a scan writes to its own database unless told.
     given: dict[str, object] = {"db": db or scan_database(base.db), "reports_dir": out,

@@ -43,7 +43,7 @@ from models.term_baselines import term_baselines
 from pipeline.db import held, session, transaction
 from pipeline.errors import InputError
 from pipeline.ingest import IngestReport, read_documents
-from pipeline.periods import Granularity, check_granularity, period_of, period_range, period_start
+from pipeline.periods import Granularity, Period, check_granularity
 from pipeline.provenance import code_version, new_run_id
 from pipeline.queries import term_signal_series
 from pipeline.records import Document
@@ -95,13 +95,12 @@ class Replay:
 
 def load_corpus(path: Path, granularity: Granularity) -> dict[str, list[Document]]:
     """The corpus's documents by period label, oldest period first (a bad line raises)."""
-    by_period: dict[str, list[Document]] = {}
+    by_period: dict[Period, list[Document]] = {}
     for doc in read_documents(path, skip_bad=False, report=IngestReport(path=str(path))):
-        by_period.setdefault(period_of(doc.published, granularity), []).append(doc)
+        by_period.setdefault(Period.of(doc.published, granularity), []).append(doc)
     if not by_period:
         raise InputError(f"{path}: no dated documents")
-    labels = period_range(min(by_period, key=period_start), max(by_period, key=period_start))
-    return {label: by_period.get(label, []) for label in labels}
+    return {p.label: by_period.get(p, []) for p in min(by_period).until(max(by_period))}
 
 
 def load_events(path: Path, sources: set[str], granularity: Granularity,

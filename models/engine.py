@@ -39,15 +39,7 @@ from models.track import Assignment, end_drifted, match_clusters, moving_centroi
 from models.watch import score_watches
 from models.window import WindowParams, period_part, window_start, with_context
 from pipeline.db import session, transaction
-from pipeline.periods import (
-    Granularity,
-    is_closed,
-    next_period,
-    period_of,
-    period_range,
-    period_start,
-    periods_between,
-)
+from pipeline.periods import Granularity, Period
 from pipeline.records import Document
 from pipeline.store import (
     date_span,
@@ -116,7 +108,7 @@ SERIES_LENGTH = 10
 class PeriodHistory:
     """The processed periods before this one (oldest first) and their document counts."""
 
-    periods: tuple[str, ...] = ()
+    periods: tuple[Period, ...] = ()
     totals: tuple[int, ...] = ()
 
 
@@ -168,7 +160,7 @@ def embed_documents(db_path: Path, docs: Sequence[Document], encoder: Encoder,
 
 
 def pending_periods(db_path: Path, granularity: Granularity, now: datetime | None = None,
-                    grace_days: float = 1.0) -> list[str]:
+                    grace_days: float = 1.0) -> list[Period]:
     """Closed periods, from the first document on, not processed yet (see models/plan.py).
 
     A period is closed once it ended (UTC) plus the grace; open periods wait.
@@ -178,16 +170,16 @@ def pending_periods(db_path: Path, granularity: Granularity, now: datetime | Non
         done = set(processed_periods(con, granularity))
     if span is None:
         return []
-    labels = period_range(period_of(span[0], granularity), period_of(span[1], granularity))
+    first, last = (Period.of(day, granularity) for day in span)
     when, grace = now or datetime.now(UTC), timedelta(days=grace_days)
-    return [label for label in labels if label not in done and is_closed(label, when, grace)]
+    return [p for p in first.until(last) if p not in done and p.is_closed(when, grace)]
 
 
 @dataclass(frozen=True)
 class PeriodInput:
     """What the driver reads of one period: its documents and the vectors already stored."""
 
-    period: str
+    period: Period
     docs: tuple[Document, ...]
     hashes: tuple[str, ...]
     known: dict[str, NDArray[np.float32]]
@@ -241,26 +233,25 @@ class PeriodClusters:
     names: tuple[str, ...] = ()  # each cluster's label (`topic_labels`), in cluster order
 
 
-def read_period(con: duckdb.DuckDBPyConnection, period: str, model: str,
+def read_period(con: duckdb.DuckDBPyConnection, period: Period, model: str,
                 window: WindowParams | None = None) -> PeriodInput:
     """The period's documents (stable order) and the vectors this model already has for them;
     for a thin period (`window`), the earlier documents of its trailing window too."""
-    first, last = period_start(period), period_start(next_period(period)) - timedelta(days=1)
-    docs = documents_between(con, first, last)
+    docs = documents_between(con, period.start, period.last_day)
     hashes = tuple(d.content_hash for d in docs)
     context: tuple[str, ...] = ()
     if window is not None and window.applies(len(docs)):
         context = tuple(d.content_hash for d in documents_between(
-            con, window_start(period, window.periods), first - timedelta(days=1)))
+            con, window_start(period, window.periods), period.start - timedelta(days=1)))
     return PeriodInput(period, tuple(docs), hashes,
                        load_embedding_map(con, list(dict.fromkeys(hashes + context)), model),
                        context)
 
 
-def read_prior(con: duckdb.DuckDBPyConnection, period: str, params: EngineParams) -> PriorState:
+def read_prior(con: duckdb.DuckDBPyConnection, period: Period,
+               params: EngineParams) -> PriorState:
     """Topic states, document totals and watches of the processed periods before `period`."""
-    done = processed_periods(con, params.granularity)
-    earlier = [p for p in done if period_start(p) < period_start(period)]
+    earlier = [p for p in processed_periods(con, params.granularity) if p < period]
     recent = earlier[-max(params.score.window, SERIES_LENGTH - 1):]
     states = load_topic_states(con, params.granularity, recent)
     totals = period_totals(con, params.granularity, recent)
@@ -270,7 +261,7 @@ def read_prior(con: duckdb.DuckDBPyConnection, period: str, params: EngineParams
                       tuple(watches))
 
 
-def process_period(db_path: Path, period: str, params: EngineParams,
+def process_period(db_path: Path, period: Period, params: EngineParams,
                    ctx: EngineContext) -> PeriodSummary:
     """Process one period end to end with two short connections: one read, one write.
 
@@ -315,7 +306,7 @@ def finish_period(db_path: Path, data: PeriodInput, vectors: NDArray[np.float32]
             insert_embeddings(con, list(todo), ctx.encoder.name, fresh)
         write_period(con, write)
     return PeriodSummary(
-        period=data.period, n_docs=len(data.docs), n_topics=len(write.topics),
+        period=data.period.label, n_docs=len(data.docs), n_topics=len(write.topics),
         n_new_topics=sum(t.is_new for t in write.topics), n_outliers=write.n_outliers,
         n_flagged=sum(t.signal_class != "noise" for t in write.topics),
     )
@@ -332,12 +323,12 @@ def extract_terms(docs: Sequence[Document], params: EngineParams,
 def read_terms(con: duckdb.DuckDBPyConnection, data: PeriodInput, params: EngineParams,
                ctx: EngineContext, terms: PeriodTerms | None = None) -> TermInput:
     """The period's candidate terms, their history, measures and the earlier signals."""
-    done = processed_periods(con, params.granularity)
-    earlier = [p for p in done if period_start(p) < period_start(data.period)]
-    return read_term_input(con, params.granularity, data.docs, earlier,
-                           period_totals(con, params.granularity, earlier[-TERM_SERIES:]),
-                           params.terms, params.term_score, params.signals, ctx.user_terms,
-                           terms)
+    earlier = [p for p in processed_periods(con, params.granularity) if p < data.period]
+    totals = period_totals(con, params.granularity, earlier[-TERM_SERIES:])
+    # The term store keys its history by the stored labels.
+    return read_term_input(con, params.granularity, data.docs, [p.label for p in earlier],
+                           {p.label: n for p, n in totals.items()}, params.terms,
+                           params.term_score, params.signals, ctx.user_terms, terms)
 
 
 def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encoder,
@@ -396,17 +387,17 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
                           tuple(names))
 
 
-def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+def compute_period(period: Period, docs: Sequence[Document], vectors: NDArray[np.float32],
                    clusters: PeriodClusters, prior: PriorState, params: EngineParams,
                    ctx: EngineContext, term_input: TermInput | None = None) -> PeriodWrite:
     """The driver's pure part: tracking, scores, directions and watches of one period, and
     (given its terms) the period's one ranked list of signals."""
     write = (_topics_of_period(period, docs, vectors, clusters, prior, params, ctx) if docs
-             else _empty_period(period, params, ctx))
+             else _empty_period(period, ctx))
     if term_input is not None:
         with ctx.stopwatch.stage("signals"):
             signals = build_signals(
-                period, docs, vectors, term_input, write.topics,
+                period.label, docs, vectors, term_input, write.topics,
                 [topic for _, topic, _ in write.doc_topics], ctx.tracks, ctx.encoder,
                 params.direction_threshold, params.direction_margin, params.signals)
         write = replace(write, signals=signals)
@@ -420,7 +411,7 @@ def compute_period(period: str, docs: Sequence[Document], vectors: NDArray[np.fl
     return write
 
 
-def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+def _topics_of_period(period: Period, docs: Sequence[Document], vectors: NDArray[np.float32],
                       clusters: PeriodClusters, prior: PriorState, params: EngineParams,
                       ctx: EngineContext) -> PeriodWrite:
     doc_ids = [d.doc_id for d in docs]
@@ -430,11 +421,11 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
         state_ids = [s.topic_id for s in states]
         state_matrix = (np.stack([s.centroid for s in states]) if states
                         else np.zeros((0, vectors.shape[1]), np.float32))
-        assignments, merges = match_clusters(period, cluster_centroids, state_ids,
+        assignments, merges = match_clusters(period.label, cluster_centroids, state_ids,
                                              state_matrix, params.match_threshold)
     keywords = [clusters.keywords[a.cluster] for a in assignments]
     assignments = end_drifted(
-        period, assignments, {s.topic_id: s.first_centroid for s in states},
+        period.label, assignments, {s.topic_id: s.first_centroid for s in states},
         {s.topic_id: s.keywords for s in states}, cluster_centroids,
         [[w for w, _ in words] for words in keywords], params.drift_end)
     members = [[docs[int(i)] for i in np.flatnonzero(labels == a.cluster)] for a in assignments]
@@ -450,8 +441,8 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
     lineage += [LineageRow(m.topic_id, m.cluster, m.into_topic_id, round(m.similarity, 6),
                            "merged") for m in merges]
     return PeriodWrite(
-        granularity=params.granularity, period=period, period_start=period_start(period),
-        run_id=ctx.run_id, model=ctx.encoder.name, taxonomy_version=ctx.tracks.taxonomy.version,
+        period=period, run_id=ctx.run_id, model=ctx.encoder.name,
+        taxonomy_version=ctx.tracks.taxonomy.version,
         n_docs=len(docs), n_outliers=int((labels < 0).sum()), topics=rows,
         doc_topics=[(doc_id, assigned.get(int(label)), round(float(s), 6))
                     for doc_id, label, s in zip(doc_ids, labels, strength, strict=True)],
@@ -459,15 +450,15 @@ def _topics_of_period(period: str, docs: Sequence[Document], vectors: NDArray[np
     )
 
 
-def _empty_period(period: str, params: EngineParams, ctx: EngineContext) -> PeriodWrite:
+def _empty_period(period: Period, ctx: EngineContext) -> PeriodWrite:
     return PeriodWrite(
-        granularity=params.granularity, period=period, period_start=period_start(period),
-        run_id=ctx.run_id, model=ctx.encoder.name, taxonomy_version=ctx.tracks.taxonomy.version,
+        period=period, run_id=ctx.run_id, model=ctx.encoder.name,
+        taxonomy_version=ctx.tracks.taxonomy.version,
         n_docs=0, n_outliers=0, topics=(), doc_topics=(), lineage=(), directions=(),
     )
 
 
-def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignment],
+def _topic_rows(period: Period, n_period_docs: int, assignments: Sequence[Assignment],
                 members: Sequence[Sequence[Document]],
                 keywords: Sequence[Sequence[tuple[str, float]]], phrases: Sequence[str],
                 cluster_centroids: NDArray[np.float32], vectors: NDArray[np.float32],
@@ -491,8 +482,8 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             previous_shares=[origin.shares.get(p, 0.0) * part for p in history.periods]
             if origin else [],
             previous_popularity=origin.popularity * part if origin else 0.0,
-            periods_since_seen=periods_between(origin.last_period, period) if origin else 1,
-            age_periods=periods_between(state.born_period, period) if state else 0,
+            periods_since_seen=period.steps_after(origin.last_period) if origin else 1,
+            age_periods=period.steps_after(state.born_period) if state else 0,
             novelty=novelty(centroid, others),
             series_hits=[*(round(origin.counts.get(p, 0) * part) if origin else 0
                            for p in series), len(group)],
@@ -503,7 +494,8 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
         ))
         cohesion = float((vectors[labels == a.cluster] @ centroid).mean())
         extras[a.topic_id] = (a, group, [w for w, _ in words], label, centroid, state, cohesion)
-    scores = {s.topic_id: s for s in score_period(period, histories, n_period_docs, params.score)}
+    scores = {s.topic_id: s
+              for s in score_period(period.label, histories, n_period_docs, params.score)}
     rows, directions = [], []
     for topic in histories:
         a, group, names, label, centroid, state, cohesion = extras[topic.topic_id]
@@ -527,7 +519,7 @@ def _topic_rows(period: str, n_period_docs: int, assignments: Sequence[Assignmen
             **measures(topic, params.score),
         }
         rows.append(TopicPeriodRow(
-            topic_id=a.topic_id, born_period=state.born_period if state else period,
+            topic_id=a.topic_id, born_period=(state.born_period if state else period).label,
             is_new=state is None, label=label, keywords=tuple(names),
             first_centroid=state.first_centroid if state else centroid,
             moving_centroid=moving_centroid(state.centroid, centroid) if state else centroid,

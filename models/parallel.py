@@ -47,6 +47,7 @@ from models.runner import ProcessRun, process_run
 from models.stopwatch import Stopwatch
 from models.terms import PeriodTerms
 from pipeline.db import held, session
+from pipeline.periods import Period
 from pipeline.records import Document
 from pipeline.store import iter_batches
 
@@ -157,7 +158,7 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
 
 def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
                     submit: Submitter, options: ParallelOptions = ParallelOptions(),
-                    periods: Sequence[str] | None = None) -> Iterator[PeriodSummary]:
+                    periods: Sequence[Period] | None = None) -> Iterator[PeriodSummary]:
     """The given periods (default: every pending one), in windows: the next window is read
     and embedding while the current one finishes; yields each period's summary as written."""
     if periods is None:
@@ -178,7 +179,7 @@ def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
         current = upcoming
 
 
-def _read_window(db_path: Path, periods: Sequence[str], start: int, params: EngineParams,
+def _read_window(db_path: Path, periods: Sequence[Period], start: int, params: EngineParams,
                  ctx: EngineContext, submit: Submitter, options: ParallelOptions,
                  fresh: dict[str, NDArray[np.float32]]) -> tuple[_Window, int]:
     """Read periods from `start` until `window_docs` documents; submit their embedding.

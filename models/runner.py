@@ -20,7 +20,7 @@ from models.stopwatch import Stopwatch
 from models.taxonomy import load_taxonomy
 from pipeline.db import held, session, transaction
 from pipeline.errors import ObservatoryError
-from pipeline.periods import normalise_period
+from pipeline.periods import Period
 from pipeline.provenance import code_version, new_run_id
 from pipeline.snapshot import Publisher
 from pipeline.store import documents_per_day, finish_run, start_run
@@ -87,8 +87,8 @@ def plan_run(con: duckdb.DuckDBPyConnection, params: EngineParams, now: datetime
     granularity = params.granularity
     grace = timedelta(days=params.grace_days)
     per_day, processed = documents_per_day(con), processed_counts(con, granularity)
-    label = normalise_period(reprocess_from, granularity) if reprocess_from else None
-    plan = plan_periods(per_day, processed, granularity, now, grace, label)
+    first = Period.parse(reprocess_from.strip(), granularity) if reprocess_from else None
+    plan = plan_periods(per_day, processed, granularity, now, grace, first)
     kept = [p for p in processed if p not in set(plan.rewind)]
     if plan.rewind and not rewindable(con, granularity, kept):
         plan = plan_periods(per_day, processed, granularity, now, grace, next(iter(processed)))
@@ -127,8 +127,11 @@ class RunState:
             self.publisher.maybe(con)
 
     def result(self, granularity: str) -> ProcessRun:
-        return ProcessRun(self.run_id, granularity, tuple(self.done), self.plan.reprocess,
-                          self.plan.stale, self.plan.waiting, self.dropped)
+        plan = self.plan
+        return ProcessRun(self.run_id, granularity, tuple(self.done),
+                          tuple(p.label for p in plan.reprocess),
+                          {p.label: counts for p, counts in plan.stale.items()},
+                          {p.label: n for p, n in plan.waiting.items()}, self.dropped)
 
 
 @contextmanager

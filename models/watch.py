@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from models.keywords import STOP_WORDS
 from models.score import ScoreParams, TopicHistory, score_period
-from pipeline.periods import periods_between
+from pipeline.periods import Period
 from pipeline.records import Document
 from pipeline.watch_store import WatchRow, WatchState
 
@@ -33,9 +33,9 @@ def lexical_match(stems: Sequence[str], text: str) -> bool:
     return bool(stems) and all(stem in lowered for stem in stems)
 
 
-def score_watches(period: str, docs: Sequence[Document], vectors: NDArray[np.float32],
+def score_watches(period: Period, docs: Sequence[Document], vectors: NDArray[np.float32],
                   watches: Sequence[WatchState], phrase_vectors: NDArray[np.float32],
-                  history_periods: Sequence[str], history_totals: Sequence[int],
+                  history_periods: Sequence[Period], history_totals: Sequence[int],
                   cuts: tuple[float, float], params: ScoreParams) -> list[WatchRow]:
     """Each watch's matching documents scored like a topic.
 
@@ -61,7 +61,7 @@ def score_watches(period: str, docs: Sequence[Document], vectors: NDArray[np.flo
             topic_id=state.watch.watch_id, n_docs=n_hits, share=n_hits / max(len(docs), 1),
             previous_shares=[state.shares.get(p, 0.0) for p in history_periods],
             previous_popularity=state.popularity,
-            periods_since_seen=periods_between(state.last_period, period)
+            periods_since_seen=period.steps_after(state.last_period)
             if state.last_period else 1,
             age_periods=2, novelty=0.0,
             series_hits=[*(state.counts.get(p, 0) for p in series), n_hits],
@@ -69,7 +69,7 @@ def score_watches(period: str, docs: Sequence[Document], vectors: NDArray[np.flo
             else [len(docs)],
             kinds=len({docs[int(i)].kind for i in order}) or 1,
         ))
-    scores = score_period(period, histories, len(docs), params, cuts=cuts)
+    scores = score_period(period.label, histories, len(docs), params, cuts=cuts)
     return [WatchRow(s.topic_id, s.n_docs, round(s.share, 6), s.growth, s.popularity,
                      s.high_potential, s.signal_class, s.reasons,
                      matched[s.topic_id][:50]) for s in scores]

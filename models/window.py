@@ -11,13 +11,13 @@ The earlier documents only shape the clusters: their own periods' assignments do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
 
 from models.cluster import Labels
-from pipeline.periods import granularity_of, period_of, period_start
+from pipeline.periods import Period
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,9 @@ class WindowParams:
         return self.periods > 1 and 0 < n_docs < self.below_docs
 
 
-def window_start(period: str, periods: int) -> date:
+def window_start(period: Period, periods: int) -> date:
     """First day of the window of `periods` periods that ends with `period`."""
-    unit = granularity_of(period)
-    first = period
-    for _ in range(periods - 1):
-        first = period_of(period_start(first) - timedelta(days=1), unit)
-    return period_start(first)
+    return period.shifted(1 - periods).start
 
 
 def with_context(context: NDArray[np.float32] | None,

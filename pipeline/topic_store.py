@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.periods import Granularity, Period
 from pipeline.signal_store import SignalWrite, delete_signals, restore_signals, write_signals
 from pipeline.watch_store import WatchRow, write_watch_rows
 
@@ -23,13 +23,13 @@ class TopicState:
     """What tracking and scoring need to know of one earlier topic."""
 
     topic_id: str
-    born_period: str
+    born_period: Period
     first_centroid: Vector
     centroid: Vector
-    last_period: str
+    last_period: Period
     popularity: float = 0.0
-    shares: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    shares: dict[Period, float] = field(default_factory=dict)
+    counts: dict[Period, int] = field(default_factory=dict)
     periods_present: int = 0
     keywords: tuple[str, ...] = ()
 
@@ -79,9 +79,7 @@ class DirectionRow:
 class PeriodWrite:
     """Everything one processed period writes, in one transaction."""
 
-    granularity: str
-    period: str
-    period_start: date
+    period: Period
     run_id: str
     model: str
     taxonomy_version: str
@@ -94,16 +92,20 @@ class PeriodWrite:
     watch_rows: Sequence[WatchRow] = ()
     signals: SignalWrite = field(default_factory=SignalWrite)
 
+    @property
+    def granularity(self) -> Granularity:
+        return self.period.granularity
 
-def processed_periods(con: duckdb.DuckDBPyConnection, granularity: str) -> list[str]:
-    """Processed period labels, oldest first."""
-    rows = con.execute("SELECT period FROM processed_periods WHERE granularity = ? "
+
+def processed_periods(con: duckdb.DuckDBPyConnection, granularity: Granularity) -> list[Period]:
+    """Processed periods, oldest first (built from their stored first day, not the label)."""
+    rows = con.execute("SELECT period_start FROM processed_periods WHERE granularity = ? "
                        "ORDER BY period_start", [granularity]).fetchall()
-    return [row[0] for row in rows]
+    return [Period(granularity, row[0]) for row in rows]
 
 
 def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
-                      recent_periods: Sequence[str]) -> list[TopicState]:
+                      recent_periods: Sequence[Period]) -> list[TopicState]:
     """Every earlier topic with its centroids, last popularity and recent shares."""
     columns = con.execute(
         # A topic merged into another stops competing for clusters: its story goes on
@@ -116,8 +118,10 @@ def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
         "parent_topic_id IS NOT NULL) ORDER BY topic_id",
         [granularity, granularity, granularity]).fetchnumpy()  # float32 arrays, not Python lists
     states = {
-        str(topic_id): TopicState(str(topic_id), str(born), np.asarray(first, dtype=np.float32),
-                                  np.asarray(centroid, dtype=np.float32), str(last),
+        # The one place a topic's stored labels are parsed.
+        str(topic_id): TopicState(str(topic_id), Period.parse(str(born)),
+                                  np.asarray(first, dtype=np.float32),
+                                  np.asarray(centroid, dtype=np.float32), Period.parse(str(last)),
                                   keywords=tuple(str(k) for k in keywords))
         for topic_id, born, first, centroid, last, keywords in zip(
             columns["topic_id"], columns["born_period"], columns["first_centroid"],
@@ -133,31 +137,34 @@ def load_topic_states(con: duckdb.DuckDBPyConnection, granularity: str,
             "GROUP BY topic_id", [granularity]).fetchall():
         if topic_id in states:
             states[topic_id].periods_present = int(present)
-    if recent_periods:
-        for topic_id, period, share, n_docs in con.execute(
+    recent = {p.label: p for p in recent_periods}
+    if recent:
+        for topic_id, label, share, n_docs in con.execute(
                 "SELECT topic_id, period, share, n_docs FROM topic_periods WHERE granularity = ? "
-                "AND period IN (SELECT unnest(?))", [granularity, list(recent_periods)]).fetchall():
+                "AND period IN (SELECT unnest(?))", [granularity, list(recent)]).fetchall():
             if topic_id in states:
-                states[topic_id].shares[period] = float(share)
-                states[topic_id].counts[period] = int(n_docs)
+                states[topic_id].shares[recent[label]] = float(share)
+                states[topic_id].counts[recent[label]] = int(n_docs)
     return list(states.values())
 
 
 def period_totals(con: duckdb.DuckDBPyConnection, granularity: str,
-                  periods: Sequence[str]) -> dict[str, int]:
+                  periods: Sequence[Period]) -> dict[Period, int]:
     """Documents in each processed period."""
+    wanted = {p.label: p for p in periods}
     rows = con.execute("SELECT period, n_docs FROM processed_periods WHERE granularity = ? "
-                       "AND period IN (SELECT unnest(?))", [granularity, list(periods)]).fetchall()
-    return {period: int(n_docs) for period, n_docs in rows}
+                       "AND period IN (SELECT unnest(?))", [granularity, list(wanted)]).fetchall()
+    return {wanted[label]: int(n_docs) for label, n_docs in rows}
 
 
 def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
     """Replace whatever this period had, so a rerun ends with exactly one copy."""
+    label = write.period.label
     # Rows of a period are only ever committed with its processed_periods row, so a period
     # without one has nothing to delete (six statements saved per period in a backfill).
     if con.execute("SELECT count(*) FROM processed_periods WHERE granularity = ? AND period = ?",
-                   [write.granularity, write.period]).fetchall()[0][0]:
-        _delete_period(con, write.granularity, write.period)
+                   [write.granularity, label]).fetchall()[0][0]:
+        _delete_period(con, write.granularity, label)
     rows = write.topics
     if rows:
         insert_columns(con, "topics", {
@@ -168,13 +175,13 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "keywords": ("VARCHAR[]", [list(r.keywords) for r in rows]),
             "first_centroid": ("FLOAT[]", [r.first_centroid.tolist() for r in rows]),
             "centroid": ("FLOAT[]", [r.moving_centroid.tolist() for r in rows]),
-            "last_period": ("VARCHAR", [write.period] * len(rows)),
+            "last_period": ("VARCHAR", [label] * len(rows)),
         }, "ON CONFLICT (topic_id) DO UPDATE SET label = excluded.label, keywords = "
            "excluded.keywords, centroid = excluded.centroid, last_period = excluded.last_period")
         insert_columns(con, "topic_periods", {
             "topic_id": ("VARCHAR", [r.topic_id for r in rows]),
             "granularity": ("VARCHAR", [write.granularity] * len(rows)),
-            "period": ("VARCHAR", [write.period] * len(rows)),
+            "period": ("VARCHAR", [label] * len(rows)),
             "n_docs": ("INTEGER", [r.n_docs for r in rows]),
             "share": ("DOUBLE", [r.share for r in rows]),
             "label": ("VARCHAR", [r.label for r in rows]),
@@ -197,14 +204,14 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "(SELECT unnest(?) AS d, unnest(?::VARCHAR[]) AS t, unnest(?::DOUBLE[]) AS p) u "
             "ON CONFLICT DO UPDATE SET period = excluded.period, topic_id = excluded.topic_id, "
             "similarity = excluded.similarity",
-            [write.granularity, write.period, list(doc_ids), list(topic_ids),
+            [write.granularity, label, list(doc_ids), list(topic_ids),
              list(similarities)],
         )
     if write.lineage:
         lineage = write.lineage
         insert_columns(con, "topic_lineage", {
             "granularity": ("VARCHAR", [write.granularity] * len(lineage)),
-            "period": ("VARCHAR", [write.period] * len(lineage)),
+            "period": ("VARCHAR", [label] * len(lineage)),
             "topic_id": ("VARCHAR", [r.topic_id for r in lineage]),
             "cluster": ("INTEGER", [r.cluster for r in lineage]),
             "parent_topic_id": ("VARCHAR", [r.parent_topic_id for r in lineage]),
@@ -215,7 +222,7 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
         directions = write.directions
         insert_columns(con, "topic_directions", {
             "topic_id": ("VARCHAR", [r.topic_id for r in directions]),
-            "period": ("VARCHAR", [write.period] * len(directions)),
+            "period": ("VARCHAR", [label] * len(directions)),
             "taxonomy_version": ("VARCHAR", [write.taxonomy_version] * len(directions)),
             "direction": ("VARCHAR", [r.direction for r in directions]),
             "track": ("VARCHAR", [r.track for r in directions]),
@@ -223,12 +230,12 @@ def write_period(con: duckdb.DuckDBPyConnection, write: PeriodWrite) -> None:
             "weight": ("DOUBLE", [r.weight for r in directions]),
             "is_primary": ("BOOLEAN", [r.is_primary for r in directions]),
         })
-    write_watch_rows(con, write.granularity, write.period, write.watch_rows)
-    write_signals(con, write.granularity, write.period, write.signals)
+    write_watch_rows(con, write.granularity, label, write.watch_rows)
+    write_signals(con, write.granularity, label, write.signals)
     con.execute(
         "INSERT INTO processed_periods (granularity, period, period_start, run_id, model, n_docs, "
         "n_topics, n_outliers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [write.granularity, write.period, write.period_start, write.run_id, write.model,
+        [write.granularity, label, write.period.start, write.run_id, write.model,
          write.n_docs, len(write.topics), write.n_outliers],
     )
 
@@ -268,14 +275,15 @@ def _delete_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str
     delete_signals(con, granularity, period)
 
 
-def processed_counts(con: duckdb.DuckDBPyConnection, granularity: str) -> dict[str, int]:
+def processed_counts(con: duckdb.DuckDBPyConnection,
+                     granularity: Granularity) -> dict[Period, int]:
     """Each processed period's document count when it was processed, oldest first."""
-    rows = con.execute("SELECT period, n_docs FROM processed_periods WHERE granularity = ? "
+    rows = con.execute("SELECT period_start, n_docs FROM processed_periods WHERE granularity = ? "
                        "ORDER BY period_start", [granularity]).fetchall()
-    return {str(period): int(n_docs) for period, n_docs in rows}
+    return {Period(granularity, start): int(n_docs) for start, n_docs in rows}
 
 
-def rewind(con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[str]) -> None:
+def rewind(con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[Period]) -> None:
     """Forget these processed periods (the latest ones) and put topics back as they were before.
 
     A topic's moving centroid, label and last period are restored from its last remaining
@@ -284,7 +292,7 @@ def rewind(con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[s
     """
     # Newest first: a period's direction rows are found through topics born earlier.
     for period in reversed(periods):
-        _delete_period(con, granularity, period)
+        _delete_period(con, granularity, period.label)
     con.execute(
         "UPDATE topics SET centroid = last.state_centroid, label = last.label, "
         "keywords = last.keywords, last_period = last.period FROM ("
@@ -297,13 +305,14 @@ def rewind(con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[s
     restore_signals(con, granularity)
 
 
-def rewindable(con: duckdb.DuckDBPyConnection, granularity: str, keep: Sequence[str]) -> bool:
+def rewindable(con: duckdb.DuckDBPyConnection, granularity: str,
+               keep: Sequence[Period]) -> bool:
     """Whether every period row kept carries the topic state (rows from before it may not)."""
     if not keep:
         return True
     rows = con.execute("SELECT count(*) FROM topic_periods WHERE granularity = ? AND "
                        "state_centroid IS NULL AND period IN (SELECT unnest(?))",
-                       [granularity, list(keep)]).fetchall()
+                       [granularity, [p.label for p in keep]]).fetchall()
     return int(rows[0][0]) == 0
 
 
@@ -330,11 +339,11 @@ def record_history_encoder(con: duckdb.DuckDBPyConnection, granularity: str, enc
                 "ON CONFLICT (granularity) DO NOTHING", [granularity, encoder, dim])
 
 
-def drop_history(con: duckdb.DuckDBPyConnection, granularity: str) -> int:
+def drop_history(con: duckdb.DuckDBPyConnection, granularity: Granularity) -> int:
     """Delete every topic row of a granularity (documents and embeddings stay); periods dropped."""
     periods = list(processed_counts(con, granularity))
     for period in reversed(periods):
-        _delete_period(con, granularity, period)
+        _delete_period(con, granularity, period.label)
     con.execute("DELETE FROM topic_directions WHERE topic_id IN "
                 "(SELECT topic_id FROM topics WHERE granularity = ?)", [granularity])
     con.execute("DELETE FROM topics WHERE granularity = ?", [granularity])
@@ -343,16 +352,17 @@ def drop_history(con: duckdb.DuckDBPyConnection, granularity: str) -> int:
 
 
 def record_revisions(con: duckdb.DuckDBPyConnection, run_id: str, granularity: str,
-                     periods: Sequence[str], stale: dict[str, tuple[int, int]],
+                     periods: Sequence[Period], stale: dict[Period, tuple[int, int]],
                      reason: str) -> None:
     """Note which processed periods a run redoes and why (`runs` and reports show them)."""
-    first = periods[0] if periods else ""
-    def why(period: str) -> str:
+    first = periods[0].label if periods else ""
+    def why(period: Period) -> str:
         if period in stale and stale[period][0] == stale[period][1]:
             return "processed before it closed"
         return reason if period in stale or reason != "late documents" else f"follows {first}"
 
-    rows = [(run_id, granularity, p, why(p), *stale.get(p, (None, None))) for p in periods]
+    rows = [(run_id, granularity, p.label, why(p), *stale.get(p, (None, None)))
+            for p in periods]
     con.executemany("INSERT INTO period_revisions (run_id, granularity, period, reason, "
                     "n_docs_before, n_docs_now) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     rows)

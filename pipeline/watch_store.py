@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipeline.errors import InputError
+from pipeline.periods import Period
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,9 @@ class WatchState:
 
     watch: Watch
     popularity: float = 0.0
-    last_period: str | None = None
-    shares: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    last_period: Period | None = None
+    shares: dict[Period, float] = field(default_factory=dict)
+    counts: dict[Period, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,20 +80,21 @@ def list_watches(con: duckdb.DuckDBPyConnection) -> list[Watch]:
 
 
 def load_watch_states(con: duckdb.DuckDBPyConnection, granularity: str,
-                      recent_periods: Sequence[str]) -> list[WatchState]:
+                      recent_periods: Sequence[Period]) -> list[WatchState]:
     states = {w.watch_id: WatchState(w) for w in list_watches(con)}
     for watch_id, popularity, last in con.execute(
             "SELECT watch_id, arg_max(popularity, period), max(period) FROM watch_periods "
             "WHERE granularity = ? GROUP BY watch_id", [granularity]).fetchall():
         if watch_id in states:
             states[watch_id].popularity = float(popularity or 0.0)
-            states[watch_id].last_period = last
-    for watch_id, period, share, n_docs in con.execute(
+            states[watch_id].last_period = Period.parse(last)  # a stored label, parsed once
+    recent = {p.label: p for p in recent_periods}
+    for watch_id, label, share, n_docs in con.execute(
             "SELECT watch_id, period, share, n_docs FROM watch_periods WHERE granularity = ? "
-            "AND period IN (SELECT unnest(?))", [granularity, list(recent_periods)]).fetchall():
+            "AND period IN (SELECT unnest(?))", [granularity, list(recent)]).fetchall():
         if watch_id in states:
-            states[watch_id].shares[period] = float(share)
-            states[watch_id].counts[period] = int(n_docs)
+            states[watch_id].shares[recent[label]] = float(share)
+            states[watch_id].counts[recent[label]] = int(n_docs)
     return list(states.values())
 
 

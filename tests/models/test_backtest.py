@@ -285,7 +285,7 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
     real = engine.compute_period
 
     def recording(period, docs, *rest):
-        read[period] = [d.published for d in docs]
+        read[str(period)] = [d.published for d in docs]
         # the history the period is scored against (however the engine passes it) is earlier
         for arg in rest:
             history = getattr(arg, "history", arg)

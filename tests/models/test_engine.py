@@ -10,6 +10,7 @@ from models.engine import EngineParams, pending_periods, process_period
 from models.runner import build_context, process_pending
 from pipeline.db import session
 from pipeline.ingest import ingest_file
+from pipeline.periods import Period
 
 PARAMS = EngineParams(granularity="month")
 
@@ -63,7 +64,7 @@ def test_a_period_killed_half_way_leaves_no_trace(tmp_path, small_corpus, mini_t
     process_pending(clean, PARAMS, HashingEncoder(), mini_taxonomy)
 
     ctx = build_context(HashingEncoder(), PARAMS, mini_taxonomy, "run-x")
-    process_period(path, "2019-11", PARAMS, ctx)
+    process_period(path, Period.parse("2019-11"), PARAMS, ctx)
     import pipeline.topic_store as topic_store
 
     def explode(con, write):
@@ -72,9 +73,9 @@ def test_a_period_killed_half_way_leaves_no_trace(tmp_path, small_corpus, mini_t
 
     monkeypatch.setattr("models.engine.write_period", explode)
     with pytest.raises(KeyboardInterrupt):
-        process_period(path, "2019-12", PARAMS, ctx)
+        process_period(path, Period.parse("2019-12"), PARAMS, ctx)
     monkeypatch.setattr("models.engine.write_period", topic_store.write_period)
-    assert pending_periods(path, "month")[0] == "2019-12"
+    assert str(pending_periods(path, "month")[0]) == "2019-12"
     process_pending(path, PARAMS, HashingEncoder(), mini_taxonomy)
     assert snapshot(path)[:3] == snapshot(clean)[:3]
 

@@ -14,6 +14,7 @@ from models.runner import process_pending
 from models.window import WindowParams, period_part, window_start
 from pipeline.db import session
 from pipeline.ingest import ingest_file
+from pipeline.periods import Period
 
 THEMES = [
     "quantum qubit entanglement photon superconducting cryogenic coherence gate",
@@ -91,10 +92,10 @@ def test_clusters_with_too_few_of_the_periods_documents_become_outliers():
 
 
 def test_the_window_starts_periods_back_at_any_granularity():
-    assert window_start("2024-W04", 4) == date(2024, 1, 1)
-    assert window_start("2024-03", 3) == date(2024, 1, 1)
-    assert window_start("2024-Q1", 2) == date(2023, 10, 1)
-    assert window_start("2024-03", 1) == date(2024, 3, 1)
+    assert window_start(Period.parse("2024-W04"), 4) == date(2024, 1, 1)
+    assert window_start(Period.parse("2024-03"), 3) == date(2024, 1, 1)
+    assert window_start(Period.parse("2024-Q1"), 2) == date(2023, 10, 1)
+    assert window_start(Period.parse("2024-03"), 1) == date(2024, 3, 1)
     assert not WindowParams().applies(10)  # off by default
     assert WindowParams(periods=2, below_docs=100).applies(99)
     assert not WindowParams(periods=2, below_docs=100).applies(100)

@@ -3,7 +3,8 @@ import pytest
 
 from pipeline.db import connect
 from pipeline.errors import SchemaError
-from pipeline.schema import MIGRATIONS, migrate, schema_version
+from pipeline.migrations import MIGRATIONS
+from pipeline.schema import migrate, schema_version
 
 
 def test_migrations_apply_once_and_in_order():

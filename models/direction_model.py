@@ -1,10 +1,12 @@
 """The direction classifier: logistic regression on encoder vectors and zero-shot track similarity.
 
 Seven classes, the six directions and "none" (learned from real off-topic documents). Features
-are the document's unit vector and its cosine similarity to every taxonomy track, standardised.
-Training uses the train split of `data/direction_train/labels.jsonl` plus each track's own EN and
-ZH text (so a track without examples still pulls its direction); the regularisation and the bias
-of the none class are chosen on the validation split only. The artefact is plain JSON (no pickle)
+are the document's unit vector, its cosine similarity to every taxonomy track and six flags
+saying whether it names an EN or ZH term of each direction, standardised. Training uses the
+train split of `data/direction_train/labels.jsonl` plus each track's own EN and ZH text (so a
+track without examples still pulls its direction); the regularisation is chosen by
+cross-validation on the train split, the bias of the none class on the validation split
+(models/direction_select.py). The artefact is plain JSON (no pickle)
 under `models/direction_classifier/`, with the hash of the labels file it was trained on.
 `python -m models.direction_model` retrains it.
 """
@@ -21,6 +23,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from models.direction_select import (
+    NONE_BIAS_GRID,
+    TERM_BONUS_GRID,
+    choose_c,
+    choose_setting,
+    sample_weights,
+)
 from models.embed import DEFAULT_ENCODER, Encoder, build_encoder
 from models.taxonomy import DIRECTION_IDS, Taxonomy, load_taxonomy
 from pipeline.errors import InputError
@@ -29,9 +38,7 @@ NONE = "none"
 CLASSES = (*DIRECTION_IDS, NONE)
 ARTEFACT_DIR = Path(__file__).parent / "direction_classifier"
 VECTOR_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "directions"
-C_GRID = (0.01, 0.03, 0.1, 0.3)
-NONE_BIAS_GRID = tuple(round(-1.0 + 0.25 * step, 2) for step in range(17))
-OFFTOPIC_TARGET = 0.95
+Mentions = NDArray[np.bool_] | NDArray[np.float64]
 
 
 def artefact_path(encoder_name: str) -> Path:
@@ -54,16 +61,25 @@ class DirectionClassifier:
     # Added to a direction's probability for a document naming one of its tracks' EN/ZH terms
     # (then renormalised); chosen on validation, 0 turns it off.
     term_bonus: float = 0.0
+    # The six direction-mention flags are features too. Without texts they are unknown, not
+    # "names nothing": they take the training mean (0 once standardised), so a bare vector is
+    # judged by the vector alone.
+    mention_features: bool = False
 
-    def features(self, vectors: NDArray[np.float32]) -> NDArray[np.float64]:
-        sims = vectors @ self.track_vectors.T
-        return (np.hstack([vectors, sims]).astype(np.float64) - self.mean) / self.scale
+    def features(self, vectors: NDArray[np.float32],
+                 mentions: Mentions | None = None) -> NDArray[np.float64]:
+        if self.mention_features and mentions is None:
+            mentions = np.tile(self.mean[-len(DIRECTION_IDS):], (len(vectors), 1))
+        return (raw_features(vectors, self.track_vectors,
+                             mentions if self.mention_features else None)
+                - self.mean) / self.scale
 
     def probabilities(self, vectors: NDArray[np.float32],
-                      mentions: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+                      mentions: Mentions | None = None) -> NDArray[np.float64]:
         """One row of class probabilities (CLASSES order) per row of `vectors`; `mentions`
         (rows x six directions) marks documents naming a direction's terms."""
-        logits = self.features(np.atleast_2d(vectors)) @ self.coef.T + self.intercept
+        vectors = np.atleast_2d(vectors)
+        logits = self.features(vectors, mentions) @ self.coef.T + self.intercept
         logits[:, CLASSES.index(NONE)] += self.none_bias
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
@@ -80,7 +96,8 @@ class DirectionClassifier:
         return json.dumps({
             "encoder": self.encoder, "taxonomy_version": self.taxonomy_version,
             "classes": list(CLASSES), "none_bias": self.none_bias,
-            "term_bonus": self.term_bonus, "meta": self.meta,
+            "term_bonus": self.term_bonus, "mention_features": self.mention_features,
+            "meta": self.meta,
             "mean": rounded(self.mean), "scale": rounded(self.scale),
             "intercept": rounded(self.intercept), "coef": rounded(self.coef),
         }, ensure_ascii=False, separators=(",", ":"))
@@ -101,7 +118,9 @@ def load_classifier(encoder_name: str, taxonomy: Taxonomy, track_vectors: NDArra
     if tuple(data.get("classes", ())) != CLASSES:
         raise InputError(f"{source}: field 'classes': expected {list(CLASSES)}")
     coef = np.asarray(data["coef"], dtype=np.float64)
-    if coef.shape != (len(CLASSES), track_vectors.shape[1] + len(track_vectors)):
+    with_mentions = bool(data.get("mention_features", False))
+    columns = track_vectors.shape[1] + len(track_vectors) + with_mentions * len(DIRECTION_IDS)
+    if coef.shape != (len(CLASSES), columns):
         raise InputError(f"{source}: field 'coef': shape {coef.shape} does not fit "
                          f"{len(track_vectors)} tracks of dimension {track_vectors.shape[1]}")
     return DirectionClassifier(
@@ -109,7 +128,16 @@ def load_classifier(encoder_name: str, taxonomy: Taxonomy, track_vectors: NDArra
         mean=np.asarray(data["mean"], np.float64), scale=np.asarray(data["scale"], np.float64),
         coef=coef, intercept=np.asarray(data["intercept"], np.float64),
         none_bias=float(data["none_bias"]), meta=dict(data.get("meta", {})),
-        term_bonus=float(data.get("term_bonus", 0.0)))
+        term_bonus=float(data.get("term_bonus", 0.0)), mention_features=with_mentions)
+
+
+def raw_features(vectors: NDArray[np.float32], track_vectors: NDArray[np.float32],
+                 mentions: Mentions | None = None) -> NDArray[np.float64]:
+    """[vector, cosine to each track, mention flags when given], before standardising."""
+    parts = [vectors, vectors @ track_vectors.T]
+    if mentions is not None:
+        parts.append(np.asarray(mentions, dtype=np.float32))
+    return np.hstack(parts).astype(np.float64)
 
 
 def _from_corpus_caches(wanted: dict[str, str], model: str) -> dict[str, NDArray[np.float32]]:
@@ -177,78 +205,72 @@ def cached_vectors(texts: Sequence[str], encoder: Encoder) -> NDArray[np.float32
     return np.stack([cache[k] for k in keys]).astype(np.float32)
 
 
-def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    scores = []
-    for label in CLASSES:
-        hits = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
-        guessed = sum(p == label for p in predicted)
-        actual = sum(g == label for g in gold)
-        if actual == 0:
-            continue
-        precision = hits / guessed if guessed else 0.0
-        recall = hits / actual
-        scores.append(2 * precision * recall / (precision + recall) if hits else 0.0)
-    return float(np.mean(scores)) if scores else 0.0
-
-
 def fit(features: NDArray[np.float32], labels: Sequence[str], c: float,
         track_vectors: NDArray[np.float32], encoder: str, taxonomy_version: str,
-        meta: dict[str, object]) -> DirectionClassifier:
-    """Standardise and fit a balanced multinomial logistic regression (fixed seed)."""
+        meta: dict[str, object], mentions: Mentions | None = None,
+        weights: NDArray[np.float64] | None = None) -> DirectionClassifier:
+    """Standardise and fit a multinomial logistic regression (fixed seed), class-balanced
+    unless `weights` are given; with `mentions` the mention flags are features."""
     from sklearn.linear_model import LogisticRegression
 
-    raw = np.hstack([features, features @ track_vectors.T]).astype(np.float64)
+    raw = raw_features(features, track_vectors, mentions)
     mean, scale = raw.mean(axis=0), raw.std(axis=0) + 1e-6
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000, random_state=0)
-    model.fit((raw - mean) / scale, [CLASSES.index(label) for label in labels])
+    model = LogisticRegression(C=c, class_weight=None if weights is not None else "balanced",
+                               max_iter=2000, random_state=0)
+    model.fit((raw - mean) / scale, [CLASSES.index(label) for label in labels],
+              sample_weight=weights)
     order = [list(model.classes_).index(i) for i in range(len(CLASSES))]
     return DirectionClassifier(encoder, taxonomy_version, track_vectors, mean, scale,
-                               model.coef_[order], model.intercept_[order], 0.0, meta)
+                               model.coef_[order], model.intercept_[order], 0.0, meta,
+                               mention_features=mentions is not None)
 
 
 def predict_labels(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                   mentions: NDArray[np.bool_] | None = None) -> list[str]:
+                   mentions: Mentions | None = None) -> list[str]:
     return [CLASSES[i] for i in classifier.probabilities(vectors, mentions).argmax(axis=1)]
 
 
-TERM_BONUS_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
-
-
 def choose_term_bonus(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                      mentions: NDArray[np.bool_], gold: Sequence[str]) -> float:
-    """Best validation macro-F1 among bonuses that keep >= 95 % of off-topic documents
-    unmapped; ties go to the smaller bonus."""
-    results = []
-    for bonus in TERM_BONUS_GRID:
+                      mentions: Mentions, gold: Sequence[str],
+                      langs: Sequence[str] | None = None) -> float:
+    """The term bonus by validation (models.direction_select.choose_setting)."""
+    def predict(bonus: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "term_bonus": bonus})
-        predicted = predict_labels(trial, vectors, mentions)
-        nones = [p for g, p in zip(gold, predicted, strict=True) if g == NONE]
-        none_recall = sum(p == NONE for p in nones) / max(len(nones), 1)
-        print(f"term bonus {bonus:g}: validation macro-F1 {macro_f1(gold, predicted):.3f}, "
-              f"off-topic unmapped {none_recall:.1%}")
-        results.append((none_recall >= OFFTOPIC_TARGET, round(macro_f1(gold, predicted), 4),
-                        -bonus))
-    return -max(results)[-1]
+        return predict_labels(trial, vectors, mentions)
+
+    return choose_setting(predict, gold, langs or ["en"] * len(gold), TERM_BONUS_GRID,
+                          "term bonus")
 
 
 def choose_none_bias(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                     gold: Sequence[str]) -> float:
-    """Best validation macro-F1 among biases that keep >= 95 % of off-topic documents unmapped
-    (the highest none recall when no bias reaches that)."""
-    results = []
-    for bias in NONE_BIAS_GRID:
+                     gold: Sequence[str], langs: Sequence[str] | None = None,
+                     mentions: Mentions | None = None) -> float:
+    """The none bias by validation (models.direction_select.choose_setting)."""
+    def predict(bias: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "none_bias": bias})
-        predicted = predict_labels(trial, vectors)
-        nones = [p for g, p in zip(gold, predicted, strict=True) if g == NONE]
-        none_recall = sum(p == NONE for p in nones) / max(len(nones), 1)
-        results.append((none_recall >= OFFTOPIC_TARGET, macro_f1(gold, predicted),
-                        none_recall, -abs(bias), bias))
-    return max(results)[-1]
+        return predict_labels(trial, vectors, mentions)
+
+    return choose_setting(predict, gold, langs or ["en"] * len(gold), NONE_BIAS_GRID,
+                          "none bias")
+
+
+def _track_examples(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
+    """Each track's own EN and ZH texts, names and terms as short examples of its direction:
+    the only Chinese examples of some tracks, and the seeds' wording for tracks no source
+    codes. Without short ones a bare title drifted to whatever class had the shortest texts
+    (the lens_covid patent titles, health)."""
+    texts, labels = [], []
+    for track in taxonomy.tracks:
+        own = [*track.texts(), track.name_en, track.name_zh, *track.terms_en, *track.terms_zh]
+        texts += own
+        labels += [track.direction] * len(own)
+    return texts, labels
 
 
 def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
-          taxonomy_name: str = "v1", refit: bool = False) -> DirectionClassifier:
-    """Embed the labelled set, pick C and the none bias on validation, fit, return the model."""
+          taxonomy_name: str = "v1") -> DirectionClassifier:
+    """Embed the labelled set; C by cross-validation on the train split, the none bias and
+    the term bonus on validation; fit on the train split (and the tracks' own texts)."""
     from models.direction_data import LABELS_FILE, find_shared, labels_hash, load_labelled
     from models.directions import direction_mentions, embed_taxonomy
 
@@ -256,50 +278,43 @@ def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
     taxonomy = load_taxonomy(taxonomy_name)
     tracks = embed_taxonomy(taxonomy, encoder, with_classifier=False)
     docs = load_labelled(find_shared(shared))
-    vectors = cached_vectors([doc.text for doc in docs], encoder)
-    split = np.asarray([doc.split for doc in docs])
-    labels = np.asarray([doc.label for doc in docs])
-    # Each track's own EN and ZH texts are training examples of its direction: the only
-    # Chinese examples of some tracks, and the seeds' wording for tracks no source codes.
-    # Each term and name alone is a short example too: corpus examples are abstracts and news
-    # items, and without short ones a bare title drifted to whatever class had the shortest
-    # texts (the lens_covid patent titles, health).
-    track_texts, track_labels = [], []
-    for track in taxonomy.tracks:
-        texts = [*track.texts(), track.name_en, track.name_zh, *track.terms_en, *track.terms_zh]
-        track_texts += texts
-        track_labels += [track.direction] * len(texts)
-    train_x = np.vstack([vectors[split == "train"], cached_vectors(track_texts, encoder)])
-    train_y = [*labels[split == "train"].tolist(), *track_labels]
-    val_x, val_y = vectors[split == "val"], labels[split == "val"].tolist()
+    track_texts, track_labels = _track_examples(taxonomy)
+    train_docs = [d for d in docs if d.split == "train"]
+    val_docs = [d for d in docs if d.split == "val"]
+    x = np.vstack([cached_vectors([d.text for d in train_docs], encoder),
+                   cached_vectors(track_texts, encoder)])
+    texts = [*(d.text for d in train_docs), *track_texts]
+    mentions = direction_mentions(texts, taxonomy)
+    y = [*(d.label for d in train_docs), *track_labels]
+    langs = [*(d.lang for d in train_docs), *["track"] * len(track_labels)]
+    weights = sample_weights(y, langs)
     meta: dict[str, object] = {
         "labels_file": "data/direction_train/labels.jsonl",
-        "labels_sha256": labels_hash(LABELS_FILE),
-        "n_train": len(train_y), "n_val": len(val_y), "seed": 0,
-        "features": "unit vector + cosine to each track, standardised",
+        "labels_sha256": labels_hash(LABELS_FILE), "n_train": len(y), "n_val": len(val_docs),
+        "seed": 0, "features": "unit vector + cosine to each track + direction-mention flags, "
+        "standardised", "weights": "class-balanced, languages within a class balanced by sqrt",
     }
-    best = None
-    for c in C_GRID:
-        model = fit(train_x, train_y, c, tracks.vectors, encoder.name, taxonomy.version, meta)
-        score = macro_f1(val_y, predict_labels(model, val_x))
-        print(f"C={c:g}: validation macro-F1 {score:.3f}")
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    assert best is not None
-    _, c, model = best
-    bias = choose_none_bias(model, val_x, val_y)
+    n_docs = len(train_docs)
+
+    def fit_predict(c: float, rows: NDArray[np.int64], held: NDArray[np.int64]) -> list[str]:
+        # Track examples are in every fold's training part and never scored.
+        rows = np.concatenate([rows, np.arange(n_docs, len(y))])
+        model = fit(x[rows], [y[i] for i in rows], c, tracks.vectors, encoder.name,
+                    taxonomy.version, meta, mentions[rows], sample_weights(
+                        [y[i] for i in rows], [langs[i] for i in rows]))
+        return predict_labels(model, x[held], mentions[held])
+
+    c = choose_c(fit_predict, y[:n_docs], langs[:n_docs])
+    model = fit(x, y, c, tracks.vectors, encoder.name, taxonomy.version, meta, mentions, weights)
+    val_x = cached_vectors([d.text for d in val_docs], encoder)
+    val_y, val_langs = [d.label for d in val_docs], [d.lang for d in val_docs]
+    val_mentions = direction_mentions([d.text for d in val_docs], taxonomy)
+    bias = choose_none_bias(model, val_x, val_y, val_langs, val_mentions)
     model = DirectionClassifier(**{**model.__dict__, "none_bias": bias})
-    val_mentions = direction_mentions([d.text for d in docs if d.split == "val"], taxonomy)
-    bonus = choose_term_bonus(model, val_x, val_mentions, val_y)
-    meta = {**meta, "C": c, "none_bias_rule": "best validation macro-F1 with >= 95 % of "
-            "validation off-topic documents unmapped", "term_bonus_rule": "the same, after "
-            "the none bias"}
-    if refit:
-        # C and the bias are settled on validation; the final model then also learns from
-        # the validation documents (Chinese examples are few). The test split stays unseen.
-        model = fit(np.vstack([train_x, val_x]), [*train_y, *val_y], c, tracks.vectors,
-                    encoder.name, taxonomy.version, meta)
-        meta = {**meta, "n_train": len(train_y) + len(val_y), "fitted_on": "train+val"}
+    bonus = choose_term_bonus(model, val_x, val_mentions, val_y, val_langs)
+    meta = {**meta, "C": c, "C_rule": "best 5-fold bilingual macro-F1 on the train split",
+            "none_bias_rule": "best validation bilingual macro-F1 with >= 95 % of validation "
+            "off-topic documents unmapped", "term_bonus_rule": "the same, after the none bias"}
     return DirectionClassifier(**{**model.__dict__, "none_bias": bias, "term_bonus": bonus,
                                   "meta": meta})
 
@@ -310,14 +325,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shared", default=None, help="the shared data folder (../shared)")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER)
     parser.add_argument("--taxonomy", default="v1")
-    parser.add_argument("--refit", action="store_true",
-                        help="after choosing C and the bias, refit on train+validation (measured "
-                             "no better; not the shipped artefact)")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # a multi-threaded BLAS crawls on a busy shared machine
-    model = train(args.shared, args.encoder, args.taxonomy, refit=args.refit)
+    model = train(args.shared, args.encoder, args.taxonomy)
     path = artefact_path(model.encoder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(model.to_json() + "\n", encoding="utf-8")

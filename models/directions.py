@@ -211,9 +211,11 @@ def _classify(centroid: NDArray[np.float32], sims: NDArray[np.float32], tracks: 
     rows = unit(centroid[None, :]) if members is None or not len(members) \
         else np.vstack([members, unit(centroid[None, :])])
     mentions = None
-    if classifier.term_bonus and texts and len(texts) == len(rows) - 1:
-        mentions = np.vstack([direction_mentions(texts, tracks.taxonomy),
-                              np.zeros((1, len(DIRECTION_IDS)), dtype=bool)])
+    wanted = classifier.term_bonus or classifier.mention_features
+    if wanted and texts and len(texts) == len(rows) - 1:
+        # The centroid row names what its documents name, in their proportion.
+        found = direction_mentions(texts, tracks.taxonomy).astype(np.float64)
+        mentions = np.vstack([found, found.mean(axis=0, keepdims=True)])
     mean = classifier.probabilities(rows.astype(np.float32), mentions).mean(axis=0)
     order = np.argsort(-mean, kind="stable")
     winner = CLASSES[int(order[0])]

@@ -215,3 +215,35 @@ def test_term_bonus_moves_a_document_towards_the_direction_it_names(trained):
     match = map_direction(between, TrackVectors(tracks.taxonomy, tracks.vectors, boosted),
                           0.0, 0.0, members=members, texts=texts * 3)
     assert match.direction == "energy"
+
+
+def test_mention_flags_are_features_and_survive_the_json_round_trip(tmp_path):
+    from models.direction_model import artefact_path
+    from models.direction_select import sample_weights
+
+    taxonomy = _taxonomy()
+    track_vectors = np.eye(DIM, dtype=np.float32)[: len(DIRECTION_IDS)]
+    rows, labels, mentions = [], [], []
+    for seed in range(30):
+        for i, label in enumerate(DIRECTION_IDS):
+            rows.append(_axis(i, 0.6, seed * 10 + i))  # noisy vectors: the flags carry weight
+            labels.append(label)
+            mentions.append([j == i for j in range(len(DIRECTION_IDS))])
+        rows.append(_axis(6 + seed % 4, 0.6, 1000 + seed))
+        labels.append(NONE)
+        mentions.append([False] * len(DIRECTION_IDS))
+    langs = ["en" if k % 3 else "zh" for k in range(len(labels))]
+    weights = sample_weights(labels, langs)
+    assert weights.mean() == pytest.approx(1.0)
+    model = fit(np.stack(rows), labels, 1.0, track_vectors, "test-encoder", taxonomy.version,
+                {}, np.asarray(mentions), weights)
+    assert model.mention_features and model.coef.shape == (7, DIM + 2 * len(DIRECTION_IDS))
+    path = tmp_path / artefact_path("test-encoder").name
+    path.write_text(model.to_json(), encoding="utf-8")
+    loaded = load_classifier("test-encoder", taxonomy, track_vectors, path)
+    assert loaded is not None and loaded.mention_features
+    between = (_axis(2) + _axis(3)) / np.linalg.norm(_axis(2) + _axis(3))  # materials | energy
+    flags = np.asarray([[d == "energy" for d in DIRECTION_IDS]])
+    assert predict_labels(loaded, between[None, :], flags) == ["energy"]
+    np.testing.assert_allclose(loaded.probabilities(between[None, :], flags),
+                               model.probabilities(between[None, :], flags), atol=1e-5)

@@ -55,7 +55,11 @@ def test_shipped_taxonomies_load(taxonomy):
 )
 def test_directions_of_clear_texts(use_encoder, text, direction):
     tracks = embed_taxonomy(load_taxonomy("v1"), use_encoder)
-    match = map_direction(use_encoder.encode([text])[0], tracks, threshold=0.2, margin=0.0)
+    # As the engine maps a topic: its documents' vectors and texts (the classifier reads the
+    # taxonomy terms a text names, EN or ZH, beside its vector).
+    vectors = use_encoder.encode([text])
+    match = map_direction(vectors[0], tracks, threshold=0.2, margin=0.0, members=vectors,
+                          texts=[text])
     assert match.direction == direction
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-import models.engine as engine
+import models.period_topics as period_topics
 from models.embed import build_encoder
 from models.engine import EngineParams
 from models.runner import process_pending
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     threadpool_limits(1)
     spent = [0.0, 0]
-    original = engine.map_direction
+    original = period_topics.map_direction
 
     def timed(*call_args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -42,7 +42,7 @@ def main() -> None:
             spent[0] += time.perf_counter() - started
             spent[1] += 1
 
-    engine.map_direction = timed  # type: ignore[assignment]
+    period_topics.map_direction = timed  # type: ignore[assignment]
     encoder = build_encoder(args.encoder)
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "cost.duckdb"

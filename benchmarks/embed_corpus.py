@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from models.embed import DEFAULT_ENCODER, build_encoder
-from models.engine import embed_documents
+from models.process import embed_documents
 from pipeline.ingest import IngestReport, read_documents
 
 

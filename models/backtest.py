@@ -15,12 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from models.embed import Encoder
-from models.engine import (
-    EngineContext,
-    EngineParams,
-    pending_periods,
-    process_period,
-)
+from models.engine import EngineContext, EngineParams
 from models.evaluate import (
     BUDGETS,
     Cut,
@@ -37,6 +32,7 @@ from models.evaluate import (
     usable_granularities,
 )
 from models.parallel import Submitter, process_periods
+from models.process import pending_periods, process_period
 from models.runner import build_context
 from models.stopwatch import Stopwatch
 from models.term_baselines import term_baselines

@@ -1,6 +1,6 @@
 """Processing pending periods with embedding and clustering spread over workers.
 
-The same four steps as `models.engine.process_period`, arranged for a pool of workers:
+The same four steps as `models.process.process_period`, arranged for a pool of workers:
 
 - **read** (driver): a window of pending periods, their documents and stored vectors;
 - **embed** (workers): the texts with no vector, in the batches the one-process run would
@@ -33,16 +33,12 @@ from models.engine import (
     EngineContext,
     EngineParams,
     PeriodClusters,
-    PeriodInput,
     PeriodSummary,
     cluster_period,
     embed_texts,
     extract_terms,
-    finish_period,
-    pending_periods,
-    read_period,
-    read_prior,
 )
+from models.process import PeriodInput, finish_period, pending_periods, read_period, read_prior
 from models.runner import ProcessRun, process_run
 from models.stopwatch import Stopwatch
 from models.terms import PeriodTerms

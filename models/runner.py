@@ -14,8 +14,9 @@ import duckdb
 from models.cluster import HdbscanClusterer
 from models.directions import embed_taxonomy
 from models.embed import Encoder
-from models.engine import EngineContext, EngineParams, PeriodSummary, process_period
+from models.engine import EngineContext, EngineParams, PeriodSummary
 from models.plan import PeriodPlan, plan_periods
+from models.process import process_period
 from models.stopwatch import Stopwatch
 from models.taxonomy import load_taxonomy
 from pipeline.db import held, session, transaction

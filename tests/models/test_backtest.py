@@ -277,12 +277,12 @@ def test_backtest_scores_the_word_count_baselines_beside_the_detector(tmp_path, 
 def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonomy,
                                           monkeypatch):
     """What each period's processing was given, and what the store held when it ran."""
-    import models.engine as engine
+    import models.process as process
     from pipeline.db import session
     from pipeline.periods import next_period, period_start
 
     read: dict[str, list] = {}
-    real = engine.compute_period
+    real = process.compute_period
 
     def recording(period, docs, *rest):
         read[str(period)] = [d.published for d in docs]
@@ -292,9 +292,9 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
             assert all(p < period for p in getattr(history, "periods", ()))
         return real(period, docs, *rest)
 
-    monkeypatch.setattr(engine, "compute_period", recording)
+    monkeypatch.setattr(process, "compute_period", recording)
     db_path = tmp_path / "kept.duckdb"
-    original = engine.documents_between
+    original = process.documents_between
     latest_in_store: dict[str, object] = {}
 
     def documents_between(con, first, last):
@@ -302,7 +302,7 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
             "SELECT max(published) FROM documents").fetchall()[0][0]
         return original(con, first, last)
 
-    monkeypatch.setattr(engine, "documents_between", documents_between)
+    monkeypatch.setattr(process, "documents_between", documents_between)
     run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(),
                  mini_taxonomy)
     assert list(read) == MONTHS

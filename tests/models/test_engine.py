@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from models.embed import HashingEncoder
-from models.engine import EngineParams, pending_periods, process_period
+from models.engine import EngineParams
+from models.process import pending_periods, process_period
 from models.runner import build_context, process_pending
 from pipeline.db import session
 from pipeline.ingest import ingest_file
@@ -71,10 +72,10 @@ def test_a_period_killed_half_way_leaves_no_trace(tmp_path, small_corpus, mini_t
         con.execute("DELETE FROM topics")  # partial work inside the transaction
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("models.engine.write_period", explode)
+    monkeypatch.setattr("models.process.write_period", explode)
     with pytest.raises(KeyboardInterrupt):
         process_period(path, Period.parse("2019-12"), PARAMS, ctx)
-    monkeypatch.setattr("models.engine.write_period", topic_store.write_period)
+    monkeypatch.setattr("models.process.write_period", topic_store.write_period)
     assert str(pending_periods(path, "month")[0]) == "2019-12"
     process_pending(path, PARAMS, HashingEncoder(), mini_taxonomy)
     assert snapshot(path)[:3] == snapshot(clean)[:3]

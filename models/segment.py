@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 
 CACHE_LIMIT = 500_000  # distinct runs kept per dictionary before the cache starts again
@@ -17,9 +17,10 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _CUTS: dict[tuple[str, ...], dict[str, list[str]]] = {}
 
 
-def dictionary_terms(user_terms: Iterable[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=8)
+def dictionary_terms(user_terms: tuple[str, ...]) -> tuple[str, ...]:
     """The user terms jieba must know as words: the Chinese ones (a Latin word never matches
-    inside a run of Chinese characters)."""
+    inside a run of Chinese characters). Cached: a taxonomy has thousands of terms."""
     return tuple(sorted({term for term in user_terms if _CJK.search(term)}))
 
 
@@ -34,9 +35,9 @@ def _tokenizer(terms: tuple[str, ...]) -> object:
     return tokenizer
 
 
-def segmenter(user_terms: Iterable[str] = ()) -> Callable[[str], list[str]]:
+def segmenter(user_terms: tuple[str, ...] = ()) -> Callable[[str], list[str]]:
     """A function from a run of Chinese characters to its jieba words (shared lists: read only)."""
-    terms = dictionary_terms(user_terms)
+    terms = dictionary_terms(tuple(user_terms))
     cuts = _CUTS.setdefault(terms, {})
     if len(cuts) > CACHE_LIMIT:
         cuts.clear()

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow
 
 from flows.weekly import WeeklyRun, run_weekly
-from observatory.settings import Settings
+from observatory.settings import load_settings
 
 
 @flow(name="weekly", log_prints=False)
@@ -26,5 +26,5 @@ def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
     {"reducer": "umap"}}}, or last release's flat names); `progress` prints a line per source
     as the crawl goes (for the CLI).
     """
-    settings = Settings(**{**(overrides or {}), **({"db": db} if db else {})})
+    settings = load_settings(**{**(overrides or {}), **({"db": db} if db else {})})
     return run_weekly(settings, settings.engine_params(), source_ids, files, crawl, progress)

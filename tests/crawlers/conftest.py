@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -81,7 +82,8 @@ def db_path(tmp_path: Path) -> Path:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OBSERVATORY_DB", str(tmp_path / "observatory.duckdb"))
     for name in ("OBSERVATORY_PATENTSVIEW_API_KEY", "OBSERVATORY_EPO_OPS_KEY",
-                 "OBSERVATORY_EPO_OPS_SECRET", "OBSERVATORY_SOURCES_FILE"):
+                 "OBSERVATORY_EPO_OPS_SECRET", "OBSERVATORY_SOURCES_FILE",
+                 *(key for key in os.environ if key.upper().startswith("OBSERVATORY_CRAWL__"))):
         monkeypatch.delenv(name, raising=False)
 
 

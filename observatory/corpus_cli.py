@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,10 +40,12 @@ def ingest(
     failed: list[tuple[Path, str]] = []
     try:
         with progress_bar(err) as bar:
-            task = bar.add_task("ingesting", total=len(files))
+            task = bar.add_task("ingesting (files)", total=len(files))
+            documents = bar.add_task("documents read", total=None)
             for path in files:
                 bar.update(task, description=f"ingesting {path.name}")
-                _ingest_one(settings.db, path, skip_bad, failed)
+                _ingest_one(settings.db, path, skip_bad, failed,
+                            lambda n: bar.advance(documents, n))
                 bar.advance(task)
     except ObservatoryError as error:
         raise fail(error) from None
@@ -53,7 +56,8 @@ def ingest(
         raise typer.Exit(InputError.exit_code)
 
 
-def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, str]]) -> None:
+def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, str]],
+                on_batch: Callable[[int], object]) -> None:
     """One file, its outcome on stderr; a bad file is added to `failed` (and stops only
     itself), a damaged database (SchemaError) is raised and stops all."""
     from pipeline.db import write_step
@@ -61,7 +65,7 @@ def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, s
 
     try:
         with write_step(db) as con:
-            report = ingest_file(con, path, skip_bad=skip_bad)
+            report = ingest_file(con, path, skip_bad=skip_bad, on_batch=on_batch)
     except InputError as error:
         err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
         failed.append((path, str(error)))

@@ -6,7 +6,7 @@ import gzip
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -186,8 +186,12 @@ def _reason(message: str) -> str:
     return reason
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, skip_bad: bool = False) -> IngestReport:
-    """Import one file in a single transaction, so a bad line stores nothing from it."""
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, skip_bad: bool = False,
+                on_batch: Callable[[int], object] | None = None) -> IngestReport:
+    """Import one file in a single transaction, so a bad line stores nothing from it.
+
+    `on_batch` hears how many documents each stored batch held (a progress bar's steps).
+    """
     report = IngestReport(path=str(path))
     with transaction(con):
         batch: list[Document] = []
@@ -195,8 +199,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, skip_bad: bool = Fal
             batch.append(doc)
             if len(batch) >= BATCH_SIZE:
                 report.added += insert_documents(con, batch)
+                if on_batch is not None:
+                    on_batch(len(batch))
                 batch = []
         for chunk in iter_batches(batch, BATCH_SIZE):
             report.added += insert_documents(con, list(chunk))
+            if on_batch is not None:
+                on_batch(len(chunk))
     report.already_stored = report.read - report.skipped - report.added
     return report

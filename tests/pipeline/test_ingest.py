@@ -81,3 +81,10 @@ def test_same_canonical_url_under_another_id_is_not_duplicated(tmp_path):
     path = write_lines(tmp_path / "c.jsonl", [GOOD, other])
     with session(tmp_path / "db.duckdb") as con:
         assert ingest_file(con, path).added == 1
+
+
+def test_ingest_reports_each_stored_batch(tmp_path, small_corpus):
+    batches: list[int] = []
+    with session(tmp_path / "b.duckdb") as con:
+        report = ingest_file(con, small_corpus, on_batch=batches.append)
+    assert sum(batches) == report.read == 804 and all(batches)

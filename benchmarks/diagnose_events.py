@@ -15,7 +15,7 @@ import argparse
 import re
 from pathlib import Path
 
-from models.backtest import load_events
+from models.backtest_inputs import load_events
 from models.evaluate import MIN_MATCH_SHARE, MIN_MATCHES
 from pipeline.db import session
 from pipeline.periods import check_granularity, period_of

@@ -45,12 +45,11 @@ from models.backtest import (  # noqa: E402
     BacktestResult,
     format_table,
     history_summary,
-    load_corpus,
-    load_events,
     period_rows,
     score_replay,
     write_result,
 )
+from models.backtest_inputs import load_corpus, load_events  # noqa: E402
 from models.evaluate import (  # noqa: E402
     History,
     RankedItem,

@@ -88,13 +88,13 @@ def _fingerprint(db_path: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from models.backtest import copy_cached_embeddings
     from models.embed import build_encoder
     from models.parallel import ParallelOptions
     from models.runner import process_pending
     from models.stopwatch import Stopwatch
     from observatory.settings import Settings
     from pipeline.db import session
+    from pipeline.embedding_cache import copy_cached_embeddings
     from pipeline.ingest import ingest_file
     from pipeline.provenance import code_version
 

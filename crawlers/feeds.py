@@ -1,38 +1,47 @@
-"""RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 parsing: encodings sniffed, broken XML recovered."""
+"""RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 feeds: decoded with w3lib's encoding rules, read by
+feedparser, with our own checks for HTML pages, challenge pages and bodies that are no feed."""
 
 from __future__ import annotations
 
 import codecs
+import io
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
+from typing import Any
 
+import feedparser
 from charset_normalizer import from_bytes
-from lxml import etree
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
 from pipeline.normalise import clean_text
 
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
-            "cp936": "gb18030", "euc-cn": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs",
-            "us-ascii": "utf-8", "ascii": "utf-8", "iso-8859-1": "cp1252", "latin-1": "cp1252"}
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"))
-_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I | re.S)
 _CHALLENGE = re.compile(r"security_verify|window\.location|yunsuo|cf-challenge|captcha", re.I)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_DATE_NAMES = ("pubdate", "published", "issued", "date", "created", "updated", "modified")
+# The root element's name, past comments, processing instructions and a DOCTYPE.
+_ROOT_TAG = re.compile(r"^(?:\s|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>)*<([A-Za-z_][\w.:-]*)",
+                       re.S | re.I)
+# An "&" that starts no entity: feeds write query strings unescaped (`?a=1&lang=zh`), which
+# breaks the XML and makes a lenient parser read `&lang` as the entity 〈.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 _FEED_ROOTS = {"rss", "feed", "rdf", "channel"}
 _ENTRY_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
 # A complete feed ends with its root's end tag (CDNs sometimes append a comment after it).
 _ROOT_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:rss|feed|rdf|channel)\s*>(?:\s|<!--.*?-->)*$",
                        re.I | re.S)
+# feedparser's names for the dates an entry may carry, in the order we trust them:
+# pubDate/published/issued, then dc:date/updated/modified, then created.
+_DATE_KEYS = ("published", "updated", "created")
 
 
 @dataclass(frozen=True)
@@ -71,21 +80,19 @@ class NotAFeed(ValueError):
     """Raised by `parse_feed` when the body is HTML, a challenge page or unreadable."""
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
+def _codec(label: str | None) -> str | None:
+    """A codec for a declared charset, by w3lib's table (gb2312 and gbk are read as gb18030,
+    real feeds use characters outside gb2312); ASCII is read as UTF-8, its superset."""
+    if not label:
         return None
-    name = name.strip().lower()
-    name = _ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+    if label.strip().lower() in ("us-ascii", "ascii"):
+        return "utf-8"
+    return resolve_encoding(label)
 
 
 def header_charset(content_type: str | None) -> str | None:
-    """The charset parameter of a Content-Type header, if any."""
-    found = _CHARSET.search(content_type or "")
-    return found.group(1) if found else None
+    """The codec named by a Content-Type header's charset parameter, if any."""
+    return http_content_type_encoding(content_type) if content_type else None
 
 
 def _try(body: bytes, encoding: str | None) -> str | None:
@@ -104,15 +111,14 @@ def _try(body: bytes, encoding: str | None) -> str | None:
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Text and codec: BOM, then HTTP charset, UTF-8, the XML declaration, then sniffing.
 
-    gb2312 and gbk are read as gb18030 (real feeds use characters outside gb2312), and a
-    charset that cannot decode the bytes (a header/body conflict) falls through to the next.
+    Unlike a browser (and w3lib's `html_to_unicode`), a charset that cannot decode the bytes
+    (a header/body conflict) falls through to the next candidate instead of being forced.
     """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom):].decode(encoding, errors="replace"), encoding
-    declared = _DECLARED.match(body)
-    candidates = [_codec(header_charset(content_type)), "utf-8",
-                  _codec(declared.group(1).decode("ascii")) if declared else None]
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding and bom:
+        return body[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
+    declared = html_body_declared_encoding(body)
+    candidates = [_codec(header_charset(content_type)), "utf-8", _codec(declared)]
     guess = from_bytes(body[:65536]).best()
     candidates.append(_codec(guess.encoding) if guess else None)
     for candidate in candidates:
@@ -129,24 +135,6 @@ def _html_problem(text: str) -> str:
     label = clean_text(title.group(1))[:80] if title else ""
     return "not a feed: an HTML page was served at the feed URL" + (
         f" (title: {label})" if label else "")
-
-
-def _local(element: etree._Element) -> str:
-    tag = element.tag
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
-
-
-def _children(element: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in element if _local(child) == name]
-
-
-def _text(element: etree._Element, *names: str) -> str:
-    for name in names:
-        for child in _children(element, name):
-            value = clean_text("".join(child.itertext()))
-            if value:
-                return value
-    return ""
 
 
 def parse_date(value: str) -> datetime | None:
@@ -168,57 +156,58 @@ def parse_date(value: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _entry_date(entry: etree._Element) -> datetime | None:
-    for name in _DATE_NAMES:
-        for child in _children(entry, name):
-            parsed = parse_date("".join(child.itertext()))
-            if parsed is not None:
-                return parsed
+def _entry_date(entry: Any) -> datetime | None:
+    for key in _DATE_KEYS:
+        stamp: time.struct_time | None = entry.get(f"{key}_parsed")
+        parsed = datetime(*stamp[:6], tzinfo=UTC) if stamp else parse_date(entry.get(key, ""))
+        if parsed is not None:
+            return parsed
     return None
 
 
-def _entry_link(entry: etree._Element, base_url: str) -> str | None:
-    for link in _children(entry, "link"):
-        href = link.get("href")
-        if href and link.get("rel", "alternate") == "alternate":
-            return urljoin(base_url, str(href).strip())
-        if not href and (link.text or "").strip():
-            return urljoin(base_url, str(link.text).strip())
-    guid = _children(entry, "guid") + _children(entry, "id")
-    for node in guid:
-        value = (node.text or "").strip()
-        if value.startswith(("http://", "https://")) and node.get("isPermaLink") != "false":
-            return value
-    about = entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
-    return urljoin(base_url, about) if about else None
+def _entry_link(entry: Any) -> str | None:
+    """The alternate link; else a guid or id that is an http(s) permalink (RSS 1.0's
+    rdf:about is the item's id)."""
+    for link in entry.get("links", ()):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    guid = str(entry.get("id") or "")
+    if guid.startswith(("http://", "https://")) and entry.get("guidislink", True) is not False:
+        return guid
+    return None
 
 
-def _entry(entry: etree._Element, base_url: str) -> FeedEntry:
-    categories = tuple(c.get("term") or clean_text(c.text) for c in _children(entry, "category"))
-    source = next(iter(_children(entry, "source")), None)
+def _entry(entry: Any) -> FeedEntry:
+    summary = entry.get("summary") or next(
+        (part.get("value", "") for part in entry.get("content", ())), "")
+    source = entry.get("source") or {}
+    categories = (clean_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags", ()))
     return FeedEntry(
-        title=_text(entry, "title"),
-        link=_entry_link(entry, base_url),
-        guid=_text(entry, "guid", "id") or None,
+        title=clean_text(entry.get("title")),
+        link=_entry_link(entry),
+        guid=clean_text(entry.get("id")) or None,
         published=_entry_date(entry),
-        summary=_text(entry, "description", "summary", "encoded", "content"),
+        summary=clean_text(summary),
         categories=tuple(c for c in categories if c),
-        source=clean_text(source.text) if source is not None else "",
-        source_url=str(source.get("url")) if source is not None and source.get("url") else None,
+        source=clean_text(source.get("title")),
+        source_url=source.get("href") or None,
     )
 
 
-def _root(text: str) -> etree._Element:
+def _check_root(text: str) -> str:
+    """The body without its XML declaration and characters XML forbids; NotAFeed unless its
+    root element is a feed's."""
     cleaned = _ILLEGAL.sub("", _XML_DECL.sub("", text, count=1)).lstrip()
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True,
-                             encoding="utf-8")
-    try:
-        root = etree.fromstring(cleaned.encode("utf-8"), parser=parser)
-    except etree.XMLSyntaxError:
-        root = None
+    cleaned = _BARE_AMPERSAND.sub("&amp;", cleaned)
+    root = _ROOT_TAG.match(cleaned)
     if root is None:
         raise NotAFeed("not a feed: the body is empty or not XML")
-    return root
+    name = root.group(1).rpartition(":")[2].lower()
+    if name == "html":
+        raise NotAFeed(_html_problem(text))
+    if name not in _FEED_ROOTS:
+        raise NotAFeed(f"not a feed: unexpected root element <{name}>")
+    return cleaned
 
 
 def parse_feed(body: bytes, content_type: str | None, base_url: str) -> Feed:
@@ -226,21 +215,20 @@ def parse_feed(body: bytes, content_type: str | None, base_url: str) -> Feed:
     text, encoding = decode_body(body, content_type)
     if _HTML_START.match(text):
         raise NotAFeed(_html_problem(text))
-    root = _root(text)
-    if _local(root) not in _FEED_ROOTS:
-        if _local(root) == "html":
-            raise NotAFeed(_html_problem(text))
-        raise NotAFeed(f"not a feed: unexpected root element <{_local(root)}>")
-    channel = next(iter(_children(root, "channel")), root)
-    entries = [_entry(node, base_url) for node in root.iter()
-               if _local(node) in ("item", "entry")]
+    cleaned = _check_root(text)
+    # Decoded here (our charset rules), handed over as UTF-8; a stream, so feedparser never
+    # reads a string as a URL or a file name. Content-Location resolves relative links.
+    parsed = feedparser.parse(
+        io.BytesIO(cleaned.encode("utf-8")), sanitize_html=False,
+        response_headers={"content-type": "application/xml; charset=utf-8",
+                          "content-location": base_url})
+    entries = [_entry(entry) for entry in parsed.entries]
     truncated = _ROOT_END.search(text) is None
     if truncated:
-        # The recovering parser closes whatever was open at the cut; entries past the last
-        # end tag that arrived are the cut-off ones.
+        # Entries past the last end tag that arrived are the cut-off ones.
         closed = len(_ENTRY_END.findall(text))
         entries = [replace(entry, partial=True) if index >= closed else entry
                    for index, entry in enumerate(entries)]
-    lang = _text(channel, "language") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    return Feed(title=_text(channel, "title"), lang=lang or None, entries=entries,
-                encoding=encoding, truncated=truncated)
+    channel = parsed.feed
+    return Feed(title=clean_text(channel.get("title")), lang=channel.get("language") or None,
+                entries=entries, encoding=encoding, truncated=truncated)

@@ -6,14 +6,14 @@ title, date, language and publication; this module reads them with lxml directly
 
 from __future__ import annotations
 
-import gzip
-import io
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
+from scrapy.utils.gz import gunzip
 
 from crawlers.feeds import decode_body, parse_date
 from pipeline.normalise import clean_text
@@ -55,17 +55,18 @@ def robots_sitemaps(text: str) -> list[str]:
 
 
 def gunzip_body(body: bytes) -> bytes:
-    """The body, gunzipped when it is gzip (`.xml.gz` served as application/x-gzip)."""
+    """The body, gunzipped when it is gzip (`.xml.gz` served as application/x-gzip).
+
+    Scrapy's `gunzip` keeps what a cut-off stream decompressed and stops past the limit.
+    """
     if not body.startswith(b"\x1f\x8b"):
         return body
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(body)) as handle:
-            data = handle.read(MAX_SITEMAP_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as error:
+        return gunzip(body, max_size=MAX_SITEMAP_BYTES)
+    except ValueError:  # Scrapy's (private) "decompressed past max_size" error
+        raise NotASitemap("not a sitemap: over 50 MB uncompressed") from None
+    except (OSError, EOFError, struct.error, zlib.error) as error:
         raise NotASitemap(f"not a sitemap: broken gzip ({error})") from error
-    if len(data) > MAX_SITEMAP_BYTES:
-        raise NotASitemap("not a sitemap: over 50 MB uncompressed")
-    return data
 
 
 def _local(node: etree._Element) -> str:

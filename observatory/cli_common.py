@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from observatory.output import OutputFormat
 from observatory.settings import Settings, load_settings
@@ -76,7 +77,7 @@ def granularity_for(settings: Settings, wanted: str | None) -> Granularity:
 
 
 def fail(error: ObservatoryError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(str(error))}", markup=True, soft_wrap=True)
     return typer.Exit(error.exit_code)
 
 

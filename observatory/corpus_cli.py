@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from observatory.cli_common import (
@@ -67,7 +68,7 @@ def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, s
         with write_step(db) as con:
             report = ingest_file(con, path, skip_bad=skip_bad, on_batch=on_batch)
     except InputError as error:
-        err.print(f"[red]error:[/red] {error}", markup=True, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(error))}", markup=True, soft_wrap=True)
         failed.append((path, str(error)))
         return
     err.print(f"{path}: {report.read} read, {report.added} added, "

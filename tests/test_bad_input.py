@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -207,3 +208,18 @@ def test_db_is_a_folder(tmp_path: Path, args: list[str]) -> None:
 def test_processing_an_empty_database_processes_nothing(db: Path) -> None:
     result = invoke("process", "-g", "week", "--encoder", "hashing-256", "--db", db)
     assert result.exit_code == 0 and "0 periods processed (week)" in result.stderr
+
+
+@pytest.mark.parametrize("encoder", ["st:paraphrase-multilingual-MiniLM-L12-v2",
+                                     "minilm-offline"])
+def test_a_sentence_transformers_encoder_without_the_st_extra(
+        db: Path, encoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a default install, which leaves torch and sentence-transformers out.
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    result = invoke("process", "-g", "week", "--encoder", encoder, "--db", db)
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert f"encoder {encoder!r} needs sentence-transformers and torch" in message
+    assert 'install the [st] extra: pip install torch==2.13.0 && pip install -c constraints.txt ' \
+           '-e ".[st]"' in message

@@ -65,7 +65,9 @@ def _quiet_fonts() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _svg(fig: Figure, salt: str, label: str) -> str:
+def figure_svg(fig: Figure, salt: str, label: str) -> str:
+    """The figure as inline SVG: no dates or tool names (reproducible), hashes salted per chart,
+    sized by the page's CSS (class chart), labelled for screen readers."""
     buffer = io.StringIO()
     with _quiet_fonts(), rc_context(_rc(salt)):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
@@ -101,7 +103,7 @@ def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
         fig, ax = _figure(salt, *size)
         if not topics:
             _no_data(ax, "No flagged topics in this period")
-            return _svg(fig, salt, label)
+            return figure_svg(fig, salt, label)
         for index, topic in enumerate(topics[: len(LINE_COLOURS)]):
             _trajectory_line(ax, topic.trajectory, _short(topic.label),
                              LINE_COLOURS[index % len(LINE_COLOURS)])
@@ -109,7 +111,7 @@ def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
-        return _svg(fig, salt, label)
+        return figure_svg(fig, salt, label)
 
 
 def _trajectory_line(ax: Axes, points: Sequence[TrajectoryPoint], name: str,
@@ -134,7 +136,7 @@ def heatmap_svg(cells: Sequence[HeatCell], names: Mapping[str, str]) -> str:
         fig, ax = _figure(salt, 4.6, 0.36 * max(len(directions), 1) + 0.8)
         if not cells:
             _no_data(ax, "No topics in this period")
-            return _svg(fig, salt, "Direction by signal class")
+            return figure_svg(fig, salt, "Direction by signal class")
         ax.imshow(grid, cmap="Oranges", aspect="auto", vmin=0, vmax=max(1, *map(max, grid)))
         ax.grid(False)
         ax.set_xticks(range(len(classes)), [c.capitalize() for c in classes])
@@ -148,7 +150,7 @@ def heatmap_svg(cells: Sequence[HeatCell], names: Mapping[str, str]) -> str:
                         color="white" if value > peak * 0.6 else INK)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        return _svg(fig, salt, "Direction by signal class")
+        return figure_svg(fig, salt, "Direction by signal class")
 
 
 def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
@@ -159,7 +161,7 @@ def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
         fig, ax = _figure(salt, 5.6, 0.32 * max(len(shown), 1) + 0.8)
         if not shown:
             _no_data(ax, "No documents in this period")
-            return _svg(fig, salt, "Source mix")
+            return figure_svg(fig, salt, "Source mix")
         ax.barh([_short(c.source, 28) for c in shown], [c.n_docs for c in shown],
                 color=[KIND_COLOURS.get(c.kind, MUTED) for c in shown], height=0.62)
         for index, count in enumerate(shown):
@@ -173,7 +175,7 @@ def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
         ax.set_xlim(0, max(c.n_docs for c in shown) * 1.18)
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                   ncol=len(handles), frameon=False, fontsize=8, borderaxespad=0.2)
-        return _svg(fig, salt, "Source mix")
+        return figure_svg(fig, salt, "Source mix")
 
 
 def sparkline_svg(points: Sequence[TrajectoryPoint], width: int = 120, height: int = 28) -> str:

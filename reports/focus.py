@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 from matplotlib import rc_context
 from matplotlib.figure import Figure
@@ -23,9 +19,8 @@ from models.watch import phrase_stems
 from pipeline.db import session
 from pipeline.periods import Granularity, period_of, period_range
 from pipeline.watch_store import watch_id_of
-from reports.charts import KIND_COLOURS, MUTED, font_families
-from reports.render import bcp47, md_escape, percent, score
-from reports.sections import text_lang
+from reports.charts import KIND_COLOURS, MUTED, figure_svg, font_families
+from reports.render import environment, report_json
 
 EVIDENCE_LIMIT = 40
 TOPIC_LIMIT = 15
@@ -219,37 +214,23 @@ def volume_svg(report: FocusReport) -> str:
             ax.set_ylabel("matching documents")
             ax.tick_params(axis="x", labelrotation=60, labelsize=7)
             ax.legend(loc="upper left", frameon=False, fontsize=8)
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight", pad_inches=0.08, transparent=True)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):].replace("<svg ", '<svg class="chart" role="img" '
-                                             'aria-label="Volume by kind" ', 1)
-
-
-@cache
-def _environment(autoescape: bool) -> Environment:
-    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=autoescape,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
-    env.filters.update(md=md_escape, pct=percent, score=score, text_lang=text_lang, bcp47=bcp47)
-    return env
+    return figure_svg(fig, "focus", "Volume by kind")
 
 
 def render_focus_markdown(report: FocusReport) -> str:
     """The focused report as GitHub-flavoured Markdown."""
-    return _environment(False).get_template("focus.md.j2").render(report=report)
+    return environment(False).get_template("focus.md.j2").render(report=report)
 
 
 def render_focus_html(report: FocusReport) -> str:
     """One self-contained page: inline CSS and SVG, no scripts or remote assets."""
-    return _environment(True).get_template("focus.html.j2").render(
+    return environment(True).get_template("focus.html.j2").render(
         report=report, volume_chart=Markup(volume_svg(report)))
 
 
 def render_focus_json(report: FocusReport) -> str:
     """The report's records as JSON (dates in ISO 8601)."""
-    return json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str) + "\n"
+    return report_json(report)
 
 
 def focus_stem(phrase: str, granularity: str) -> str:

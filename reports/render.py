@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
-from datetime import date, datetime
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
+from pydantic_core import to_jsonable_python
 
 from reports import charts
 from reports.model import DirectionSection, WeeklyReport
@@ -44,7 +43,8 @@ def bcp47(lang: str) -> str:
 
 
 @cache
-def _environment(autoescape: bool) -> Environment:
+def environment(autoescape: bool) -> Environment:
+    """The reports' Jinja environment (weekly and focused): templates, filters, strict."""
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=autoescape,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
@@ -55,18 +55,17 @@ def _environment(autoescape: bool) -> Environment:
 
 def render_markdown(report: WeeklyReport) -> str:
     """The report as GitHub-flavoured Markdown."""
-    return _environment(False).get_template("report.md.j2").render(report=report)
+    return environment(False).get_template("report.md.j2").render(report=report)
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+def report_json(report: object) -> str:
+    """A report's records as JSON (dates in ISO 8601, text kept as UTF-8)."""
+    return json.dumps(to_jsonable_python(report), ensure_ascii=False, indent=2) + "\n"
 
 
 def render_json(report: WeeklyReport) -> str:
     """The report's records as JSON (dates in ISO 8601, text kept as UTF-8)."""
-    return json.dumps(asdict(report), ensure_ascii=False, indent=2, default=_json_default) + "\n"
+    return report_json(report)
 
 
 def _direction_names(sections: tuple[DirectionSection, ...]) -> dict[str, str]:
@@ -89,7 +88,7 @@ def _charts(report: WeeklyReport) -> dict[str, Markup]:
 
 def render_html(report: WeeklyReport) -> str:
     """One self-contained page: inline CSS, inline SVG charts, no scripts or remote assets."""
-    template = _environment(True).get_template("report.html.j2")
+    template = environment(True).get_template("report.html.j2")
     sparks = {topic.topic_id: Markup(charts.sparkline_svg(topic.trajectory))
               for topic in (*report.headline, *report.new_topics,
                             *(t for s in report.directions for t in s.topics))}

@@ -21,7 +21,7 @@ import duckdb
 
 from models.evaluate import RankedItem, RankedLists
 from models.terms import TermAnalyzer, TermParams
-from pipeline.periods import period_end, period_start
+from pipeline.periods import Period
 from pipeline.store import documents_between
 
 TERM_BASELINES = ("frequent_terms", "rising_terms")
@@ -86,7 +86,8 @@ def term_items(con: duckdb.DuckDBPyConnection, chosen: Mapping[str, Sequence[str
     analyzer = TermAnalyzer(params)
     lists: dict[str, list[RankedItem]] = {}
     for period, terms in chosen.items():
-        docs = documents_between(con, period_start(period), period_end(period))
+        span = Period.parse(period)  # documents_between includes both days given
+        docs = documents_between(con, span.start, span.last_day)
         keys = [{k.replace(TermAnalyzer.SEP, "") for k in analyzer(d.full_text)} for d in docs]
         items = []
         for rank, term in enumerate(terms):

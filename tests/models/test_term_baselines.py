@@ -64,3 +64,15 @@ def test_baseline_items_hold_the_documents_that_contain_the_term(tmp_path):
     # "newcomers" stems to the same key, so both documents hold it; the third does not
     assert item.n_docs == 2 and all("newcomer" in t for t in item.texts)
     assert series[("2021-03", ITEM_PREFIX + NEW)] == 9
+
+
+def test_baseline_items_never_hold_a_document_of_the_next_period(tmp_path):
+    path = stored(tmp_path)
+    docs = [Document(doc_id=f"d{i}", source="s", kind="news", published=day,
+                     title=f"title {i}", text="a newcomer arrives", lang="en", url=None)
+            for i, day in enumerate([date(2021, 2, 28), date(2021, 3, 1)])]
+    with session(path) as con, transaction(con):
+        insert_documents(con, docs)
+    with session(path, read_only=True) as con:
+        lists, _ = term_baselines(con, "month", TermParams(), depth=1)
+    assert lists["rising_terms"]["2021-02"][0].n_docs == 1  # 1 March belongs to March

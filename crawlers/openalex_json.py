@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pipeline.normalise import clean_text
+from pipeline.normalise import clean_text, iso_day
 
 _CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -68,13 +68,6 @@ def _doi(value: str | None) -> str | None:
     return re.sub(r"^https?://(dx\.)?doi\.org/", "", value.strip(), flags=re.I).lower() or None
 
 
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 def _location(record: dict[str, Any]) -> tuple[str | None, str | None]:
     location = record.get("primary_location") or record.get("host_venue") or {}
     source = location.get("source") or {}
@@ -104,7 +97,7 @@ def parse_work(record: dict[str, Any]) -> Work:
     return Work(
         openalex_id=_short_id(record.get("id")), doi=doi,
         title=clean_text(record.get("title") or record.get("display_name")),
-        published=_day(record.get("publication_date")), lang=record.get("language"),
+        published=iso_day(record.get("publication_date")), lang=record.get("language"),
         abstract=rebuild_abstract(record.get("abstract_inverted_index")),
         url=url or (f"https://doi.org/{doi}" if doi else record.get("id")), venue=venue,
         work_type=record.get("type"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pipeline.normalise import clean_text
+from pipeline.normalise import clean_text, iso_day
 
 
 class NotPatents(ValueError):
@@ -39,13 +39,6 @@ class PatentsPage:
     error: str | None = None
 
 
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 def _cpc(record: dict[str, Any]) -> tuple[str, ...]:
     groups = [row.get("cpc_group_id") for row in record.get("cpc_current") or []]
     if not groups:
@@ -72,7 +65,7 @@ def parse_patent(record: dict[str, Any]) -> Patent:
     return Patent(
         patent_id=str(record.get("patent_id") or "").strip(),
         title=clean_text(record.get("patent_title")),
-        published=_day(record.get("patent_date")),
+        published=iso_day(record.get("patent_date")),
         abstract=clean_text(record.get("patent_abstract")), cpc=_cpc(record),
         assignees=tuple(a for a in map(_assignee, record.get("assignees") or []) if a),
         inventors=tuple(i for i in map(_inventor, record.get("inventors") or []) if i),

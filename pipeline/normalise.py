@@ -1,9 +1,11 @@
-"""Canonical URLs, whitespace and language guesses shared by importers and crawlers."""
+"""Canonical URLs, whitespace, days and language guesses shared by importers and crawlers."""
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import date
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|spm|from)$", re.I)
@@ -45,3 +47,12 @@ def guess_lang(text: str, default: str = "en") -> str:
     if cjk and cjk * 3 >= latin:
         return "zh"
     return default if cjk == 0 else ("zh" if cjk > latin else default)
+
+
+def iso_day(value: Any) -> date | None:
+    """The day an API's ISO date or timestamp names (`2024-05-06`, `2024-05-06T10:00:00Z`), or
+    None for an empty or malformed one."""
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,13 +22,6 @@ class ArxivSpider(SourceSpider):
     name = "arxiv"
     kind = "paper"
     default_url = "https://export.arxiv.org/api/query"
-
-    def window(self, query: str) -> tuple[date, date]:
-        until = self.until or self.fetched_at.date()
-        saved = self.state.get(f"last_date:{query}")
-        days = int(self.source.params.get("window_days", 7))
-        since = self.since or (date.fromisoformat(saved) if saved else until - timedelta(days))
-        return since, until
 
     def page_url(self, query: str, start: int) -> str:
         since, until = self.window(query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +21,9 @@ from pipeline.records import DocKind
 # redirects stay with Scrapy's RedirectMiddleware.
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 405, 406, 410, 415, 429, 451, 500, 502, 503, 504]
 _REASON_HEADERS = (b"X-Status-Reason", b"X-Rejection-Reason", b"X-Error-Detail")
+# A 200 whose body cannot be read is fetched once more: a body cut off in transit usually
+# arrives whole the next time.
+BODY_RETRIES = 1
 
 
 def url_doc_id(source_id: str, url: str) -> str:
@@ -35,6 +38,9 @@ class SourceSpider(scrapy.Spider):
     kind: ClassVar[DocKind] = "news"
     default_url: ClassVar[str] = ""
     default_delay_s: ClassVar[float] = 1.0
+    # How far back a first crawl reaches (`params.window_days` overrides it).
+    default_window_days: ClassVar[int] = 7
+    api_name: ClassVar[str] = ""  # how problems name the source's API
 
     def __init__(self, source: SourceConfig, since: date | None = None,
                  until: date | None = None, state: Mapping[str, str | None] | None = None,
@@ -70,6 +76,19 @@ class SourceSpider(scrapy.Spider):
         return SourceProblem(self.source_id, f"HTTP {response.status}: {detail}".strip(),
                              response.url)
 
+    def unreadable(self, response: Response, reason: str, retry: bool = True) -> Iterator[Any]:
+        """A page that cannot be read: an error status is a source error; a 200 is fetched
+        again (when `retry`, up to BODY_RETRIES times), then a problem naming the API."""
+        if problem := self.http_problem(response):
+            yield problem
+            return
+        attempt = int(response.meta.get("body_retries", 0))
+        if retry and attempt < BODY_RETRIES:
+            yield response.request.replace(  # type: ignore[union-attr]
+                dont_filter=True, meta={**response.meta, "body_retries": attempt + 1})
+            return
+        yield self.problem(f"unreadable {self.api_name} page: {reason}", response.url)
+
     def mirror(self, url: str) -> str:
         """`url` moved onto the overriding base URL's host when it is on the source's own host.
 
@@ -81,6 +100,19 @@ class SourceSpider(scrapy.Spider):
         if not home.netloc or parts.netloc != home.netloc or base.netloc == home.netloc:
             return url
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def days_from(self, state_key: str) -> tuple[date, date]:
+        """The days to crawl: `since` (else the day saved under `state_key`, where the last crawl
+        stopped, else `window_days` before the end) to `until` (else today)."""
+        until = self.until or self.fetched_at.date()
+        saved = self.state.get(state_key)
+        days = int(self.source.params.get("window_days", self.default_window_days))
+        since = self.since or (date.fromisoformat(saved) if saved else until - timedelta(days))
+        return since, until
+
+    def window(self, query: str) -> tuple[date, date]:
+        """The days to crawl for one query of a search API (its state: `last_date:<query>`)."""
+        return self.days_from(f"last_date:{query}")
 
     def in_window(self, day: date) -> bool:
         return (self.since is None or day >= self.since) and (

@@ -79,12 +79,9 @@ class EpoOpsSpider(SourceSpider):
         return min(int(self.source.params.get("page_size", PAGE_MAX)), PAGE_MAX)
 
     def slices(self) -> Iterator[Slice]:
-        until = self.until or self.fetched_at.date()
-        days = int(self.source.params.get("window_days", 7))
+        days = int(self.source.params.get("window_days", self.default_window_days))
         for query in self.source.queries:
-            saved = self.state.get(f"last_date:{query}")
-            since = self.since or (date.fromisoformat(saved) if saved else until - timedelta(days))
-            for first, last in windows(since, until, days):
+            for first, last in windows(*self.window(query), days):
                 yield Slice(query, first, last)
 
     async def start(self) -> AsyncIterator[Any]:

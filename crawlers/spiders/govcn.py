@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from scrapy.http import Response
@@ -28,15 +28,12 @@ class GovCnSpider(SourceSpider):
 
     name = "govcn"
     kind = "policy"
+    default_window_days = 30
     default_url = "https://www.gov.cn/zhengce/zuixin/ZUIXINZHENGCE.json"
     default_delay_s = 3.0
 
     def first_day(self) -> date:
-        saved = self.state.get("last_day")
-        if self.since:
-            return self.since
-        days = int(self.source.params.get("window_days", 30))
-        return date.fromisoformat(saved) if saved else self.fetched_at.date() - timedelta(days)
+        return self.days_from("last_day")[0]
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.request(self.mirror(self.base_url), self.parse)

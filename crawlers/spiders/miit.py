@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -29,15 +29,12 @@ class MiitSpider(SourceSpider):
 
     name = "miit"
     kind = "policy"
+    default_window_days = 30
     default_url = "https://www.miit.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit"
     default_delay_s = 3.0
 
     def first_day(self, column: str) -> date:
-        saved = self.state.get(f"last_day:{column}")
-        if self.since:
-            return self.since
-        days = int(self.source.params.get("window_days", 30))
-        return date.fromisoformat(saved) if saved else self.fetched_at.date() - timedelta(days)
+        return self.days_from(f"last_day:{column}")[0]
 
     def page_request(self, column: str, page: int, newest: str | None) -> Any:
         size = int(self.source.params.get("page_size", 24))

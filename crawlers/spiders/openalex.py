@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
 from typing import Any, Self
 from urllib.parse import urlencode
 
@@ -16,7 +15,6 @@ from crawlers.spiders.base import SourceSpider
 from pipeline.normalise import canonical_url, guess_lang
 
 MAX_PER_PAGE = 200
-BODY_RETRIES = 1
 
 
 def work_doc_id(work: Work) -> str:
@@ -29,6 +27,8 @@ class OpenAlexSpider(SourceSpider):
 
     name = "openalex"
     kind = "paper"
+    api_name = "OpenAlex"
+    default_window_days = 30
     default_url = "https://api.openalex.org/works"
 
     def __init__(self, *args: Any, mailto: str | None = None, **kwargs: Any) -> None:
@@ -39,13 +39,6 @@ class OpenAlexSpider(SourceSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         kwargs.setdefault("mailto", crawler.settings.get("OPENALEX_MAILTO"))
         return super().from_crawler(crawler, *args, **kwargs)
-
-    def window(self, query: str) -> tuple[date, date]:
-        until = self.until or self.fetched_at.date()
-        saved = self.state.get(f"last_date:{query}")
-        days = int(self.source.params.get("window_days", 30))
-        since = self.since or (date.fromisoformat(saved) if saved else until - timedelta(days))
-        return since, until
 
     def page_url(self, query: str, cursor: str) -> str:
         since, until = self.window(query)
@@ -82,18 +75,6 @@ class OpenAlexSpider(SourceSpider):
         else:
             yield StateUpdate(self.source_id, f"last_date:{query}",
                               self.window(query)[1].isoformat())
-
-    def unreadable(self, response: Response, reason: str) -> Iterator[Any]:
-        """HTML error pages are source errors; a truncated 200 body is fetched again once."""
-        if problem := self.http_problem(response):
-            yield problem
-            return
-        attempt = int(response.meta.get("body_retries", 0))
-        if attempt < BODY_RETRIES:
-            yield response.request.replace(  # type: ignore[union-attr]
-                dont_filter=True, meta={**response.meta, "body_retries": attempt + 1})
-            return
-        yield self.problem(f"unreadable OpenAlex page: {reason}", response.url)
 
     def document(self, work: Work, query: str) -> Any:
         if not work.title:

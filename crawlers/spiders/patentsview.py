@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Self
 from urllib.parse import urlencode
 
@@ -17,7 +17,6 @@ from crawlers.spiders.base import SourceSpider
 from pipeline.normalise import canonical_url
 
 MAX_SIZE = 1000
-BODY_RETRIES = 1
 FIELDS = ["patent_id", "patent_title", "patent_date", "patent_abstract", "patent_type",
           "wipo_kind", "cpc_current.cpc_group_id", "assignees.assignee_organization",
           "inventors.inventor_name_first", "inventors.inventor_name_last",
@@ -38,6 +37,8 @@ class PatentsViewSpider(SourceSpider):
 
     name = "patentsview"
     kind = "patent"
+    api_name = "PatentsView"
+    default_window_days = 14
     default_url = "https://search.patentsview.org/api/v1/patent/"
 
     def __init__(self, *args: Any, api_key: str | None = None, **kwargs: Any) -> None:
@@ -48,13 +49,6 @@ class PatentsViewSpider(SourceSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         kwargs.setdefault("api_key", crawler.settings.get("PATENTSVIEW_API_KEY"))
         return super().from_crawler(crawler, *args, **kwargs)
-
-    def window(self, query: str) -> tuple[date, date]:
-        until = self.until or self.fetched_at.date()
-        saved = self.state.get(f"last_date:{query}")
-        days = int(self.source.params.get("window_days", 14))
-        since = self.since or (date.fromisoformat(saved) if saved else until - timedelta(days))
-        return since, until
 
     @property
     def size(self) -> int:
@@ -87,7 +81,9 @@ class PatentsViewSpider(SourceSpider):
         try:
             page = parse_patents(response.body)
         except NotPatents as error:
-            yield from self.unreadable(response, str(error))
+            # Only a body that is not JSON can be a cut-off one worth fetching again.
+            yield from self.unreadable(response, str(error),
+                                       retry=str(error).startswith("not JSON"))
             return
         if page.error:
             yield self.problem(f"PatentsView API error: {page.error}", response.url)
@@ -106,14 +102,6 @@ class PatentsViewSpider(SourceSpider):
         if detail and problem and not response.headers.get(b"X-Status-Reason"):
             return self.problem(f"HTTP {response.status}: {detail}", response.url)
         return problem
-
-    def unreadable(self, response: Response, reason: str) -> Iterator[Any]:
-        attempt = int(response.meta.get("body_retries", 0))
-        if attempt < BODY_RETRIES and reason.startswith("not JSON"):
-            yield response.request.replace(  # type: ignore[union-attr]
-                dont_filter=True, meta={**response.meta, "body_retries": attempt + 1})
-            return
-        yield self.problem(f"unreadable PatentsView page: {reason}", response.url)
 
     def document(self, patent: Patent, query: str) -> Any:
         url = f"https://patents.google.com/patent/US{patent.patent_id}"

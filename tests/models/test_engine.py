@@ -9,6 +9,7 @@ from models.embed import HashingEncoder
 from models.engine import EngineParams
 from models.process import pending_periods, process_period
 from models.runner import build_context, process_pending
+from models.taxonomy import load_taxonomy
 from pipeline.db import session
 from pipeline.ingest import ingest_file
 from pipeline.periods import Period
@@ -103,6 +104,22 @@ def test_views_answer_for_analysts(tmp_path, small_corpus, mini_taxonomy):
         timeline = con.execute("SELECT count(*) FROM v_topic_timeline").fetchall()[0][0]
     assert {period for period, _ in emerging} <= {"2020-03"}
     assert timeline > 0
+
+
+def test_processing_fills_the_directions_table_from_the_taxonomy(tmp_path, small_corpus,
+                                                                  mini_taxonomy):
+    # The table analysts join for direction and track names (docs/analysts.md): one row per
+    # track, per direction and for "unmapped", written the first time the taxonomy is used.
+    path = ingested(tmp_path, small_corpus)
+    process_pending(path, PARAMS, HashingEncoder(), mini_taxonomy)
+    taxonomy = load_taxonomy(mini_taxonomy)
+    with session(path, read_only=True) as con:
+        rows = con.execute("SELECT taxonomy_version, kind, count(*) FROM directions "
+                           "GROUP BY ALL ORDER BY ALL").fetchall()
+    counts = {kind: n for _, kind, n in rows}
+    assert {version for version, _, _ in rows} == {taxonomy.version}
+    assert counts.pop("direction") == len(taxonomy.directions)
+    assert sum(counts.values()) == len(taxonomy.tracks) + 1  # the tracks and "unmapped"
 
 
 def test_an_empty_period_between_two_others_is_processed(tmp_path, mini_taxonomy):

@@ -272,7 +272,7 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
 
     from models.cluster import unit
     from models.direction_data import LABELS_FILE
-    from models.direction_model import cached_vectors
+    from models.direction_vectors import cached_vectors
     from models.directions import map_direction
 
     used = {json.loads(line).get("id") for line in LABELS_FILE.read_text("utf-8").splitlines()}
@@ -397,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _zero_shot(args, sample, encoder, tracks)
         return
     from models.direction_data import find_shared, load_labelled
-    from models.direction_model import cached_vectors, predict_labels
+    from models.direction_model import predict_labels
+    from models.direction_vectors import cached_vectors
     from models.directions import direction_mentions
 
     classifier = tracks.classifier

@@ -52,9 +52,11 @@ def main() -> None:
         run = process_pending(db, EngineParams(granularity=args.granularity), encoder, "v1")
         total = time.perf_counter() - started
     docs = sum(p.n_docs for p in run.periods)
-    print(f"{args.corpus.name}: {len(run.periods)} periods, {docs} documents, "
-          f"{run.n_topics} topics; processing {total:.1f} s (embedding included), "
-          f"direction mapping {spent[0]:.2f} s in {spent[1]} calls = {spent[0] / total:.1%}")
+    print(
+        f"{args.corpus.name}: {len(run.periods)} periods, {docs} documents, "
+        f"{run.n_topics} topics; processing {total:.1f} s (embedding included), "
+        f"direction mapping {spent[0]:.2f} s in {spent[1]} calls = {spent[0] / total:.1%}"
+    )
 
 
 if __name__ == "__main__":

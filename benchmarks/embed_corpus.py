@@ -19,8 +19,9 @@ from pipeline.ingest import IngestReport, read_documents
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus", type=Path)
     parser.add_argument("cache", type=Path)
     parser.add_argument("--encoder", default=DEFAULT_ENCODER)
@@ -28,11 +29,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    docs = list({doc.content_hash: doc for doc in read_documents(
-        args.corpus, skip_bad=False, report=IngestReport(str(args.corpus)))}.values())
+    docs = list(
+        {
+            doc.content_hash: doc
+            for doc in read_documents(
+                args.corpus, skip_bad=False, report=IngestReport(str(args.corpus))
+            )
+        }.values()
+    )
     encoder = build_encoder(args.encoder, threads=args.threads)
-    print(f"{len(docs)} distinct texts, embedding the missing ones with {encoder.name}",
-          flush=True)
+    print(f"{len(docs)} distinct texts, embedding the missing ones with {encoder.name}", flush=True)
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
@@ -40,6 +46,7 @@ def main() -> None:
         print(f"{done}/{total} embedded, {rate:.1f} docs/s", flush=True)
 
     embed_documents(args.cache, docs, encoder, args.batch_size, on_batch=progress)
+
 
 if __name__ == "__main__":
     main()

@@ -69,7 +69,7 @@ def encode_by_length(encoder: Encoder, texts: list[str]) -> np.ndarray:
 
 
 def batches(texts: list[str], size: int) -> list[list[str]]:
-    return [texts[i:i + size] for i in range(0, len(texts), size)]
+    return [texts[i : i + size] for i in range(0, len(texts), size)]
 
 
 def main() -> None:
@@ -89,47 +89,66 @@ def main() -> None:
     fast.encode(texts[:8])
     pure_tok = plain._model._tokenizer  # the package's own tokenizer
     spm = sentencepiece_tokenizer()
-    timings: dict[str, list[float]] = {"as_given": [], "by_length": [], "spm": [],
-                                       "tokenize_pure": [], "tokenize_spm": []}
+    timings: dict[str, list[float]] = {
+        "as_given": [],
+        "by_length": [],
+        "spm": [],
+        "tokenize_pure": [],
+        "tokenize_spm": [],
+    }
     loads: list[float] = []
     vectors: dict[str, Any] = {}
     for _ in range(args.rounds):
         loads.append(os.getloadavg()[0])
         for name, run in (
-                ("as_given", lambda: [plain.encode(b) for b in batches(texts, args.batch)]),
-                ("by_length", lambda: [encode_by_length(plain, b)
-                                       for b in batches(texts, args.batch)]),
-                ("spm", lambda: [fast.encode(b) for b in batches(texts, args.batch)]),
-                ("tokenize_pure", lambda: [pure_tok.encode(t, out_type=int, add_bos=True,
-                                                           add_eos=True) for t in clipped]),
-                ("tokenize_spm", lambda: [spm.encode(t, out_type=int, add_bos=True,
-                                                     add_eos=True) for t in clipped])):
+            ("as_given", lambda: [plain.encode(b) for b in batches(texts, args.batch)]),
+            ("by_length", lambda: [encode_by_length(plain, b) for b in batches(texts, args.batch)]),
+            ("spm", lambda: [fast.encode(b) for b in batches(texts, args.batch)]),
+            (
+                "tokenize_pure",
+                lambda: [
+                    pure_tok.encode(t, out_type=int, add_bos=True, add_eos=True) for t in clipped
+                ],
+            ),
+            (
+                "tokenize_spm",
+                lambda: [spm.encode(t, out_type=int, add_bos=True, add_eos=True) for t in clipped],
+            ),
+        ):
             start = time.perf_counter()
             result = run()
             timings[name].append(time.perf_counter() - start)
             vectors[name] = result
     loads.append(os.getloadavg()[0])
-    differ = [a != b for a, b in zip(vectors["tokenize_pure"], vectors["tokenize_spm"],
-                                     strict=True)]
+    differ = [
+        a != b for a, b in zip(vectors["tokenize_pure"], vectors["tokenize_spm"], strict=True)
+    ]
     given = np.concatenate(vectors["as_given"])
     sorted_plain = np.concatenate(vectors["by_length"])
     spm_rows = np.concatenate(vectors["spm"])
     same_rows = (given == spm_rows).all(axis=1)
     best = {name: min(values) for name, values in timings.items()}
     result = {
-        "corpus": args.corpus.name, "n_docs": len(texts), "batch": args.batch,
+        "corpus": args.corpus.name,
+        "n_docs": len(texts),
+        "batch": args.batch,
         "mean_chars": round(sum(map(len, clipped)) / len(clipped), 1),
-        "rounds": args.rounds, "seconds": timings, "best_seconds": best,
+        "rounds": args.rounds,
+        "seconds": timings,
+        "best_seconds": best,
         "docs_per_s_best": {name: round(len(texts) / s, 1) for name, s in best.items()},
         "tokenize_share_of_as_given": round(best["tokenize_pure"] / best["as_given"], 3),
         "texts_with_other_token_ids": sum(differ),
         "by_length_equals_as_given_bitwise": bool(np.array_equal(given, sorted_plain)),
         "by_length_max_abs_diff": float(np.abs(given - sorted_plain).max()),
         "spm_rows_bitwise_equal": int(same_rows.sum()),
-        "spm_max_abs_diff_same_ids": float(np.abs(given - spm_rows)[
-            ~np.asarray(differ)].max()) if not all(differ) else None,
+        "spm_max_abs_diff_same_ids": float(np.abs(given - spm_rows)[~np.asarray(differ)].max())
+        if not all(differ)
+        else None,
         "spm_min_cosine": float((given * spm_rows).sum(axis=1).min()),
-        "load_avg_1min": loads, "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "load_avg_1min": loads,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "code_version": code_version(),
     }

@@ -128,20 +128,28 @@ def index_of(when: Any) -> int:
     return int((when - BASE).days // STEP_DAYS)
 
 
-def ranked_signals(period: str, signals: Iterable[Signal],
-                   docs_of: Callable[[int], Sequence[str]]) -> list[RankedItem]:
+def ranked_signals(
+    period: str, signals: Iterable[Signal], docs_of: Callable[[int], Sequence[str]]
+) -> list[RankedItem]:
     """BERTrend's weak and strong signals of a period as its ranked list, by popularity.
 
     The peer's list an analyst would read: its signals, most popular first (topic id breaks
     ties), each with its documents of this period.
     """
     ordered = sorted(signals, key=lambda s: (-s[2], s[1]))
-    return [RankedItem(period, f"bt{topic}", "topic", popularity, len(texts), tuple(texts))
-            for _, topic, popularity in ordered for texts in [list(docs_of(topic))]]
+    return [
+        RankedItem(period, f"bt{topic}", "topic", popularity, len(texts), tuple(texts))
+        for _, topic, popularity in ordered
+        for texts in [list(docs_of(topic))]
+    ]
 
 
-def history_of(periods: Sequence[str], period_docs: Mapping[str, int],
-               topic_sizes: Mapping[Any, Mapping[str, Any]], n_outliers: int) -> History:
+def history_of(
+    periods: Sequence[str],
+    period_docs: Mapping[str, int],
+    topic_sizes: Mapping[Any, Mapping[str, Any]],
+    n_outliers: int,
+) -> History:
     """Every BERTrend topic of every period with its documents: the baselines' pool.
 
     `topic_sizes` is BERTrend's own record: topic -> {"Documents": [(timestamp, [text, ...])]};
@@ -149,8 +157,9 @@ def history_of(periods: Sequence[str], period_docs: Mapping[str, int],
     """
     items = []
     for topic, data in topic_sizes.items():
-        entries = [(index_of(when), docs) for when, docs in data["Documents"]
-                   if isinstance(docs, list)]
+        entries = [
+            (index_of(when), docs) for when, docs in data["Documents"] if isinstance(docs, list)
+        ]
         entries = [(i, docs) for i, docs in entries if 0 <= i < len(periods)]
         if not entries:
             continue
@@ -158,14 +167,21 @@ def history_of(periods: Sequence[str], period_docs: Mapping[str, int],
         merged: dict[int, list[str]] = {}
         for i, docs in entries:
             merged.setdefault(i, []).extend(d for d in docs if isinstance(d, str))
-        items += [RankedItem(periods[i], f"bt{int(topic)}", "topic", 0.0, len(docs),
-                             tuple(docs), born) for i, docs in merged.items()]
+        items += [
+            RankedItem(periods[i], f"bt{int(topic)}", "topic", 0.0, len(docs), tuple(docs), born)
+            for i, docs in merged.items()
+        ]
     items.sort(key=lambda item: (periods.index(item.period), item.item_id))
     return History(tuple(periods), dict(period_docs), tuple(items), n_outliers)
 
 
-def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertrend: Any,
-                backend: Any, stopwatch: Stopwatch) -> tuple[History, dict[str, list[RankedItem]]]:
+def replay_peer(
+    by_period: dict[str, list[Document]],
+    vectors: np.ndarray,
+    bertrend: Any,
+    backend: Any,
+    stopwatch: Stopwatch,
+) -> tuple[History, dict[str, list[RankedItem]]]:
     """Feed BERTrend one period at a time and read its ranked signals after each."""
     import pandas as pd
 
@@ -173,16 +189,22 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
     n_outliers, offset = 0, 0
     for index, (period, docs) in enumerate(by_period.items()):
         stamp = pd.Timestamp(stamp_of(index))
-        frame = pd.DataFrame({"text": [d.full_text for d in docs],
-                              "document_id": [d.doc_id for d in docs],
-                              "source": [d.source for d in docs], "url": [d.url for d in docs]},
-                             index=range(offset, offset + len(docs)))
+        frame = pd.DataFrame(
+            {
+                "text": [d.full_text for d in docs],
+                "document_id": [d.doc_id for d in docs],
+                "source": [d.source for d in docs],
+                "url": [d.url for d in docs],
+            },
+            index=range(offset, offset + len(docs)),
+        )
         offset += len(docs)
         if not docs:
             continue
         with stopwatch.stage("fit"):
-            bertrend.train_topic_models({stamp: frame}, embedding_model=backend,
-                                        embeddings=vectors, save_topic_models=False)
+            bertrend.train_topic_models(
+                {stamp: frame}, embedding_model=backend, embeddings=vectors, save_topic_models=False
+            )
         if bertrend.last_topic_model_timestamp == stamp:
             n_outliers += int((bertrend.last_topic_model.doc_info_df["Topic"] == -1).sum())
         history = bertrend.all_merge_histories_df
@@ -192,13 +214,17 @@ def replay_peer(by_period: dict[str, list[Document]], vectors: np.ndarray, bertr
         with stopwatch.stage("signals"):
             bertrend.calculate_signal_popularity()
             _, weak, strong = bertrend.classify_signals(WINDOW_DAYS, stamp)
-        signals = [(label, int(row.Topic), float(row.Latest_Popularity))
-                   for label, frame_ in (("weak", weak), ("strong", strong))
-                   for row in frame_.itertuples()]
-        ranked[period] = ranked_signals(period, signals,
-                                        functools.partial(_docs_at, bertrend, stamp=stamp))
-    history_ = history_of(list(by_period), {p: len(d) for p, d in by_period.items()},
-                          bertrend.topic_sizes, n_outliers)
+        signals = [
+            (label, int(row.Topic), float(row.Latest_Popularity))
+            for label, frame_ in (("weak", weak), ("strong", strong))
+            for row in frame_.itertuples()
+        ]
+        ranked[period] = ranked_signals(
+            period, signals, functools.partial(_docs_at, bertrend, stamp=stamp)
+        )
+    history_ = history_of(
+        list(by_period), {p: len(d) for p, d in by_period.items()}, bertrend.topic_sizes, n_outliers
+    )
     return history_, ranked
 
 
@@ -243,10 +269,20 @@ def main(argv: list[str] | None = None) -> int:
     summary["run_to_run_identical"] = None
     stopwatch.seconds["total"] = time.perf_counter() - start
     result = BacktestResult(
-        corpus=args.corpus.name, granularity=unit, system="BERTrend", n_docs=len(vectors),
-        n_periods=len(by_period), params=_params(bertrend), model=_model_name(),
-        code_version=version, budget=budgets, cut=cut_block, headline=headline(figures),
-        figures=figures, events=rows, summary=summary,
+        corpus=args.corpus.name,
+        granularity=unit,
+        system="BERTrend",
+        n_docs=len(vectors),
+        n_periods=len(by_period),
+        params=_params(bertrend),
+        model=_model_name(),
+        code_version=version,
+        budget=budgets,
+        cut=cut_block,
+        headline=headline(figures),
+        figures=figures,
+        events=rows,
+        summary=summary,
         timings={k: round(v, 3) for k, v in stopwatch.seconds.items()},
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         notes=(*notes, f"period i = {BASE.date()} + {STEP_DAYS}*i days; window {WINDOW_DAYS} days"),
@@ -264,15 +300,21 @@ def _params(bertrend: Any) -> dict[str, Any]:
     words = bertopic["vectorizer_model"].get("stop_words")
     if isinstance(words, list):
         bertopic["vectorizer_model"]["stop_words"] = f"{len(words)} BERTrend stopwords"
-    return {"bertrend": dict(bertrend.config), "bertopic": bertopic,
-            "window_days": WINDOW_DAYS, "step_days": STEP_DAYS}
+    return {
+        "bertrend": dict(bertrend.config),
+        "bertopic": bertopic,
+        "window_days": WINDOW_DAYS,
+        "step_days": STEP_DAYS,
+    }
 
 
 def _model_name() -> str:
     from importlib.metadata import version
 
-    return (f"bertrend {version('bertrend')} / bertopic {version('bertopic')} on "
-            "use-multilingual-v3 vectors")
+    return (
+        f"bertrend {version('bertrend')} / bertopic {version('bertopic')} on "
+        "use-multilingual-v3 vectors"
+    )
 
 
 if __name__ == "__main__":

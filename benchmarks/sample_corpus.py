@@ -28,7 +28,7 @@ def main() -> None:
             label = period_of(period_start(record["date"]), unit)
             key = hashlib.sha256(record["id"].encode()).hexdigest()
             by_period.setdefault(label, []).append((key, line))
-    kept = [line for group in by_period.values() for _, line in sorted(group)[:args.per_period]]
+    kept = [line for group in by_period.values() for _, line in sorted(group)[: args.per_period]]
     kept.sort(key=lambda line: (json.loads(line)["date"], json.loads(line)["id"]))
     with gzip.open(args.out, "wt", encoding="utf-8") as out:
         out.writelines(kept)

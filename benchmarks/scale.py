@@ -78,9 +78,13 @@ def _fingerprint(db_path: Path) -> dict[str, Any]:
     digest = hashlib.sha256()
     counts = {}
     with session(db_path, read_only=True) as con:
-        for table, order in (("topic_periods", "topic_id, period"), ("doc_topics", "ALL"),
-                             ("topic_lineage", "ALL"), ("embeddings", "content_hash"),
-                             ("signal_periods", "signal_id, period")):
+        for table, order in (
+            ("topic_periods", "topic_id, period"),
+            ("doc_topics", "ALL"),
+            ("topic_lineage", "ALL"),
+            ("embeddings", "content_hash"),
+            ("signal_periods", "signal_id, period"),
+        ):
             rows = con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
             counts[table] = len(rows)
             digest.update(repr(rows).encode())
@@ -99,21 +103,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from pipeline.provenance import code_version
 
     result: dict[str, Any] = {
-        "docs": args.docs, "periods": args.periods, "workers": args.workers,
-        "encoder": args.encoder, "cache": str(args.cache) if args.cache else None,
+        "docs": args.docs,
+        "periods": args.periods,
+        "workers": args.workers,
+        "encoder": args.encoder,
+        "cache": str(args.cache) if args.cache else None,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "code_version": code_version(), "machine": _machine(), "load_start": _loadavg(),
+        "code_version": code_version(),
+        "machine": _machine(),
+        "load_start": _loadavg(),
     }
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="scale-") as scratch:
-        corpus = write_synthetic(load_base(args.corpus), args.docs, args.periods,
-                                 Path(scratch) / "corpus.jsonl")
+        corpus = write_synthetic(
+            load_base(args.corpus), args.docs, args.periods, Path(scratch) / "corpus.jsonl"
+        )
         db_path = Path(scratch) / "store.duckdb"
         clock, ingest_cpu = time.perf_counter(), _cpu_seconds()
         with session(db_path) as con:
             ingest_file(con, corpus)
-            hashes = [r[0] for r in con.execute(
-                "SELECT DISTINCT content_hash FROM documents").fetchall()]
+            hashes = [
+                r[0] for r in con.execute("SELECT DISTINCT content_hash FROM documents").fetchall()
+            ]
         seconds["ingest"] = time.perf_counter() - clock
         result["ingest_cpu_s"] = round(_cpu_seconds() - ingest_cpu, 2)
         if args.cache:
@@ -136,10 +147,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             from flows.scale import process_on_dask, shared_prefect_api
 
             clock = time.perf_counter()
-            with shared_prefect_api(), LocalCluster(  # type: ignore[no-untyped-call]
-                    n_workers=args.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0") as cluster, \
-                    Client(cluster) as client:  # type: ignore[no-untyped-call]
+            with (
+                shared_prefect_api(),
+                LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                ) as cluster,
+                Client(cluster) as client,
+            ):  # type: ignore[no-untyped-call]
                 client.wait_for_workers(args.workers)
                 seconds["prefect_api_and_cluster_start"] = time.perf_counter() - clock
                 result["worker_warm_s"] = client.run(_warm, args.encoder, bool(args.cache))
@@ -147,14 +164,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 cpu_before = _cpu_seconds()
                 clock = time.perf_counter()
                 processed = process_on_dask(
-                    db_path, params, args.encoder, 1, "v1", 0, cluster.scheduler_address,
-                    ParallelOptions(window_docs=args.window_docs,
-                                    batches_per_task=args.batches_per_task), stopwatch=stopwatch)
+                    db_path,
+                    params,
+                    args.encoder,
+                    1,
+                    "v1",
+                    0,
+                    cluster.scheduler_address,
+                    ParallelOptions(
+                        window_docs=args.window_docs, batches_per_task=args.batches_per_task
+                    ),
+                    stopwatch=stopwatch,
+                )
                 seconds["process"] = time.perf_counter() - clock
                 after = client.run(_worker_stats)
-            workers = [{"address": address, "cpu_s": round(stats["cpu_s"] - idle[address][
-                "cpu_s"], 2), "peak_mb": stats["peak_mb"], "idle_mb": idle[address]["peak_mb"]}
-                for address, stats in sorted(after.items())]
+            workers = [
+                {
+                    "address": address,
+                    "cpu_s": round(stats["cpu_s"] - idle[address]["cpu_s"], 2),
+                    "peak_mb": stats["peak_mb"],
+                    "idle_mb": idle[address]["peak_mb"],
+                }
+                for address, stats in sorted(after.items())
+            ]
         result["driver_cpu_s"] = round(_cpu_seconds() - cpu_before, 2)
         result["driver_peak_mb"] = _rss_mb()
         result["workers_detail"] = workers
@@ -174,10 +206,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(out: Path) -> str:
     rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    lines = ["| docs | periods | vectors | workers | process s | docs/s | driver CPU s | "
-             "worker CPU s (each) | docs per worker CPU-s | driver peak MB | worker peak MB "
-             "(each) | result digest | load avg (start / end) |",
-             "|" + "---|" * 13]
+    lines = [
+        "| docs | periods | vectors | workers | process s | docs/s | driver CPU s | "
+        "worker CPU s (each) | docs per worker CPU-s | driver peak MB | worker peak MB "
+        "(each) | result digest | load avg (start / end) |",
+        "|" + "---|" * 13,
+    ]
     rows.sort(key=lambda r: (r["cache"] is not None, r["docs"], r["workers"]))
     for r in rows:
         ws = r["workers_detail"]
@@ -187,12 +221,18 @@ def table(out: Path) -> str:
             f"{r['driver_cpu_s']} | {', '.join(str(w['cpu_s']) for w in ws) or '-'} | "
             f"{r['docs_per_worker_cpu_s'] or '-'} | {r['driver_peak_mb']} | "
             f"{', '.join(str(w['peak_mb']) for w in ws) or '-'} | {r['result']['sha256']} | "
-            f"{r['load_start'][0]} / {r['load_end'][0]} |")
+            f"{r['load_start'][0]} / {r['load_end'][0]} |"
+        )
     return "\n".join(lines)
 
 
-def project(embed_run: Path, cluster_run: Path, sizes: list[int],
-            workers: list[int], worker_ms: float | None = None) -> str:
+def project(
+    embed_run: Path,
+    cluster_run: Path,
+    sizes: list[int],
+    workers: list[int],
+    worker_ms: float | None = None,
+) -> str:
     """Wall time of N documents on W workers from measured CPU seconds per document.
 
     Per document: `w` worker CPU-s (embedding + clustering + keywords, from the embedding-bound
@@ -205,23 +245,32 @@ def project(embed_run: Path, cluster_run: Path, sizes: list[int],
     """
     er = json.loads(embed_run.read_text())
     cr = json.loads(cluster_run.read_text())
-    w = (worker_ms / 1000 if worker_ms is not None
-         else sum(x["cpu_s"] for x in er["workers_detail"]) / er["docs"])
+    w = (
+        worker_ms / 1000
+        if worker_ms is not None
+        else sum(x["cpu_s"] for x in er["workers_detail"]) / er["docs"]
+    )
     d = cr["driver_cpu_s"] / cr["docs"]
     i = cr["ingest_cpu_s"] / cr["docs"]
-    lines = [f"Per document: workers {w * 1000:.2f} ms CPU ({1 / w:.1f} docs per worker "
-             f"CPU-second), driver {d * 1000:.3f} ms, ingest {i * 1000:.3f} ms; the driver "
-             f"keeps up with {w / d:.0f} workers.", "",
-             "| documents | workers | workers' part (h) | driver's part (h) | ingest (h) | "
-             "wall (h) | bound by | by |", "|" + "---|" * 8]
+    lines = [
+        f"Per document: workers {w * 1000:.2f} ms CPU ({1 / w:.1f} docs per worker "
+        f"CPU-second), driver {d * 1000:.3f} ms, ingest {i * 1000:.3f} ms; the driver "
+        f"keeps up with {w / d:.0f} workers.",
+        "",
+        "| documents | workers | workers' part (h) | driver's part (h) | ingest (h) | "
+        "wall (h) | bound by | by |",
+        "|" + "---|" * 8,
+    ]
     for n in sizes:
         for count in workers:
             work, drive, ing = n * w / count, n * d, n * i
             bound = "workers" if work >= drive else "driver (finish step, single writer)"
             ratio = max(work, drive) / max(min(work, drive), 1e-9)
-            lines.append(f"| {n:,} | {count} | {work / 3600:.2f} | {drive / 3600:.2f} | "
-                         f"{ing / 3600:.2f} | {(ing + max(work, drive)) / 3600:.2f} | {bound} | "
-                         f"{ratio:.1f}x |")
+            lines.append(
+                f"| {n:,} | {count} | {work / 3600:.2f} | {drive / 3600:.2f} | "
+                f"{ing / 3600:.2f} | {(ing + max(work, drive)) / 3600:.2f} | {bound} | "
+                f"{ratio:.1f}x |"
+            )
     return "\n".join(lines)
 
 
@@ -233,8 +282,12 @@ def main() -> None:
     one.add_argument("--periods", type=int, default=4)
     one.add_argument("--workers", type=int, default=0)
     one.add_argument("--encoder", default="use-multilingual-v3")
-    one.add_argument("--cache", type=Path, default=None,
-                     help="embeddings cache: copy vectors in instead of encoding")
+    one.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="embeddings cache: copy vectors in instead of encoding",
+    )
     one.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     one.add_argument("--window-docs", type=int, default=20_000)
     one.add_argument("--batches-per-task", type=int, default=16)
@@ -246,24 +299,42 @@ def main() -> None:
     proj.add_argument("--cluster-run", type=Path, required=True)
     proj.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     proj.add_argument("--workers", type=int, nargs="+", default=[8, 32, 128])
-    proj.add_argument("--worker-ms", type=float, default=None,
-                      help="worker CPU ms per document instead of the embed run's")
+    proj.add_argument(
+        "--worker-ms",
+        type=float,
+        default=None,
+        help="worker CPU ms per document instead of the embed run's",
+    )
     args = parser.parse_args()
     if args.command == "project":
-        print(project(args.embed_run, args.cluster_run, args.sizes, args.workers,
-                      args.worker_ms))
+        print(project(args.embed_run, args.cluster_run, args.sizes, args.workers, args.worker_ms))
         return
     if args.command == "table":
         print(table(args.out))
         return
     result = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    name = (f"{args.docs}_{args.periods}_{'cache' if args.cache else args.encoder}"
-            f"_w{args.workers}.json")
+    name = (
+        f"{args.docs}_{args.periods}_{'cache' if args.cache else args.encoder}_w{args.workers}.json"
+    )
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("seconds", "docs_per_s", "driver_cpu_s",
-                                             "workers_detail", "result", "load_start",
-                                             "load_end")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: result[k]
+                for k in (
+                    "seconds",
+                    "docs_per_s",
+                    "driver_cpu_s",
+                    "workers_detail",
+                    "result",
+                    "load_start",
+                    "load_end",
+                )
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 K = "10"
-HEADER = ("| corpus | side | events | ours@10 | biggest@10 | random@10 | BERTrend@10 | "
-          "ours - biggest | precision@10 | controls flagged | median lead | targets met |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = (
+    "| corpus | side | events | ours@10 | biggest@10 | random@10 | BERTrend@10 | "
+    "ours - biggest | precision@10 | controls flagged | median lead | targets met |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def _fmt(value: Any) -> str:
@@ -32,8 +34,7 @@ def _targets(ours: dict[str, Any], big: dict[str, Any]) -> str:
         "+0.3": recall is not None and base is not None and recall - base >= 0.3,
         "controls<=1": (ours.get("false_alarm_controls") or 0) <= 1,
         "precision>=0.5": (ours.get("precision_at_k") or 0) >= 0.5,
-        "lead>=0": ours.get("median_lead_periods") is not None
-        and ours["median_lead_periods"] >= 0,
+        "lead>=0": ours.get("median_lead_periods") is not None and ours["median_lead_periods"] >= 0,
     }
     if recall is None:
         checks = {k: v for k, v in checks.items() if k in ("controls<=1", "precision>=0.5")}
@@ -51,8 +52,11 @@ def rows(path: Path, peer_dir: Path | None) -> list[str]:
     for side in ("tuning", "check"):
         figures = result["figures"][K][side]
         ours, big, rnd = figures["detector"], figures["biggest"], figures["random"]
-        theirs = (peer["figures"][K][side]["detector"].get("recall_within_1")
-                  if peer and K in peer.get("figures", {}) else None)
+        theirs = (
+            peer["figures"][K][side]["detector"].get("recall_within_1")
+            if peer and K in peer.get("figures", {})
+            else None
+        )
         recall, base = ours.get("recall_within_1"), big.get("recall_within_1")
         gap = recall - base if recall is not None and base is not None else None
         out.append(
@@ -60,7 +64,8 @@ def rows(path: Path, peer_dir: Path | None) -> list[str]:
             f"{ours.get('events_scored', '-')} | {_fmt(recall)} | {_fmt(base)} | "
             f"{_fmt(rnd.get('recall_within_1'))} | {_fmt(theirs)} | {_fmt(gap)} | "
             f"{_fmt(ours.get('precision_at_k'))} | {_fmt(ours.get('false_alarm_controls'))} | "
-            f"{_fmt(ours.get('median_lead_periods'))} | {_targets(ours, big)} |")
+            f"{_fmt(ours.get('median_lead_periods'))} | {_targets(ours, big)} |"
+        )
     return out
 
 

@@ -65,8 +65,9 @@ def load_weeks(corpus: Path, start: str, n_weeks: int) -> list[tuple[str, list[s
     return [(label, by_week[label]) for label in labels]
 
 
-def plan_files(weeks: list[tuple[str, list[str]]], folder: Path,
-               rng: random.Random) -> tuple[list[Path], set[str]]:
+def plan_files(
+    weeks: list[tuple[str, list[str]]], folder: Path, rng: random.Random
+) -> tuple[list[Path], set[str]]:
     """One ingest file per week (late and duplicate documents mixed in); all ids sent."""
     files: list[Path] = []
     held: list[str] = []
@@ -114,8 +115,9 @@ def step_process(db: Path, now: datetime, encoder_name: str) -> dict[str, Any]:
     from observatory.settings import Settings
 
     settings = Settings(granularity="week", encoder=encoder_name)
-    run = process_pending(db, settings.engine_params(), build_encoder(encoder_name),
-                          settings.taxonomy, now=now)
+    run = process_pending(
+        db, settings.engine_params(), build_encoder(encoder_name), settings.taxonomy, now=now
+    )
     return {"periods": len(run.periods), "reprocessed": len(run.reprocessed)}
 
 
@@ -171,20 +173,30 @@ def run_reader(argv: list[str]) -> None:
             with open_reader(args.db, wait_seconds=0) as reading:
                 reading.con.execute("SELECT count(*) FROM documents").fetchall()
                 reading.con.execute("SELECT * FROM v_emerging LIMIT 20").fetchall()
-                reading.con.execute("SELECT period, count(*) FROM topic_periods "
-                                    "GROUP BY period ORDER BY period DESC LIMIT 5").fetchall()
+                reading.con.execute(
+                    "SELECT period, count(*) FROM topic_periods "
+                    "GROUP BY period ORDER BY period DESC LIMIT 5"
+                ).fetchall()
             counts["served"] += 1
             seconds.append(time.perf_counter() - started)
         except (ObservatoryError, duckdb.Error, OSError) as error:
             counts["failed"] += 1
             errors[str(error).splitlines()[0][:200]] += 1
         time.sleep(READ_PAUSE_S)
-    args.result.write_text(json.dumps({
-        "served": counts["served"], "failed": counts["failed"],
-        "before_first_snapshot": counts["before_first_snapshot"], "errors": dict(errors),
-        "median_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
-        "max_ms": round(max(seconds) * 1000, 1) if seconds else None,
-    }, indent=2), encoding="utf-8")
+    args.result.write_text(
+        json.dumps(
+            {
+                "served": counts["served"],
+                "failed": counts["failed"],
+                "before_first_snapshot": counts["before_first_snapshot"],
+                "errors": dict(errors),
+                "median_ms": round(statistics.median(seconds) * 1000, 1) if seconds else None,
+                "max_ms": round(max(seconds) * 1000, 1) if seconds else None,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
 
 
 # ---- the driver ----------------------------------------------------------------------------
@@ -200,8 +212,14 @@ def step_command(stage: str, db: Path, **options: str) -> list[str]:
 def execute(command: list[str], kill_after: float | None = None) -> tuple[bool, float]:
     """Run a step; with `kill_after`, SIGKILL its process group then. (killed, seconds)."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    child = subprocess.Popen(
+        command,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         _out, err = child.communicate(timeout=kill_after)
     except subprocess.TimeoutExpired:
@@ -213,13 +231,22 @@ def execute(command: list[str], kill_after: float | None = None) -> tuple[bool, 
     return False, time.perf_counter() - started
 
 
-def run_week(index: int, label: str, file: Path, db: Path, out: Path, encoder: str,
-             rng: random.Random, durations: dict[str, list[float]],
-             kills: Counter[str]) -> None:
+def run_week(
+    index: int,
+    label: str,
+    file: Path,
+    db: Path,
+    out: Path,
+    encoder: str,
+    rng: random.Random,
+    durations: dict[str, list[float]],
+    kills: Counter[str],
+) -> None:
     commands = {
         "ingest": step_command("ingest", db, file=str(file)),
-        "process": step_command("process", db, now=tuesday_after(label).isoformat(),
-                                encoder=encoder),
+        "process": step_command(
+            "process", db, now=tuesday_after(label).isoformat(), encoder=encoder
+        ),
         "report": step_command("report", db, out=str(out / "reports")),
     }
     victim = STAGES[CRASH_WEEKS.index(index) % 3] if index in CRASH_WEEKS else None
@@ -230,9 +257,12 @@ def run_week(index: int, label: str, file: Path, db: Path, out: Path, encoder: s
             killed, _ = execute(commands[stage], kill_after=delay)
             kills[f"{stage}_attempted"] += 1
             kills[stage] += killed
-            print(f"  {label}: {stage} killed after {delay:.2f} s" if killed
-                  else f"  {label}: {stage} finished before the kill at {delay:.2f} s",
-                  flush=True)
+            print(
+                f"  {label}: {stage} killed after {delay:.2f} s"
+                if killed
+                else f"  {label}: {stage} finished before the kill at {delay:.2f} s",
+                flush=True,
+            )
         _, seconds = execute(commands[stage])
         durations[stage].append(seconds)
 
@@ -243,15 +273,22 @@ def check(db: Path, expected_ids: set[str], labels: list[str]) -> dict[str, Any]
 
     with duckdb.connect(str(db), read_only=True) as con:
         stored = {row[0] for row in con.execute("SELECT doc_id FROM documents").fetchall()}
-        processed = {row[0] for row in con.execute(
-            "SELECT period FROM processed_periods WHERE granularity = 'week'").fetchall()}
+        processed = {
+            row[0]
+            for row in con.execute(
+                "SELECT period FROM processed_periods WHERE granularity = 'week'"
+            ).fetchall()
+        }
         untopiced = con.execute(
             "SELECT count(*) FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM doc_topics "
-            "WHERE granularity = 'week')").fetchall()[0][0]
+            "WHERE granularity = 'week')"
+        ).fetchall()[0][0]
         reprocessed = con.execute("SELECT count(*) FROM period_revisions").fetchall()[0][0]
     return {
-        "documents_expected": len(expected_ids), "documents_stored": len(stored),
-        "documents_lost": len(expected_ids - stored), "documents_extra": len(stored - expected_ids),
+        "documents_expected": len(expected_ids),
+        "documents_stored": len(stored),
+        "documents_lost": len(expected_ids - stored),
+        "documents_extra": len(stored - expected_ids),
         "documents_duplicated": duplicated_documents(db),
         "documents_without_topic_row": int(untopiced),
         "weeks_missing": sorted(set(labels) - processed),
@@ -289,9 +326,20 @@ def run_soak(args: argparse.Namespace) -> dict[str, Any]:
     files, expected = plan_files(weeks, work, rng)
     db = work / "observatory.duckdb"
     stop, reads = work / "stop-reader", work / "reads.json"
-    reader = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "reader",
-                               "--db", str(db), "--stop", str(stop), "--result", str(reads)],
-                              cwd=ROOT)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "reader",
+            "--db",
+            str(db),
+            "--stop",
+            str(stop),
+            "--result",
+            str(reads),
+        ],
+        cwd=ROOT,
+    )
     durations: dict[str, list[float]] = defaultdict(list)
     kills: Counter[str] = Counter()
     started = time.perf_counter()
@@ -301,30 +349,38 @@ def run_soak(args: argparse.Namespace) -> dict[str, Any]:
             run_week(index, label, file, db, work, args.encoder, rng, durations, kills)
         if len(files) > len(weeks):  # the last week's late documents, a week later
             print("catch-up: the last week's late documents", flush=True)
-            run_week(len(weeks), weeks[-1][0], files[-1], db, work, args.encoder, rng,
-                     durations, kills)
+            run_week(
+                len(weeks), weeks[-1][0], files[-1], db, work, args.encoder, rng, durations, kills
+            )
     finally:
         stop.touch()
         reader.wait(timeout=120)
     wall = time.perf_counter() - started
     labels = [label for label, _ in weeks]
     result: dict[str, Any] = {
-        "corpus": args.corpus.name, "weeks": len(weeks), "first_week": labels[0],
-        "last_week": labels[-1], "seed": args.seed, "encoder": args.encoder,
+        "corpus": args.corpus.name,
+        "weeks": len(weeks),
+        "first_week": labels[0],
+        "last_week": labels[-1],
+        "seed": args.seed,
+        "encoder": args.encoder,
         "documents_sent": sum(1 for f in files for _ in f.open(encoding="utf-8")),
         "wall_seconds": round(wall, 1),
         "step_seconds_median": {s: round(statistics.median(v), 2) for s, v in durations.items()},
-        "kills": dict(kills), "reads": json.loads(reads.read_text(encoding="utf-8")),
+        "kills": dict(kills),
+        "reads": json.loads(reads.read_text(encoding="utf-8")),
         "store": check(db, expected, labels),
         "publish_seconds": round(publish_seconds(db), 3),
         "database_bytes": db.stat().st_size,
     }
     if not args.skip_reference:
         (work / "reference").mkdir()
-        reference = reference_run(files, work / "reference", tuesday_after(labels[-1]),
-                                  args.encoder)
+        reference = reference_run(
+            files, work / "reference", tuesday_after(labels[-1]), args.encoder
+        )
         result["tables_differing_from_one_clean_run"] = differences(
-            store_fingerprint(db), store_fingerprint(reference))
+            store_fingerprint(db), store_fingerprint(reference)
+        )
     return result
 
 
@@ -337,14 +393,21 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["run"])
-    parser.add_argument("--corpus", type=Path, required=True,
-                        help="a corpus file of the shared corpora, e.g. huffpost.jsonl.gz")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        required=True,
+        help="a corpus file of the shared corpora, e.g. huffpost.jsonl.gz",
+    )
     parser.add_argument("--start", default="2018-W22", help="first ISO week")
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--encoder", default="use-multilingual-v3")
-    parser.add_argument("--skip-reference", action="store_true",
-                        help="skip the single clean run the store is compared with")
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="skip the single clean run the store is compared with",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")

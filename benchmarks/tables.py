@@ -53,8 +53,9 @@ def load(paths: Sequence[str], scored: bool = True) -> tuple[list[Run], list[str
         if scored and "figures" not in data:
             stale.append(Path(path).name)
             continue
-        system = data.get("system") or ("BERTrend" if data["model"].startswith("bertrend")
-                                        else "ours")
+        system = data.get("system") or (
+            "BERTrend" if data["model"].startswith("bertrend") else "ours"
+        )
         runs.append(Run(Path(path).name, system, data))
     return runs, stale
 
@@ -82,10 +83,12 @@ def _k(run: Run, k: int) -> str:
 
 def headline_table(runs: Sequence[Run], k: int = 10) -> str:
     """Recall within one period at k: ours, the peer, and ours's baselines, per side."""
-    lines = [f"| corpus | cut | side | events | ours@{k} | BERTrend@{k} | biggest@{k} | "
-             f"random@{k} | newest@{k} | all topics | frequent terms@{k} | rising terms@{k} | "
-             f"ours beats biggest@{k} | ours beats every baseline@{k} |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| corpus | cut | side | events | ours@{k} | BERTrend@{k} | biggest@{k} | "
+        f"random@{k} | newest@{k} | all topics | frequent terms@{k} | rising terms@{k} | "
+        f"ours beats biggest@{k} | ours beats every baseline@{k} |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for systems in _pairs(runs).values():
         ours, peer = systems.get("ours"), systems.get("BERTrend")
         base = ours or peer
@@ -96,13 +99,24 @@ def headline_table(runs: Sequence[Run], k: int = 10) -> str:
             theirs = peer.data["figures"][_k(peer, k)][side]["detector"] if peer else None
             terms = [_recall(f.get(b)) for b in TERM_BASELINES]
             every = [f[b]["recall_within_1"] for b in ("biggest", "random", "newest")]
-            lines.append("| " + " | ".join([
-                base.label, base.data["cut"]["period"], side, _num(f["detector"]["events_scored"]),
-                _num(mine["recall_within_1"] if mine else None),
-                _num(theirs["recall_within_1"] if theirs else None),
-                *(_num(f[b]["recall_within_1"]) for b in BASELINES), *map(_num, terms),
-                _beats(mine, [f["biggest"]["recall_within_1"]]),
-                _beats(mine, every + terms)]) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        base.label,
+                        base.data["cut"]["period"],
+                        side,
+                        _num(f["detector"]["events_scored"]),
+                        _num(mine["recall_within_1"] if mine else None),
+                        _num(theirs["recall_within_1"] if theirs else None),
+                        *(_num(f[b]["recall_within_1"]) for b in BASELINES),
+                        *map(_num, terms),
+                        _beats(mine, [f["biggest"]["recall_within_1"]]),
+                        _beats(mine, every + terms),
+                    ]
+                )
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -120,16 +134,24 @@ def _beats(mine: dict[str, Any] | None, others: Sequence[Any]) -> str:
 
 def _cell(f: dict[str, Any]) -> str:
     """within 1 / recall / median lead / controls flagged / precision@k."""
-    return " / ".join([_num(f["recall_within_1"]), _num(f["recall"]),
-                       _num(f["median_lead_periods"]),
-                       f"{_num(f['false_alarm_controls'])}c", _num(f["precision_at_k"])])
+    return " / ".join(
+        [
+            _num(f["recall_within_1"]),
+            _num(f["recall"]),
+            _num(f["median_lead_periods"]),
+            f"{_num(f['false_alarm_controls'])}c",
+            _num(f["precision_at_k"]),
+        ]
+    )
 
 
 def budget_table(runs: Sequence[Run]) -> str:
     """Every k and side: ours, its four baselines, and BERTrend, five figures per cell."""
-    lines = ["| corpus | k | side | ours | biggest@k | random@k | newest@k | all topics | "
-             "frequent terms@k | rising terms@k | BERTrend | BERTrend's biggest@k |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| corpus | k | side | ours | biggest@k | random@k | newest@k | all topics | "
+        "frequent terms@k | rising terms@k | BERTrend | BERTrend's biggest@k |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for systems in _pairs(runs).values():
         ours, peer = systems.get("ours"), systems.get("BERTrend")
         base = ours or peer
@@ -138,12 +160,22 @@ def budget_table(runs: Sequence[Run]) -> str:
             for side in SIDES:
                 f = base.data["figures"][k][side]
                 p = peer.data["figures"].get(k, {}).get(side) if peer else None
-                lines.append("| " + " | ".join([
-                    base.label, k, side, _cell(f["detector"]) if ours else "-",
-                    *(_cell(f[b]) for b in BASELINES),
-                    *(_cell(f[b]) if b in f else "-" for b in TERM_BASELINES),
-                    _cell(p["detector"]) if p else "-",
-                    _cell(p["biggest"]) if p else "-"]) + " |")
+                lines.append(
+                    "| "
+                    + " | ".join(
+                        [
+                            base.label,
+                            k,
+                            side,
+                            _cell(f["detector"]) if ours else "-",
+                            *(_cell(f[b]) for b in BASELINES),
+                            *(_cell(f[b]) if b in f else "-" for b in TERM_BASELINES),
+                            _cell(p["detector"]) if p else "-",
+                            _cell(p["biggest"]) if p else "-",
+                        ]
+                    )
+                    + " |"
+                )
     return "\n".join(lines)
 
 
@@ -157,54 +189,91 @@ def _lead(event: dict[str, Any] | None, k: str) -> str:
 
 def events_table(runs: Sequence[Run], k: int = 10) -> str:
     """One row per event: its side of the cut, ours's and the peer's first flag at k."""
-    lines = [f"| corpus | term | role | set | emergence | ours@{k}: first flag (lead) | "
-             f"BERTrend@{k} |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| corpus | term | role | set | emergence | ours@{k}: first flag (lead) | BERTrend@{k} |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for systems in _pairs(runs).values():
         ours, peer = systems.get("ours"), systems.get("BERTrend")
         base = ours or peer
         assert base is not None
         peer_events = {e["term"]: e for e in peer.data["events"]} if peer else {}
         for event in base.data["events"]:
-            lines.append("| " + " | ".join([
-                base.label, event["term"], event["role"], event["set"] or "-",
-                event["emergence_period"] or "-",
-                _lead(event, _k(ours, k)) if ours else "-",
-                _lead(peer_events.get(event["term"]), _k(peer, k)) if peer else "-"]) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        base.label,
+                        event["term"],
+                        event["role"],
+                        event["set"] or "-",
+                        event["emergence_period"] or "-",
+                        _lead(event, _k(ours, k)) if ours else "-",
+                        _lead(peer_events.get(event["term"]), _k(peer, k)) if peer else "-",
+                    ]
+                )
+                + " |"
+            )
     return "\n".join(lines)
 
 
 def runs_table(runs: Sequence[Run], stale: Sequence[str]) -> str:
     """Per run: size, cut, list length, outliers, identity, seconds, memory, code version."""
-    lines = ["| file | system | docs / periods | cut | topics per period | ranked per period "
-             "(median) | outlier share | run-to-run identical | s excl. embed | peak MB | "
-             "code |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| file | system | docs / periods | cut | topics per period | ranked per period "
+        "(median) | outlier share | run-to-run identical | s excl. embed | peak MB | "
+        "code |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for run in sorted(runs, key=lambda r: (r.key, r.system)):
         d, s, t = run.data, run.data["summary"], run.data["timings"]
         compute = sum(t.get(k, 0.0) for k in ("ingest", "cluster", "process", "fit", "signals"))
-        lines.append("| " + " | ".join([
-            run.name, run.system, f"{d['n_docs']} / {d['n_periods']}", d["cut"]["period"],
-            _num(s.get("topics_per_period_median")), _num(s.get("ranked_per_period_median")),
-            _num(s.get("outlier_share")), _num(s.get("run_to_run_identical")),
-            f"{compute:.0f}", f"{d['peak_rss_mb']:.0f}", str(d["code_version"])]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    run.name,
+                    run.system,
+                    f"{d['n_docs']} / {d['n_periods']}",
+                    d["cut"]["period"],
+                    _num(s.get("topics_per_period_median")),
+                    _num(s.get("ranked_per_period_median")),
+                    _num(s.get("outlier_share")),
+                    _num(s.get("run_to_run_identical")),
+                    f"{compute:.0f}",
+                    f"{d['peak_rss_mb']:.0f}",
+                    str(d["code_version"]),
+                ]
+            )
+            + " |"
+        )
     if stale:
         lines.append("")
-        lines.append("Stale (written before the flag budget, not scored here): "
-                     + ", ".join(f"`{name}`" for name in stale) + ".")
+        lines.append(
+            "Stale (written before the flag budget, not scored here): "
+            + ", ".join(f"`{name}`" for name in stale)
+            + "."
+        )
     return "\n".join(lines)
 
 
 def stages_table(runs: Sequence[Run]) -> str:
     """Per-stage seconds and documents/s of our runs (the first replay of each)."""
-    lines = ["| corpus | docs | periods | docs/period (max) | ingest s | embed s (docs/s) | "
-             "cluster s | process s | peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| corpus | docs | periods | docs/period (max) | ingest s | embed s (docs/s) | "
+        "cluster s | process s | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for run in sorted((r for r in runs if r.system == "ours"), key=lambda r: r.key):
         t, n = run.data["timings"], run.data["n_docs"]
         biggest = max((p["n_docs"] for p in run.data["periods"]), default=0)
         rate = f"{n / t['embed']:.0f}" if t.get("embed", 0) > 1 else "cached"
-        lines.append(f"| {run.label} | {n} | {run.data['n_periods']} | "
-                     f"{n / run.data['n_periods']:.0f} ({biggest}) | {t.get('ingest', 0):.1f} | "
-                     f"{t.get('embed', 0):.1f} ({rate}) | {t.get('cluster', 0):.1f} | "
-                     f"{t.get('process', 0):.1f} | {run.data['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {run.label} | {n} | {run.data['n_periods']} | "
+            f"{n / run.data['n_periods']:.0f} ({biggest}) | {t.get('ingest', 0):.1f} | "
+            f"{t.get('embed', 0):.1f} ({rate}) | {t.get('cluster', 0):.1f} | "
+            f"{t.get('process', 0):.1f} | {run.data['peak_rss_mb']:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -216,8 +285,10 @@ def sweep_table(runs: Sequence[Run], k: int = 10) -> str:
     also reward a setting that makes the clustering, and so the baseline, worse).
     """
     corpora = sorted({r.label for r in runs})
-    lines = ["| setting | " + " | ".join(corpora) + f" | pooled within 1, ours vs biggest@{k} |",
-             "|---|" + "---|" * (len(corpora) + 1)]
+    lines = [
+        "| setting | " + " | ".join(corpora) + f" | pooled within 1, ours vs biggest@{k} |",
+        "|---|" + "---|" * (len(corpora) + 1),
+    ]
     variants: dict[str, dict[str, Run]] = {}
     for run in runs:
         variants.setdefault(run.name.split("__")[0], {})[run.label] = run
@@ -234,9 +305,11 @@ def sweep_table(runs: Sequence[Run], k: int = 10) -> str:
             events += n
             found += (mine["recall_within_1"] or 0) * n
             big += (base["recall_within_1"] or 0) * n
-            cells.append(f"{_num(mine['recall_within_1'])} vs {_num(base['recall_within_1'])}; "
-                         f"p {_num(mine['precision_at_k'])} vs {_num(base['precision_at_k'])}; "
-                         f"{mine['false_alarm_controls']}c")
+            cells.append(
+                f"{_num(mine['recall_within_1'])} vs {_num(base['recall_within_1'])}; "
+                f"p {_num(mine['precision_at_k'])} vs {_num(base['precision_at_k'])}; "
+                f"{mine['false_alarm_controls']}c"
+            )
         pooled = f"{found:.0f}/{events} vs {big:.0f}/{events}" if events else "-"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {pooled} |")
     return "\n".join(lines)
@@ -255,8 +328,9 @@ def replace_blocks(page: str, tables: dict[str, str]) -> str:
     for name, body in tables.items():
         pattern = re.compile(rf"(<!-- TABLE:{name} -->\n).*?(<!-- /TABLE:{name} -->)", re.S)
         if not pattern.search(page):
-            raise SystemExit(f"error: no <!-- TABLE:{name} --> ... <!-- /TABLE:{name} --> "
-                             "block in the page")
+            raise SystemExit(
+                f"error: no <!-- TABLE:{name} --> ... <!-- /TABLE:{name} --> block in the page"
+            )
         page = pattern.sub(functools.partial(_fill, body=body), page)
     return page
 
@@ -266,15 +340,20 @@ def _fill(match: re.Match[str], body: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("results", nargs="+", help="RESULT.json files (ours and the peer's)")
     parser.add_argument("--write", type=Path, help="page whose TABLE blocks are rewritten")
-    parser.add_argument("--stages", action="store_true",
-                        help="print only the per-stage seconds of our runs")
-    parser.add_argument("--sweep", action="store_true",
-                        help="print only the tuning-side comparison of settings (file names "
-                             "SETTING__CORPUS_G.json)")
+    parser.add_argument(
+        "--stages", action="store_true", help="print only the per-stage seconds of our runs"
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="print only the tuning-side comparison of settings (file names "
+        "SETTING__CORPUS_G.json)",
+    )
     parser.add_argument("--k", type=int, default=10, help="the budget --sweep compares at")
     args = parser.parse_args(argv)
     runs, stale = load(args.results, scored=not args.stages)
@@ -288,8 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write:
         page = args.write.read_text(encoding="utf-8")
         args.write.write_text(replace_blocks(page, tables), encoding="utf-8")
-        print(f"{args.write}: {len(tables)} tables from {len(runs)} results "
-              f"({len(stale)} stale)", file=sys.stderr)
+        print(
+            f"{args.write}: {len(tables)} tables from {len(runs)} results ({len(stale)} stale)",
+            file=sys.stderr,
+        )
     else:
         for name, body in tables.items():
             print(f"<!-- TABLE:{name} -->\n{body}\n<!-- /TABLE:{name} -->\n")

@@ -20,23 +20,30 @@ from pipeline.ingest import IngestReport, read_documents
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--docs", type=int, default=1500, help="the corpus's first N documents")
     parser.add_argument("--groups", type=int, default=10, help="clusters the texts are dealt into")
     args = parser.parse_args()
-    docs = list(islice(read_documents(args.corpus, skip_bad=False,
-                                      report=IngestReport(str(args.corpus))), args.docs))
+    docs = list(
+        islice(
+            read_documents(args.corpus, skip_bad=False, report=IngestReport(str(args.corpus))),
+            args.docs,
+        )
+    )
     texts = [d.full_text for d in docs]
-    groups = [texts[i::args.groups] for i in range(args.groups)]
+    groups = [texts[i :: args.groups] for i in range(args.groups)]
     titles = [[text.split("\n", 1)[0] for text in group] for group in groups]
     started = time.process_time()
     class_tfidf(groups, (), 10)
     topic_labels(groups, titles, ())
     period_terms(docs, TermParams())
-    print(f"{len(docs)} documents of {args.corpus.name}: keywords + labels + terms "
-          f"{time.process_time() - started:.2f} s CPU (jieba's dictionary load included)")
+    print(
+        f"{len(docs)} documents of {args.corpus.name}: keywords + labels + terms "
+        f"{time.process_time() - started:.2f} s CPU (jieba's dictionary load included)"
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,7 @@ FIRST_MONTH = date(2001, 1, 1)
 GRANULARITY = "month"
 # The engine's stages (models/engine.py), then ours around them.
 ENGINE_STAGES = ("read", "embed_new", "cluster", "track", "keywords", "score", "write")
-STAGES = ("ingest", "vectors_in", *ENGINE_STAGES, "process_other", "process", "report",
-          "total")
+STAGES = ("ingest", "vectors_in", *ENGINE_STAGES, "process_other", "process", "report", "total")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,10 +94,18 @@ def load_base(path: Path) -> list[BaseDoc]:
                 continue
             record = json.loads(line)
             parsed_doc = parse_record(f"{path}:{number}", record)
-            parsed.append((_order_key(parsed_doc.doc_id),
-                           BaseDoc(parsed_doc.doc_id, record, parsed_doc.content_hash,
-                                   len(parsed_doc.full_text)),
-                           parsed_doc.canonical_url))
+            parsed.append(
+                (
+                    _order_key(parsed_doc.doc_id),
+                    BaseDoc(
+                        parsed_doc.doc_id,
+                        record,
+                        parsed_doc.content_hash,
+                        len(parsed_doc.full_text),
+                    ),
+                    parsed_doc.canonical_url,
+                )
+            )
     parsed.sort(key=lambda item: item[0])
     seen_ids: set[str] = set()
     seen_hashes: set[str] = set()
@@ -138,16 +145,20 @@ def period_index(index: int, n_docs: int, n_periods: int) -> int:
 def check_config(n_base: int, n_docs: int, n_periods: int) -> None:
     """Copies of a text sit n_base positions apart; that is a period or more when n_base >= N/P."""
     if n_docs < 1 or n_periods < 1 or n_periods > n_docs:
-        raise ValueError(f"need 1 <= periods <= documents, got {n_docs} documents, "
-                         f"{n_periods} periods")
+        raise ValueError(
+            f"need 1 <= periods <= documents, got {n_docs} documents, {n_periods} periods"
+        )
     if n_base < math.ceil(n_docs / n_periods):
-        raise ValueError(f"{n_docs} documents in {n_periods} periods need at least "
-                         f"{math.ceil(n_docs / n_periods)} distinct base texts, the corpus has "
-                         f"{n_base}: a period would hold one text twice")
+        raise ValueError(
+            f"{n_docs} documents in {n_periods} periods need at least "
+            f"{math.ceil(n_docs / n_periods)} distinct base texts, the corpus has "
+            f"{n_base}: a period would hold one text twice"
+        )
 
 
-def synthetic_records(base: Sequence[BaseDoc], n_docs: int,
-                      n_periods: int) -> Iterator[dict[str, Any]]:
+def synthetic_records(
+    base: Sequence[BaseDoc], n_docs: int, n_periods: int
+) -> Iterator[dict[str, Any]]:
     """The N records of the configuration, oldest period first.
 
     Record i is copy i // B of base document i % B (B = len(base)) in period i * P // N. Copy 0
@@ -234,20 +245,35 @@ def _loadavg() -> list[float]:
 def _modified_files() -> list[str]:
     """Tracked files that differ from the commit code_version() names (uncommitted work)."""
     try:
-        done = subprocess.run(["git", "-C", str(ROOT), "diff", "--name-only", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=True)
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "diff", "--name-only", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
 def _machine() -> dict[str, Any]:
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version()}
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
-def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str, threads: int,
-               cache: Path | None, n_periods_expected: int | None = None) -> dict[str, Any]:
+def run_config(
+    corpus: Path,
+    db_path: Path,
+    reports_dir: Path,
+    encoder_spec: str,
+    threads: int,
+    cache: Path | None,
+    n_periods_expected: int | None = None,
+) -> dict[str, Any]:
     """Ingest `corpus` into a fresh store, bring vectors in, process every period, report.
 
     With `cache`, vectors come from the embeddings cache (every text must be there); without,
@@ -282,8 +308,9 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
     with meter.stage("ingest"), session(db_path) as con:
         report = ingest_file(con, corpus)
         stored = int(con.execute("SELECT count(*) FROM documents").fetchall()[0][0])
-        hashes = [row[0] for row in
-                  con.execute("SELECT DISTINCT content_hash FROM documents").fetchall()]
+        hashes = [
+            row[0] for row in con.execute("SELECT DISTINCT content_hash FROM documents").fetchall()
+        ]
 
     with meter.stage("vectors_in"):
         if cache is not None:
@@ -291,15 +318,20 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
             with session(db_path) as con:
                 missing = missing_embeddings(con, hashes, encoder.name)
             if missing:
-                raise SystemExit(f"{len(missing)} of {len(hashes)} texts have no "
-                                 f"{encoder.name} vector in {cache}: fill it with "
-                                 "benchmarks/embed_corpus.py")
+                raise SystemExit(
+                    f"{len(missing)} of {len(hashes)} texts have no "
+                    f"{encoder.name} vector in {cache}: fill it with "
+                    "benchmarks/embed_corpus.py"
+                )
         else:
             with session(db_path) as con:
                 todo = missing_embeddings(con, hashes, encoder.name)
-                texts = {h: f"{title}\n{text}".strip() for h, title, text in con.execute(
-                    "SELECT DISTINCT ON (content_hash) content_hash, title, text "
-                    "FROM documents").fetchall()}
+                texts = {
+                    h: f"{title}\n{text}".strip()
+                    for h, title, text in con.execute(
+                        "SELECT DISTINCT ON (content_hash) content_hash, title, text FROM documents"
+                    ).fetchall()
+                }
             for batch in iter_batches(todo, 256):
                 vectors = encoder.encode([texts[h] for h in batch])
                 with session(db_path) as con, transaction(con):
@@ -333,21 +365,34 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
     if n_periods_expected is not None and n_periods != n_periods_expected:
         raise SystemExit(f"expected {n_periods_expected} periods, processed {n_periods}")
     return {
-        "corpus": corpus.name, "cache": str(cache) if cache else None,
-        "encoder": encoder.name, "encoder_threads": threads,
-        "granularity": GRANULARITY, "n_docs": stored, "n_read": report.read,
-        "n_texts": len(hashes), "n_periods": n_periods,
+        "corpus": corpus.name,
+        "cache": str(cache) if cache else None,
+        "encoder": encoder.name,
+        "encoder_threads": threads,
+        "granularity": GRANULARITY,
+        "n_docs": stored,
+        "n_read": report.read,
+        "n_texts": len(hashes),
+        "n_periods": n_periods,
         "docs_per_period": round(stored / max(n_periods, 1), 1),
         "n_topics": run.n_topics,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "docs_per_s": {"ingest": round(stored / max(seconds["ingest"], 1e-9), 1),
-                       "pipeline": round(stored / max(seconds["total"], 1e-9), 1)},
-        "period_seconds": period_seconds, "period_docs": period_docs,
+        "docs_per_s": {
+            "ingest": round(stored / max(seconds["ingest"], 1e-9), 1),
+            "pipeline": round(stored / max(seconds["total"], 1e-9), 1),
+        },
+        "period_seconds": period_seconds,
+        "period_docs": period_docs,
         "report": paths.html.name,
-        "peak_rss_mb": max(meter.peak_mb.values()), "peak_rss_mb_by_stage": meter.peak_mb,
+        "peak_rss_mb": max(meter.peak_mb.values()),
+        "peak_rss_mb_by_stage": meter.peak_mb,
         "peak_per_stage": meter.per_stage,
-        "code_version": version, "modified_files": _modified_files(), "machine": _machine(),
-        "load_avg_start": load_start, "load_avg_end": _loadavg(), "started_at": started_at,
+        "code_version": version,
+        "modified_files": _modified_files(),
+        "machine": _machine(),
+        "load_avg_start": load_start,
+        "load_avg_end": _loadavg(),
+        "started_at": started_at,
         "engine_params": asdict(params),
     }
 
@@ -356,14 +401,14 @@ def run_config(corpus: Path, db_path: Path, reports_dir: Path, encoder_spec: str
 # Encoder throughput (each measurement in its own process: thread counts are set at start)
 
 
-def measure_encoder(corpus: Path, encoder_spec: str, threads: int, n_docs: int,
-                    batch_size: int) -> dict[str, Any]:
+def measure_encoder(
+    corpus: Path, encoder_spec: str, threads: int, n_docs: int, batch_size: int
+) -> dict[str, Any]:
     """Documents/s of the encoder on the first n_docs distinct documents of the corpus."""
     from models.embed import build_encoder
 
     load_start = _loadavg()
-    texts = [parse_record(str(corpus), doc.record).full_text
-             for doc in load_base(corpus)[:n_docs]]
+    texts = [parse_record(str(corpus), doc.record).full_text for doc in load_base(corpus)[:n_docs]]
     clock = time.perf_counter()
     encoder = build_encoder(encoder_spec, threads=threads)
     if encoder_spec == "minilm-offline":
@@ -374,18 +419,26 @@ def measure_encoder(corpus: Path, encoder_spec: str, threads: int, n_docs: int,
     load = time.perf_counter() - clock
     clock = time.perf_counter()
     for start in range(0, len(texts), batch_size):
-        encoder.encode(texts[start:start + batch_size])
+        encoder.encode(texts[start : start + batch_size])
     elapsed = time.perf_counter() - clock
     return {
-        "corpus": corpus.name, "encoder": encoder.name, "spec": encoder_spec,
-        "threads": threads, "n_docs": len(texts), "batch_size": batch_size,
+        "corpus": corpus.name,
+        "encoder": encoder.name,
+        "spec": encoder_spec,
+        "threads": threads,
+        "n_docs": len(texts),
+        "batch_size": batch_size,
         "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
         "mean_chars_clipped_2000": round(sum(min(len(t), 2000) for t in texts) / len(texts), 1),
-        "seconds": round(elapsed, 3), "docs_per_s": round(len(texts) / elapsed, 2),
-        "load_seconds": round(load, 3), "peak_rss_mb": _rss_mb(),
-        "code_version": _code_version(), "modified_files": _modified_files(),
+        "seconds": round(elapsed, 3),
+        "docs_per_s": round(len(texts) / elapsed, 2),
+        "load_seconds": round(load, 3),
+        "peak_rss_mb": _rss_mb(),
+        "code_version": _code_version(),
+        "modified_files": _modified_files(),
         "machine": _machine(),
-        "load_avg_start": load_start, "load_avg_end": _loadavg(),
+        "load_avg_start": load_start,
+        "load_avg_end": _loadavg(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -415,8 +468,12 @@ def _spawn(argv: list[str], threads: int, timeout: float) -> tuple[int, float]:
     """Run this script in a fresh process; returns (exit status, seconds). -9: timed out."""
     clock = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), *argv],
-                              env=_child_env(threads), timeout=timeout, check=False)
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), *argv],
+            env=_child_env(threads),
+            timeout=timeout,
+            check=False,
+        )
         return done.returncode, time.perf_counter() - clock
     except subprocess.TimeoutExpired:
         return -9, time.perf_counter() - clock
@@ -447,36 +504,73 @@ def cmd_grid(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="throughput-", dir=args.scratch) as scratch:
             folder = Path(scratch)
             corpus = write_synthetic(base, n_docs, n_periods, folder / "synthetic.jsonl")
-            argv = ["run", str(corpus), "--db", str(folder / "store.duckdb"),
-                    "--reports", str(folder / "reports"), "--result", str(target),
-                    "--encoder", args.encoder, "--threads", str(args.threads),
-                    "--expect-periods", str(n_periods), "--grid", grid]
+            argv = [
+                "run",
+                str(corpus),
+                "--db",
+                str(folder / "store.duckdb"),
+                "--reports",
+                str(folder / "reports"),
+                "--result",
+                str(target),
+                "--encoder",
+                args.encoder,
+                "--threads",
+                str(args.threads),
+                "--expect-periods",
+                str(n_periods),
+                "--grid",
+                grid,
+            ]
             if args.cache:
                 argv += ["--cache", str(args.cache)]
             print(f"{grid}: {n_docs} documents in {n_periods} periods ...", flush=True)
             status, elapsed = _spawn(argv, args.threads, args.timeout)
         if status != 0:
             reason = "timed out" if status == -9 else f"exit status {status}"
-            target.with_suffix(".failed.json").write_text(json.dumps(
-                {"grid": grid, "n_docs": n_docs, "n_periods": n_periods, "reason": reason,
-                 "seconds": round(elapsed, 1), "timeout": args.timeout,
-                 "load_avg_end": _loadavg()}, indent=2) + "\n", encoding="utf-8")
+            target.with_suffix(".failed.json").write_text(
+                json.dumps(
+                    {
+                        "grid": grid,
+                        "n_docs": n_docs,
+                        "n_periods": n_periods,
+                        "reason": reason,
+                        "seconds": round(elapsed, 1),
+                        "timeout": args.timeout,
+                        "load_avg_end": _loadavg(),
+                    },
+                    indent=2,
+                )
+                + "\n",
+                encoding="utf-8",
+            )
             print(f"  {reason} after {elapsed:.0f} s", flush=True)
             continue
         result = json.loads(target.read_text(encoding="utf-8"))
         s = result["seconds"]
-        print(f"  total {s['total']:.1f} s (cluster {s['cluster']:.1f}, report {s['report']:.1f}),"
-              f" peak {result['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"  total {s['total']:.1f} s (cluster {s['cluster']:.1f}, report {s['report']:.1f}),"
+            f" peak {result['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    result = run_config(args.corpus, args.db, args.reports, args.encoder, args.threads,
-                        args.cache, args.expect_periods)
+    result = run_config(
+        args.corpus,
+        args.db,
+        args.reports,
+        args.encoder,
+        args.threads,
+        args.cache,
+        args.expect_periods,
+    )
     result["grid"] = args.grid
     args.result.parent.mkdir(parents=True, exist_ok=True)
-    args.result.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
-                           encoding="utf-8")
+    args.result.write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return 0
 
 
@@ -489,9 +583,23 @@ def cmd_embed(args: argparse.Namespace) -> int:
                 name = f"{corpus.name.split('.')[0]}_{spec}_t{threads}.json"
                 print(f"{name} ...", flush=True)
                 status, elapsed = _spawn(
-                    ["embed-one", str(corpus), "--encoder", spec, "--threads", str(threads),
-                     "--docs", str(args.docs), "--batch-size", str(args.batch_size),
-                     "--result", str(out / name)], threads, args.timeout)
+                    [
+                        "embed-one",
+                        str(corpus),
+                        "--encoder",
+                        spec,
+                        "--threads",
+                        str(threads),
+                        "--docs",
+                        str(args.docs),
+                        "--batch-size",
+                        str(args.batch_size),
+                        "--result",
+                        str(out / name),
+                    ],
+                    threads,
+                    args.timeout,
+                )
                 if status != 0:
                     print(f"  failed (exit status {status}) after {elapsed:.0f} s", flush=True)
                     continue
@@ -527,8 +635,11 @@ def _peak(result: dict[str, Any]) -> str:
 
 def load_results(out: Path) -> list[dict[str, Any]]:
     """The configuration results in one folder (not its failures, not its subfolders)."""
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("n*_p*.json"))
-            if not p.name.endswith(".failed.json")]
+    return [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(out.glob("n*_p*.json"))
+        if not p.name.endswith(".failed.json")
+    ]
 
 
 def min_over_runs(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -542,13 +653,17 @@ def min_over_runs(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, An
     merged = []
     for group in grouped.values():
         best = dict(min(group, key=lambda r: r["seconds"]["total"]))
-        best["seconds"] = {stage: min(r["seconds"][stage] for r in group)
-                           for stage in best["seconds"]}
-        best["docs_per_s"] = {"ingest": best["n_docs"] / best["seconds"]["ingest"],
-                              "pipeline": best["n_docs"] / best["seconds"]["total"]}
-        best["peak_rss_mb_by_stage"] = {stage: max(r["peak_rss_mb_by_stage"][stage]
-                                                   for r in group)
-                                        for stage in best["peak_rss_mb_by_stage"]}
+        best["seconds"] = {
+            stage: min(r["seconds"][stage] for r in group) for stage in best["seconds"]
+        }
+        best["docs_per_s"] = {
+            "ingest": best["n_docs"] / best["seconds"]["ingest"],
+            "pipeline": best["n_docs"] / best["seconds"]["total"],
+        }
+        best["peak_rss_mb_by_stage"] = {
+            stage: max(r["peak_rss_mb_by_stage"][stage] for r in group)
+            for stage in best["peak_rss_mb_by_stage"]
+        }
         best["load_avg_start"] = [min(r["load_avg_start"][0] for r in group)]
         best["load_avg_end"] = [max(r["load_avg_end"][0] for r in group)]
         best["runs"] = len(group)
@@ -563,32 +678,65 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
     if also:
         results = min_over_runs([results, *(load_results(folder) for folder in also)])
     lines: list[str] = []
-    columns = ("ingest", "vectors_in", "read", "embed_new", "cluster", "track", "keywords",
-               "score", "write", "process_other", "report", "total")
-    for grid, key, title in (("docs_per_period", "docs_per_period", "documents per period"),
-                             ("periods", "n_periods", "number of periods")):
-        rows = sorted((r for r in results if r.get("grid") == grid),
-                      key=lambda r: (r["n_docs"], r["n_periods"]))
+    columns = (
+        "ingest",
+        "vectors_in",
+        "read",
+        "embed_new",
+        "cluster",
+        "track",
+        "keywords",
+        "score",
+        "write",
+        "process_other",
+        "report",
+        "total",
+    )
+    for grid, key, title in (
+        ("docs_per_period", "docs_per_period", "documents per period"),
+        ("periods", "n_periods", "number of periods"),
+    ):
+        rows = sorted(
+            (r for r in results if r.get("grid") == grid),
+            key=lambda r: (r["n_docs"], r["n_periods"]),
+        )
         if not rows:
             continue
-        lines += [f"Growth with the {title}:", "",
-                  "| docs | periods | docs/period | " + " | ".join(columns)
-                  + " | s/period (median) | docs/s | peak MB (in) | process peak MB | load avg |",
-                  "|" + "---|" * (len(columns) + 8)]
+        lines += [
+            f"Growth with the {title}:",
+            "",
+            "| docs | periods | docs/period | "
+            + " | ".join(columns)
+            + " | s/period (median) | docs/s | peak MB (in) | process peak MB | load avg |",
+            "|" + "---|" * (len(columns) + 8),
+        ]
         for r in rows:
             s = r["seconds"]
-            lines.append(f"| {r['n_docs']} | {r['n_periods']} | {r['docs_per_period']:.0f} | "
-                         + " | ".join(f"{s.get(c, 0.0):.1f}" for c in columns)
-                         + f" | {statistics.median(r['period_seconds']):.2f}"
-                         f" | {r['docs_per_s']['pipeline']:.0f} | {_peak(r)} | "
-                         f"{r['peak_rss_mb_by_stage']['process']:.0f} | "
-                         f"{r['load_avg_start'][0]:.1f}-{r['load_avg_end'][0]:.1f} |")
+            lines.append(
+                f"| {r['n_docs']} | {r['n_periods']} | {r['docs_per_period']:.0f} | "
+                + " | ".join(f"{s.get(c, 0.0):.1f}" for c in columns)
+                + f" | {statistics.median(r['period_seconds']):.2f}"
+                f" | {r['docs_per_s']['pipeline']:.0f} | {_peak(r)} | "
+                f"{r['peak_rss_mb_by_stage']['process']:.0f} | "
+                f"{r['load_avg_start'][0]:.1f}-{r['load_avg_end'][0]:.1f} |"
+            )
         lines.append("")
         fits = []
-        for stage in ("ingest", "vectors_in", "read", "cluster", "track", "keywords", "score",
-                      "write", "report", "total"):
-            slope = _fit_exponent([(float(r[key]), float(r["seconds"].get(stage, 0.0)))
-                                   for r in rows])
+        for stage in (
+            "ingest",
+            "vectors_in",
+            "read",
+            "cluster",
+            "track",
+            "keywords",
+            "score",
+            "write",
+            "report",
+            "total",
+        ):
+            slope = _fit_exponent(
+                [(float(r[key]), float(r["seconds"].get(stage, 0.0))) for r in rows]
+            )
             if slope is not None:
                 fits.append(f"{stage} {slope:.2f}")
         if fits:
@@ -596,18 +744,27 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
     failed = sorted(out.glob("*.failed.json"))
     for path in failed:
         info = json.loads(path.read_text(encoding="utf-8"))
-        lines.append(f"Not measured: {info['n_docs']} documents in {info['n_periods']} periods "
-                     f"({info['reason']} after {info['seconds']:.0f} s).")
-    embeds = [json.loads(p.read_text(encoding="utf-8"))
-              for p in sorted((out / "embed").glob("*.json"))]
+        lines.append(
+            f"Not measured: {info['n_docs']} documents in {info['n_periods']} periods "
+            f"({info['reason']} after {info['seconds']:.0f} s)."
+        )
+    embeds = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((out / "embed").glob("*.json"))
+    ]
     if embeds:
-        lines += ["", "| corpus | encoder | threads | docs | mean chars | seconds | docs/s | "
-                      "peak MB | load avg |", "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| corpus | encoder | threads | docs | mean chars | seconds | docs/s | "
+            "peak MB | load avg |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for e in embeds:
-            lines.append(f"| {e['corpus']} | {e['encoder']} | {e['threads']} | {e['n_docs']} | "
-                         f"{e['mean_chars']:.0f} | {e['seconds']:.1f} | {e['docs_per_s']:.1f} | "
-                         f"{e['peak_rss_mb']:.0f} | {e['load_avg_start'][0]:.1f}-"
-                         f"{e['load_avg_end'][0]:.1f} |")
+            lines.append(
+                f"| {e['corpus']} | {e['encoder']} | {e['threads']} | {e['n_docs']} | "
+                f"{e['mean_chars']:.0f} | {e['seconds']:.1f} | {e['docs_per_s']:.1f} | "
+                f"{e['peak_rss_mb']:.0f} | {e['load_avg_start'][0]:.1f}-"
+                f"{e['load_avg_end'][0]:.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -617,31 +774,57 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     grid = commands.add_parser("grid", help="measure the two grids, one process per config")
-    grid.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                      help="real corpus to replicate (default: %(default)s)")
-    grid.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
-                      help="embeddings cache holding every text's vector (default: "
-                           "%(default)s); 'none' computes them with --encoder")
-    grid.add_argument("--docs", default="10000,50000,100000",
-                      help="grid (a): total documents at --at-periods periods (default: "
-                           "%(default)s; empty to skip)")
+    grid.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="real corpus to replicate (default: %(default)s)",
+    )
+    grid.add_argument(
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help="embeddings cache holding every text's vector (default: "
+        "%(default)s); 'none' computes them with --encoder",
+    )
+    grid.add_argument(
+        "--docs",
+        default="10000,50000,100000",
+        help="grid (a): total documents at --at-periods periods (default: "
+        "%(default)s; empty to skip)",
+    )
     grid.add_argument("--at-periods", type=int, default=20, help="grid (a)'s period count")
-    grid.add_argument("--periods", default="10,50,100",
-                      help="grid (b): period counts at --per-period documents each (default: "
-                           "%(default)s; empty to skip)")
+    grid.add_argument(
+        "--periods",
+        default="10,50,100",
+        help="grid (b): period counts at --per-period documents each (default: "
+        "%(default)s; empty to skip)",
+    )
     grid.add_argument("--per-period", type=int, default=1000, help="grid (b)'s documents/period")
-    grid.add_argument("--encoder", default=DEFAULT_ENCODER,
-                      help="encoder (its vectors must be in the cache; it embeds the taxonomy)")
+    grid.add_argument(
+        "--encoder",
+        default=DEFAULT_ENCODER,
+        help="encoder (its vectors must be in the cache; it embeds the taxonomy)",
+    )
     grid.add_argument("--threads", type=int, default=1, help="BLAS/encoder threads")
-    grid.add_argument("--timeout", type=float, default=1200.0,
-                      help="seconds before a configuration is stopped and noted as not measured")
-    grid.add_argument("--scratch", type=Path, default=None,
-                      help="folder for the temporary stores (default: the system's temp)")
+    grid.add_argument(
+        "--timeout",
+        type=float,
+        default=1200.0,
+        help="seconds before a configuration is stopped and noted as not measured",
+    )
+    grid.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="folder for the temporary stores (default: the system's temp)",
+    )
     grid.add_argument("--out", type=Path, default=DEFAULT_OUT, help="result folder")
     grid.add_argument("--force", action="store_true", help="measure configs already measured")
     grid.set_defaults(func=cmd_grid)
@@ -658,9 +841,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     table = commands.add_parser("table", help="Markdown tables of the results in --out")
     table.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    table.add_argument("--min-with", type=Path, nargs="*", default=[],
-                       help="result folders of repeated runs: show each stage's minimum over "
-                            "--out and these")
+    table.add_argument(
+        "--min-with",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="result folders of repeated runs: show each stage's minimum over --out and these",
+    )
     table.set_defaults(func=cmd_table)
 
     run = commands.add_parser("run", help="(internal) one configuration from a synthetic file")

@@ -34,14 +34,21 @@ def drift_figures(path: Path, granularity: str) -> dict[str, object]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         total, empty = con.execute(QUERY, {"g": granularity}).fetchall()[0]
-        ended = con.execute("SELECT count(*) FROM topic_lineage WHERE granularity = ? AND "
-                            "event = 'born' AND parent_topic_id IS NOT NULL",
-                            [granularity]).fetchall()[0][0]
+        ended = con.execute(
+            "SELECT count(*) FROM topic_lineage WHERE granularity = ? AND "
+            "event = 'born' AND parent_topic_id IS NOT NULL",
+            [granularity],
+        ).fetchall()[0][0]
     finally:
         con.close()
-    return {"db": path.name, "granularity": granularity, "continuations": total,
-            "no_keyword_overlap": empty,
-            "share": round(empty / total, 4) if total else None, "ended_for_drift": ended}
+    return {
+        "db": path.name,
+        "granularity": granularity,
+        "continuations": total,
+        "no_keyword_overlap": empty,
+        "share": round(empty / total, 4) if total else None,
+        "ended_for_drift": ended,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,8 +32,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--until", type=date.fromisoformat)
     parser.add_argument("--spider")
     parser.add_argument("--url")
-    parser.add_argument("--base-url", action="append", default=[],
-                        help="NAME=URL: a spider's or source's base URL")
+    parser.add_argument(
+        "--base-url", action="append", default=[], help="NAME=URL: a spider's or source's base URL"
+    )
     parser.add_argument("--impolite", action="store_true", help="no delays (local replays only)")
     return parser.parse_args(argv)
 
@@ -49,12 +50,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sources = select_sources(load_sources(params.sources_file), args.sources)
         plans = plan_crawl(args.db, sources, args.since, args.until, base_urls)
-        lost = (unreachable(sources, base_urls, params.crawl_probe_timeout_s)
-                if params.crawl_probe_timeout_s > 0 else {})
+        lost = (
+            unreachable(sources, base_urls, params.crawl_probe_timeout_s)
+            if params.crawl_probe_timeout_s > 0
+            else {}
+        )
         for plan in plans:
             if plan.source.id in lost:
-                log_skipped(args.db, args.run_id, plan.source.id, plan.source.spider,
-                            f"skipped: {lost[plan.source.id]}", events=True)
+                log_skipped(
+                    args.db,
+                    args.run_id,
+                    plan.source.id,
+                    plan.source.spider,
+                    f"skipped: {lost[plan.source.id]}",
+                    events=True,
+                )
     except ObservatoryError as error:
         print(json.dumps({"error": str(error)}), file=sys.stdout)
         return error.exit_code
@@ -65,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _crawl(plans: list[Any], params: CrawlParams, db: Path, run_id: str,
-           base_urls: dict[str, str], polite: bool) -> None:
+def _crawl(
+    plans: list[Any],
+    params: CrawlParams,
+    db: Path,
+    run_id: str,
+    base_urls: dict[str, str],
+    polite: bool,
+) -> None:
     base = crawl_settings(params, db, run_id, polite=polite, base_urls=base_urls)
     base["OBSERVATORY_EVENTS"] = True
     process = CrawlerProcess(base, install_root_handler=True)

@@ -11,8 +11,11 @@ from lxml import etree
 from crawlers.feeds import parse_date
 from pipeline.normalise import clean_text
 
-NS = {"a": "http://www.w3.org/2005/Atom", "os": "http://a9.com/-/spec/opensearch/1.1/",
-      "x": "http://arxiv.org/schemas/atom"}
+NS = {
+    "a": "http://www.w3.org/2005/Atom",
+    "os": "http://a9.com/-/spec/opensearch/1.1/",
+    "x": "http://arxiv.org/schemas/atom",
+}
 _VERSION = re.compile(r"v\d+$")
 
 
@@ -78,14 +81,20 @@ def _entry(entry: etree._Element) -> ArxivEntry | None:
     abs_url, pdf_url = _links(entry)
     primary = entry.find("x:primary_category", NS)
     return ArxivEntry(
-        arxiv_id=_VERSION.sub("", versioned), version=versioned[len(_VERSION.sub("", versioned)):],
-        title=_text(entry, "a:title"), summary=_text(entry, "a:summary"), published=published,
-        abs_url=abs_url or raw_id, pdf_url=pdf_url,
+        arxiv_id=_VERSION.sub("", versioned),
+        version=versioned[len(_VERSION.sub("", versioned)) :],
+        title=_text(entry, "a:title"),
+        summary=_text(entry, "a:summary"),
+        published=published,
+        abs_url=abs_url or raw_id,
+        pdf_url=pdf_url,
         authors=tuple(_text(a, "a:name") for a in entry.findall("a:author", NS)),
-        categories=tuple(str(c.get("term")) for c in entry.findall("a:category", NS)
-                         if c.get("term")),
+        categories=tuple(
+            str(c.get("term")) for c in entry.findall("a:category", NS) if c.get("term")
+        ),
         primary_category=str(primary.get("term")) if primary is not None else None,
-        doi=_text(entry, "x:doi") or None, comment=_text(entry, "x:comment") or None,
+        doi=_text(entry, "x:doi") or None,
+        comment=_text(entry, "x:comment") or None,
     )
 
 

@@ -15,8 +15,10 @@ from parsel import Selector
 from pipeline.normalise import clean_text
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-_DATE_TIME = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})日?"
-                        r"(?:[-\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_DATE_TIME = re.compile(
+    r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})日?"
+    r"(?:[-\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
 _GOVCN_POLICY = re.compile(r"^/zhengce/(?:[a-z]+/)*\d{6}/content_\d+\.htm$")
 _BODY_SELECTORS = ("#UCAP-CONTENT", ".pages_content", "div.TRS_UEDITOR", "article")
 
@@ -90,11 +92,16 @@ def parse_govcn_list(body: bytes, base_url: str) -> list[ListRow]:
     data = _json(body)
     if not isinstance(data, list):
         raise NotAList("not a JSON list: expected a top-level array of rows")
-    return [ListRow(title=clean_text(str(row.get("TITLE", ""))),
-                    url=urljoin(base_url, str(row.get("URL", "")).strip()),
-                    day=list_day(str(row.get("DOCRELPUBTIME", ""))),
-                    subtitle=clean_text(str(row.get("SUB_TITLE", ""))))
-            for row in data if isinstance(row, dict)]
+    return [
+        ListRow(
+            title=clean_text(str(row.get("TITLE", ""))),
+            url=urljoin(base_url, str(row.get("URL", "")).strip()),
+            day=list_day(str(row.get("DOCRELPUBTIME", ""))),
+            subtitle=clean_text(str(row.get("SUB_TITLE", ""))),
+        )
+        for row in data
+        if isinstance(row, dict)
+    ]
 
 
 def is_govcn_policy(url: str) -> bool:
@@ -121,21 +128,36 @@ def _table(page: Selector) -> dict[str, str]:
     """The zhengceku metadata table: 索引号, 主题分类, 发文机关, 成文日期, 发文字号, 发布日期."""
     cells = [clean_text(c.xpath("string()").get(default="")) for c in page.css("table td")]
     pairs = itertools.pairwise(cells)
-    return {label.rstrip("：:").replace(" ", "").replace("\u3000", ""): value
-            for label, value in pairs if label.endswith(("：", ":")) and value}
+    return {
+        label.rstrip("：:").replace(" ", "").replace("\u3000", ""): value
+        for label, value in pairs
+        if label.endswith(("：", ":")) and value
+    }
 
 
 def parse_govcn_detail(html: str) -> Detail:
     """Title, `firstpublishedtime` (Beijing) as UTC, `#UCAP-CONTENT` text and metas."""
     page = Selector(text=html)
     raw = _meta(page, "firstpublishedtime")
-    title = clean_text(page.css("h1#ti").xpath("string()").get(default="")) or clean_text(
-        page.css("title::text").get(default="")).split("_")[0]
+    title = (
+        clean_text(page.css("h1#ti").xpath("string()").get(default=""))
+        or clean_text(page.css("title::text").get(default="")).split("_")[0]
+    )
     keywords = [k.strip() for k in re.split(r"[;,；，]", _meta(page, "keywords")) if k.strip()]
-    meta = {"author": _meta(page, "author"), "keywords": keywords, "lanmu": _meta(page, "lanmu"),
-            "lastmodifiedtime": _meta(page, "lastmodifiedtime"), **_table(page)}
-    return Detail(title, beijing_to_utc(raw), raw, _body(page, _BODY_SELECTORS),
-                  {k: v for k, v in meta.items() if v})
+    meta = {
+        "author": _meta(page, "author"),
+        "keywords": keywords,
+        "lanmu": _meta(page, "lanmu"),
+        "lastmodifiedtime": _meta(page, "lastmodifiedtime"),
+        **_table(page),
+    }
+    return Detail(
+        title,
+        beijing_to_utc(raw),
+        raw,
+        _body(page, _BODY_SELECTORS),
+        {k: v for k, v in meta.items() if v},
+    )
 
 
 def parse_miit_unit(body: bytes, base_url: str) -> list[ListRow]:
@@ -149,8 +171,11 @@ def parse_miit_unit(body: bytes, base_url: str) -> list[ListRow]:
     for item in Selector(text=fragment).css("li"):
         link = item.css("a")
         title = link.attrib.get("title") or link.xpath("string()").get(default="")
-        rows.append(ListRow(title=clean_text(title),
-                            url=urljoin(base_url, link.attrib.get("href", "").strip()),
-                            day=list_day(item.css("span.fr, span.time").xpath("string()")
-                                         .get(default=""))))
+        rows.append(
+            ListRow(
+                title=clean_text(title),
+                url=urljoin(base_url, link.attrib.get("href", "").strip()),
+                day=list_day(item.css("span.fr, span.time").xpath("string()").get(default="")),
+            )
+        )
     return rows

@@ -29,16 +29,18 @@ _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)\b", re.I 
 _CHALLENGE = re.compile(r"security_verify|window\.location|yunsuo|cf-challenge|captcha", re.I)
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 # The root element's name, past comments, processing instructions and a DOCTYPE.
-_ROOT_TAG = re.compile(r"^(?:\s|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>)*<([A-Za-z_][\w.:-]*)",
-                       re.S | re.I)
+_ROOT_TAG = re.compile(
+    r"^(?:\s|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>)*<([A-Za-z_][\w.:-]*)", re.S | re.I
+)
 # An "&" that starts no entity: feeds write query strings unescaped (`?a=1&lang=zh`), which
 # breaks the XML and makes a lenient parser read `&lang` as the entity 〈.
 _BARE_AMPERSAND = re.compile(r"&(?!(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 _FEED_ROOTS = {"rss", "feed", "rdf", "channel"}
 _ENTRY_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:item|entry)\s*>", re.I)
 # A complete feed ends with its root's end tag (CDNs sometimes append a comment after it).
-_ROOT_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:rss|feed|rdf|channel)\s*>(?:\s|<!--.*?-->)*$",
-                       re.I | re.S)
+_ROOT_END = re.compile(
+    r"</\s*(?:[\w.-]+:)?(?:rss|feed|rdf|channel)\s*>(?:\s|<!--.*?-->)*$", re.I | re.S
+)
 # feedparser's names for the dates an entry may carry, in the order we trust them:
 # pubDate/published/issued, then dc:date/updated/modified, then created.
 _DATE_KEYS = ("published", "updated", "created")
@@ -116,7 +118,7 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
     """
     bom_encoding, bom = read_bom(body)
     if bom_encoding and bom:
-        return body[len(bom):].decode(bom_encoding, errors="replace"), bom_encoding
+        return body[len(bom) :].decode(bom_encoding, errors="replace"), bom_encoding
     declared = html_body_declared_encoding(body)
     candidates = [_codec(header_charset(content_type)), "utf-8", _codec(declared)]
     guess = from_bytes(body[:65536]).best()
@@ -134,7 +136,8 @@ def _html_problem(text: str) -> str:
     title = _HTML_TITLE.search(text)
     label = clean_text(title.group(1))[:80] if title else ""
     return "not a feed: an HTML page was served at the feed URL" + (
-        f" (title: {label})" if label else "")
+        f" (title: {label})" if label else ""
+    )
 
 
 def parse_date(value: str) -> datetime | None:
@@ -179,7 +182,8 @@ def _entry_link(entry: Any) -> str | None:
 
 def _entry(entry: Any) -> FeedEntry:
     summary = entry.get("summary") or next(
-        (part.get("value", "") for part in entry.get("content", ())), "")
+        (part.get("value", "") for part in entry.get("content", ())), ""
+    )
     source = entry.get("source") or {}
     categories = (clean_text(tag.get("term") or tag.get("label")) for tag in entry.get("tags", ()))
     return FeedEntry(
@@ -219,16 +223,27 @@ def parse_feed(body: bytes, content_type: str | None, base_url: str) -> Feed:
     # Decoded here (our charset rules), handed over as UTF-8; a stream, so feedparser never
     # reads a string as a URL or a file name. Content-Location resolves relative links.
     parsed = feedparser.parse(
-        io.BytesIO(cleaned.encode("utf-8")), sanitize_html=False,
-        response_headers={"content-type": "application/xml; charset=utf-8",
-                          "content-location": base_url})
+        io.BytesIO(cleaned.encode("utf-8")),
+        sanitize_html=False,
+        response_headers={
+            "content-type": "application/xml; charset=utf-8",
+            "content-location": base_url,
+        },
+    )
     entries = [_entry(entry) for entry in parsed.entries]
     truncated = _ROOT_END.search(text) is None
     if truncated:
         # Entries past the last end tag that arrived are the cut-off ones.
         closed = len(_ENTRY_END.findall(text))
-        entries = [replace(entry, partial=True) if index >= closed else entry
-                   for index, entry in enumerate(entries)]
+        entries = [
+            replace(entry, partial=True) if index >= closed else entry
+            for index, entry in enumerate(entries)
+        ]
     channel = parsed.feed
-    return Feed(title=clean_text(channel.get("title")), lang=channel.get("language") or None,
-                entries=entries, encoding=encoding, truncated=truncated)
+    return Feed(
+        title=clean_text(channel.get("title")),
+        lang=channel.get("language") or None,
+        entries=entries,
+        encoding=encoding,
+        truncated=truncated,
+    )

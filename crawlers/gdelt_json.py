@@ -13,9 +13,21 @@ from pipeline.normalise import clean_text
 _BAD_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/bfnrt]|.?)", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # GDELT gives language names; the observatory keeps ISO 639-1 codes.
-LANGUAGES = {"english": "en", "chinese": "zh", "german": "de", "french": "fr", "spanish": "es",
-             "japanese": "ja", "korean": "ko", "russian": "ru", "italian": "it",
-             "portuguese": "pt", "arabic": "ar", "dutch": "nl", "hindi": "hi"}
+LANGUAGES = {
+    "english": "en",
+    "chinese": "zh",
+    "german": "de",
+    "french": "fr",
+    "spanish": "es",
+    "japanese": "ja",
+    "korean": "ko",
+    "russian": "ru",
+    "italian": "it",
+    "portuguese": "pt",
+    "arabic": "ar",
+    "dutch": "nl",
+    "hindi": "hi",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class ArtList:
 
 def _escape(match: re.Match[str]) -> str:
     escape = match.group(1)
-    if escape and (escape[0] in "\"\\/bfnrt" or (escape[0] == "u" and len(escape) == 5)):
+    if escape and (escape[0] in '"\\/bfnrt' or (escape[0] == "u" and len(escape) == 5)):
         return match.group(0)
     return "\\\\" + escape
 
@@ -66,10 +78,14 @@ def language_code(name: str) -> str:
 
 
 def _article(row: dict[str, Any]) -> Article:
-    return Article(url=str(row.get("url") or "").strip(), title=clean_text(row.get("title")),
-                   seen=parse_seendate(str(row.get("seendate") or "")),
-                   domain=str(row.get("domain") or ""), language=str(row.get("language") or ""),
-                   country=str(row.get("sourcecountry") or ""))
+    return Article(
+        url=str(row.get("url") or "").strip(),
+        title=clean_text(row.get("title")),
+        seen=parse_seendate(str(row.get("seendate") or "")),
+        domain=str(row.get("domain") or ""),
+        language=str(row.get("language") or ""),
+        country=str(row.get("sourcecountry") or ""),
+    )
 
 
 def parse_artlist(body: bytes) -> ArtList:

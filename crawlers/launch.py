@@ -26,20 +26,37 @@ class CrawlPlan:
     spider_kwargs: dict[str, Any]
 
 
-def plan_crawl(db_path: Path, sources: Sequence[SourceConfig], since: date | None,
-               until: date | None, base_urls: Mapping[str, str]) -> list[CrawlPlan]:
+def plan_crawl(
+    db_path: Path,
+    sources: Sequence[SourceConfig],
+    since: date | None,
+    until: date | None,
+    base_urls: Mapping[str, str],
+) -> list[CrawlPlan]:
     """Each source with its saved state, read once before the spiders start."""
     for source in sources:
         if source.spider not in SPIDERS:
-            raise InputError(f"source {source.id!r}: unknown spider {source.spider!r}; "
-                             f"known: {', '.join(sorted(SPIDERS))}")
+            raise InputError(
+                f"source {source.id!r}: unknown spider {source.spider!r}; "
+                f"known: {', '.join(sorted(SPIDERS))}"
+            )
     with session(db_path) as con:
         states = {s.id: dict(state_items(con, s.id)) for s in sources}
     now = datetime.now()
-    return [CrawlPlan(source, {"source": source, "since": since, "until": until,
-                               "state": states[source.id], "fetched_at": now,
-                               "base_url": _base_url(base_urls, source)})
-            for source in sources]
+    return [
+        CrawlPlan(
+            source,
+            {
+                "source": source,
+                "since": since,
+                "until": until,
+                "state": states[source.id],
+                "fetched_at": now,
+                "base_url": _base_url(base_urls, source),
+            },
+        )
+        for source in sources
+    ]
 
 
 def _base_url(base_urls: Mapping[str, str], source: SourceConfig) -> str | None:
@@ -48,5 +65,6 @@ def _base_url(base_urls: Mapping[str, str], source: SourceConfig) -> str | None:
 
 def build_crawler(plan: CrawlPlan, base: Mapping[str, Any], init_reactor: bool = False) -> Crawler:
     """A Scrapy crawler for one planned source, with that source's politeness settings."""
-    return Crawler(SPIDERS[plan.source.spider], source_settings(base, plan.source),
-                   init_reactor=init_reactor)
+    return Crawler(
+        SPIDERS[plan.source.spider], source_settings(base, plan.source), init_reactor=init_reactor
+    )

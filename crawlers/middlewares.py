@@ -46,13 +46,16 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX_S"),
-                   crawler.settings.getfloat("RETRY_BACKOFF_S"))
+        return cls(
+            crawler,
+            crawler.settings.getfloat("RETRY_AFTER_MAX_S"),
+            crawler.settings.getfloat("RETRY_BACKOFF_S"),
+        )
 
     def wait_for(self, response: Response, attempt: int) -> float:
         header = response.headers.get(b"Retry-After")
         asked = retry_after_seconds(header.decode("latin-1") if header else None)
-        wait = asked if asked is not None else self.backoff_s * (2 ** attempt)
+        wait = asked if asked is not None else self.backoff_s * (2**attempt)
         return min(wait, self.max_wait_s)
 
     async def process_response(  # type: ignore[override]

@@ -76,8 +76,11 @@ def _location(record: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _topic(topic: dict[str, Any]) -> dict[str, Any]:
-    kept = {"id": _short_id(topic.get("id")), "name": topic.get("display_name"),
-            "score": topic.get("score")}
+    kept = {
+        "id": _short_id(topic.get("id")),
+        "name": topic.get("display_name"),
+        "score": topic.get("score"),
+    }
     for level in ("subfield", "field", "domain"):
         if isinstance(topic.get(level), dict):
             kept[level] = topic[level].get("display_name")
@@ -86,8 +89,12 @@ def _topic(topic: dict[str, Any]) -> dict[str, Any]:
 
 def _concept(concept: dict[str, Any]) -> dict[str, Any]:
     score = concept.get("score")
-    return {"id": _short_id(concept.get("id")), "name": concept.get("display_name"),
-            "level": concept.get("level"), "score": float(score) if score is not None else None}
+    return {
+        "id": _short_id(concept.get("id")),
+        "name": concept.get("display_name"),
+        "level": concept.get("level"),
+        "score": float(score) if score is not None else None,
+    }
 
 
 def parse_work(record: dict[str, Any]) -> Work:
@@ -95,11 +102,14 @@ def parse_work(record: dict[str, Any]) -> Work:
     url, venue = _location(record)
     doi = _doi(record.get("doi") or (record.get("ids") or {}).get("doi"))
     return Work(
-        openalex_id=_short_id(record.get("id")), doi=doi,
+        openalex_id=_short_id(record.get("id")),
+        doi=doi,
         title=clean_text(record.get("title") or record.get("display_name")),
-        published=iso_day(record.get("publication_date")), lang=record.get("language"),
+        published=iso_day(record.get("publication_date")),
+        lang=record.get("language"),
         abstract=rebuild_abstract(record.get("abstract_inverted_index")),
-        url=url or (f"https://doi.org/{doi}" if doi else record.get("id")), venue=venue,
+        url=url or (f"https://doi.org/{doi}" if doi else record.get("id")),
+        venue=venue,
         work_type=record.get("type"),
         topics=tuple(_topic(t) for t in record.get("topics") or []),
         concepts=tuple(_concept(c) for c in record.get("concepts") or []),
@@ -122,5 +132,8 @@ def parse_works(body: bytes) -> WorksPage:
     if not isinstance(data.get("results"), list):
         raise NotWorks("not an OpenAlex list page (no results list)")
     meta = data.get("meta") or {}
-    return WorksPage(works=[parse_work(r) for r in data["results"] if isinstance(r, dict)],
-                     next_cursor=meta.get("next_cursor"), total=int(meta.get("count") or 0))
+    return WorksPage(
+        works=[parse_work(r) for r in data["results"] if isinstance(r, dict)],
+        next_cursor=meta.get("next_cursor"),
+        total=int(meta.get("count") or 0),
+    )

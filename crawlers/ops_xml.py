@@ -76,16 +76,19 @@ def _pick(nodes: list[etree._Element]) -> tuple[str, str | None]:
 def _cpc(doc: etree._Element) -> tuple[str, ...]:
     codes = []
     for node in doc.iterfind(".//e:patent-classification", NS):
-        parts = [node.findtext(f"e:{tag}", "", NS).strip()
-                 for tag in ("section", "class", "subclass", "main-group", "subgroup")]
+        parts = [
+            node.findtext(f"e:{tag}", "", NS).strip()
+            for tag in ("section", "class", "subclass", "main-group", "subgroup")
+        ]
         if all(parts):
             codes.append(f"{''.join(parts[:3])}{parts[3]}/{parts[4]}")
     return tuple(dict.fromkeys(codes))
 
 
 def _published(doc: etree._Element) -> date | None:
-    text = doc.findtext(".//e:publication-reference/e:document-id[@document-id-type='docdb']"
-                        "/e:date", "", NS).strip()
+    text = doc.findtext(
+        ".//e:publication-reference/e:document-id[@document-id-type='docdb']/e:date", "", NS
+    ).strip()
     try:
         return datetime.strptime(text, "%Y%m%d").date() if text else None
     except ValueError:
@@ -99,8 +102,12 @@ def parse_document(doc: etree._Element) -> OpsDoc:
     names = doc.iterfind(".//e:applicant[@data-format='epodoc']/e:applicant-name/e:name", NS)
     return OpsDoc(
         docdb=f"{doc.get('country')}.{doc.get('doc-number')}.{doc.get('kind')}",
-        family_id=doc.get("family-id"), title=title, title_lang=lang, abstract=abstract,
-        published=_published(doc), cpc=_cpc(doc),
+        family_id=doc.get("family-id"),
+        title=title,
+        title_lang=lang,
+        abstract=abstract,
+        published=_published(doc),
+        cpc=_cpc(doc),
         applicants=tuple(clean_text(n.text) for n in names if n.text),
     )
 
@@ -116,11 +123,17 @@ def parse_search(body: bytes) -> OpsPage:
     end = int(served.get("end", "0")) if served is not None else 0
     docs = [parse_document(d) for d in search.iterfind(".//e:exchange-document", NS)]
     refs = len(search.findall(".//o:search-result/o:publication-reference", NS))
-    return OpsPage(total=int(search.get("total-result-count", "0")), begin=begin, end=end,
-                   docs=docs, references_only=refs)
+    return OpsPage(
+        total=int(search.get("total-result-count", "0")),
+        begin=begin,
+        end=end,
+        docs=docs,
+        references_only=refs,
+    )
 
 
 def throttling(header: str | None) -> dict[str, tuple[str, int]]:
     """`X-Throttling-Control` as service -> (colour, requests per minute)."""
-    return {service: (colour, int(rate))
-            for service, colour, rate in _SERVICE.findall(header or "")}
+    return {
+        service: (colour, int(rate)) for service, colour, rate in _SERVICE.findall(header or "")
+    }

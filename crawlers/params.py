@@ -21,21 +21,27 @@ class CrawlParams(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    contact: str = Field(default="observatory@example.org",
-                         description="address in the User-Agent, so operators can reach us")
+    contact: str = Field(
+        default="observatory@example.org",
+        description="address in the User-Agent, so operators can reach us",
+    )
     user_agent: str = "FutureIndustryObservatory/0.1 (+https://example.org/observatory)"
     sources_file: Path | None = Field(
-        default=None, description="sources TOML (default: crawlers/sources.toml)")
+        default=None, description="sources TOML (default: crawlers/sources.toml)"
+    )
     # Named as the crawl log's deadline messages name them ("setting crawl_timeout_s").
     crawl_source_timeout_s: float = Field(
-        default=300.0, ge=0, description="each source's deadline in a crawl; 0: none")
+        default=300.0, ge=0, description="each source's deadline in a crawl; 0: none"
+    )
     crawl_timeout_s: float = Field(
-        default=1800.0, ge=0, description="the whole crawl's deadline; 0: none")
+        default=1800.0, ge=0, description="the whole crawl's deadline; 0: none"
+    )
     crawl_probe_timeout_s: float = Field(
-        default=3.0, ge=0, description="TCP probe of each source's host before a crawl; 0: no "
-                                       "probe")
+        default=3.0, ge=0, description="TCP probe of each source's host before a crawl; 0: no probe"
+    )
     openalex_mailto: str | None = Field(
-        default=None, description="OpenAlex's polite pool (default: contact)")
+        default=None, description="OpenAlex's polite pool (default: contact)"
+    )
     patentsview_api_key: SecretStr | None = None
     epo_ops_key: SecretStr | None = None
     epo_ops_secret: SecretStr | None = None

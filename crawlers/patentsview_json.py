@@ -49,8 +49,10 @@ def _cpc(record: dict[str, Any]) -> tuple[str, ...]:
 def _assignee(row: dict[str, Any]) -> str:
     if row.get("assignee_organization"):
         return str(row["assignee_organization"])
-    first, last = row.get("assignee_individual_name_first"), row.get(
-        "assignee_individual_name_last")
+    first, last = (
+        row.get("assignee_individual_name_first"),
+        row.get("assignee_individual_name_last"),
+    )
     return " ".join(str(part) for part in (first, last) if part)
 
 
@@ -66,10 +68,12 @@ def parse_patent(record: dict[str, Any]) -> Patent:
         patent_id=str(record.get("patent_id") or "").strip(),
         title=clean_text(record.get("patent_title")),
         published=iso_day(record.get("patent_date")),
-        abstract=clean_text(record.get("patent_abstract")), cpc=_cpc(record),
+        abstract=clean_text(record.get("patent_abstract")),
+        cpc=_cpc(record),
         assignees=tuple(a for a in map(_assignee, record.get("assignees") or []) if a),
         inventors=tuple(i for i in map(_inventor, record.get("inventors") or []) if i),
-        kind_code=record.get("wipo_kind"), patent_type=record.get("patent_type"),
+        kind_code=record.get("wipo_kind"),
+        patent_type=record.get("patent_type"),
         filing_date=applications[0].get("filing_date"),
     )
 
@@ -101,5 +105,6 @@ def parse_patents(body: bytes) -> PatentsPage:
     if data.get("error"):
         return PatentsPage(error=error_detail(body) or "error flag set")
     records = [r for r in data["patents"] if isinstance(r, dict)]
-    return PatentsPage(patents=[parse_patent(r) for r in records],
-                       total=int(data.get("total_hits") or 0))
+    return PatentsPage(
+        patents=[parse_patent(r) for r in records], total=int(data.get("total_hits") or 0)
+    )

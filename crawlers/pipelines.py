@@ -38,9 +38,9 @@ _STATUS_PREFIX = "downloader/response_status_count/"
 # Why a spider closed, as Scrapy or `python -m crawlers` name it, in the words the log keeps.
 _CLOSE_REASONS = {
     "closespider_timeout": "deadline: stopped after {source_timeout:g} s "
-                           "(setting crawl_source_timeout_s)",
+    "(setting crawl_source_timeout_s)",
     "crawl deadline": "deadline: the whole crawl stopped after {crawl_timeout:g} s "
-                      "(setting crawl_timeout_s)",
+    "(setting crawl_timeout_s)",
 }
 _pool: ThreadPool | None = None
 
@@ -66,13 +66,19 @@ def _stop_pool() -> None:
 
 
 def _statuses(stats: dict[str, Any]) -> dict[str, int]:
-    return {key.removeprefix(_STATUS_PREFIX): int(value) for key, value in stats.items()
-            if key.startswith(_STATUS_PREFIX)}
+    return {
+        key.removeprefix(_STATUS_PREFIX): int(value)
+        for key, value in stats.items()
+        if key.startswith(_STATUS_PREFIX)
+    }
 
 
 def _spider_errors(stats: dict[str, Any]) -> list[str]:
-    return [f"parser error {key.removeprefix('spider_exceptions/')} x{value}"
-            for key, value in stats.items() if key.startswith("spider_exceptions/")]
+    return [
+        f"parser error {key.removeprefix('spider_exceptions/')} x{value}"
+        for key, value in stats.items()
+        if key.startswith("spider_exceptions/")
+    ]
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,17 @@ class _LogState:
 class StorePipeline:
     """Buffers documents and state, and writes them together in short transactions."""
 
-    def __init__(self, db_path: Path, run_id: str, source_id: str, spider_name: str,
-                 stats: StatsCollector, batch_size: int, timeouts: dict[str, float],
-                 events: bool = False) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        run_id: str,
+        source_id: str,
+        spider_name: str,
+        stats: StatsCollector,
+        batch_size: int,
+        timeouts: dict[str, float],
+        events: bool = False,
+    ) -> None:
         self.db_path = db_path
         self.run_id = run_id
         self.source_id = source_id
@@ -112,12 +126,19 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         settings = crawler.settings
-        pipeline = cls(Path(settings["OBSERVATORY_DB"]), settings["OBSERVATORY_RUN_ID"],
-                       settings["OBSERVATORY_SOURCE_ID"], crawler.spidercls.name, crawler.stats,
-                       settings.getint("STORE_BATCH_SIZE", 200),
-                       {"source_timeout": settings.getfloat("CLOSESPIDER_TIMEOUT"),
-                        "crawl_timeout": settings.getfloat("OBSERVATORY_CRAWL_TIMEOUT")},
-                       settings.getbool("OBSERVATORY_EVENTS"))
+        pipeline = cls(
+            Path(settings["OBSERVATORY_DB"]),
+            settings["OBSERVATORY_RUN_ID"],
+            settings["OBSERVATORY_SOURCE_ID"],
+            crawler.spidercls.name,
+            crawler.stats,
+            settings.getint("STORE_BATCH_SIZE", 200),
+            {
+                "source_timeout": settings.getfloat("CLOSESPIDER_TIMEOUT"),
+                "crawl_timeout": settings.getfloat("OBSERVATORY_CRAWL_TIMEOUT"),
+            },
+            settings.getbool("OBSERVATORY_EVENTS"),
+        )
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -158,8 +179,12 @@ class StorePipeline:
     def _log_state(self, extra_error: str | None = None) -> _LogState:
         stats = self.stats.get_stats()
         errors = self.errors + _spider_errors(stats) + ([extra_error] if extra_error else [])
-        return _LogState(int(stats.get("downloader/request_count", 0)), _statuses(stats),
-                         dict(self.drops), errors)
+        return _LogState(
+            int(stats.get("downloader/request_count", 0)),
+            _statuses(stats),
+            dict(self.drops),
+            errors,
+        )
 
     async def flush(self) -> None:
         """Write buffered documents, then the state that follows them, in one transaction."""
@@ -169,14 +194,20 @@ class StorePipeline:
         self.docs, self.states = [], {}
         await self._off_reactor(self._write, docs, states, self._log_state(), None)
 
-    def _write(self, docs: list[Document], states: dict[tuple[str, str], str | None],
-               log: _LogState, finished: datetime | None) -> None:
+    def _write(
+        self,
+        docs: list[Document],
+        states: dict[tuple[str, str], str | None],
+        log: _LogState,
+        finished: datetime | None,
+    ) -> None:
         with session(self.db_path) as con, transaction(con):
             new = insert_documents(con, docs) if docs else 0
             for (source_id, key), value in states.items():
                 state_set(con, source_id, key, value)
-            self._write_log(con, finished, log, self.stored + new,
-                            self.duplicates + len(docs) - new)
+            self._write_log(
+                con, finished, log, self.stored + new, self.duplicates + len(docs) - new
+            )
         self.stored += new
         self.duplicates += len(docs) - new
 
@@ -198,16 +229,28 @@ class StorePipeline:
     def _emit(self, log: _LogState, finished: bool) -> None:
         drops = Counter(log.drops)
         drops[ALREADY_STORED] += self.duplicates
-        event = {"source_id": self.source_id, "spider": self.spider_name,
-                 "requests": log.requests, "items_stored": self.stored,
-                 "items_dropped": sum(drops.values()),
-                 "drop_reasons": {k: v for k, v in drops.items() if v},
-                 "statuses": log.statuses, "errors": log.errors, "finished": finished}
+        event = {
+            "source_id": self.source_id,
+            "spider": self.spider_name,
+            "requests": log.requests,
+            "items_stored": self.stored,
+            "items_dropped": sum(drops.values()),
+            "drop_reasons": {k: v for k, v in drops.items() if v},
+            "statuses": log.statuses,
+            "errors": log.errors,
+            "finished": finished,
+        }
         sys.stdout.write(EVENT_PREFIX + json.dumps(event, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
-    def _write_log(self, con: duckdb.DuckDBPyConnection, finished: datetime | None,
-                   log: _LogState, stored: int, duplicates: int) -> None:
+    def _write_log(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        finished: datetime | None,
+        log: _LogState,
+        stored: int,
+        duplicates: int,
+    ) -> None:
         drops = Counter(log.drops)
         drops[ALREADY_STORED] += duplicates
         drops = Counter({reason: n for reason, n in drops.items() if n})
@@ -215,25 +258,42 @@ class StorePipeline:
             "UPDATE crawl_log SET finished = ?, requests = ?, items_stored = ?, "
             "items_dropped = ?, statuses = ?, drop_reasons = ?, errors = ? "
             "WHERE run_id = ? AND source_id = ?",
-            [finished, log.requests, stored, sum(drops.values()),
-             json.dumps(log.statuses, sort_keys=True),
-             json.dumps(drops, ensure_ascii=False, sort_keys=True),
-             json.dumps(log.errors, ensure_ascii=False), self.run_id, self.source_id],
+            [
+                finished,
+                log.requests,
+                stored,
+                sum(drops.values()),
+                json.dumps(log.statuses, sort_keys=True),
+                json.dumps(drops, ensure_ascii=False, sort_keys=True),
+                json.dumps(log.errors, ensure_ascii=False),
+                self.run_id,
+                self.source_id,
+            ],
         )
 
 
-def log_skipped(db_path: Path, run_id: str, source_id: str, spider: str, error: str,
-                events: bool) -> None:
+def log_skipped(
+    db_path: Path, run_id: str, source_id: str, spider: str, error: str, events: bool
+) -> None:
     """A source the crawl never started (its host did not answer): a finished, failed row."""
     now = datetime.now()
     with session(db_path) as con, transaction(con):
         con.execute(
             "INSERT INTO crawl_log (run_id, source_id, spider, started, finished, statuses, "
             "drop_reasons, errors) VALUES (?, ?, ?, ?, ?, '{}', '{}', ?) ON CONFLICT DO NOTHING",
-            [run_id, source_id, spider, now, now, json.dumps([error], ensure_ascii=False)])
+            [run_id, source_id, spider, now, now, json.dumps([error], ensure_ascii=False)],
+        )
     if events:
-        event = {"source_id": source_id, "spider": spider, "requests": 0, "items_stored": 0,
-                 "items_dropped": 0, "drop_reasons": {}, "statuses": {}, "errors": [error],
-                 "finished": True}
+        event = {
+            "source_id": source_id,
+            "spider": spider,
+            "requests": 0,
+            "items_stored": 0,
+            "items_dropped": 0,
+            "drop_reasons": {},
+            "statuses": {},
+            "errors": [error],
+            "finished": True,
+        }
         sys.stdout.write(EVENT_PREFIX + json.dumps(event, ensure_ascii=False) + "\n")
         sys.stdout.flush()

@@ -53,16 +53,20 @@ def _host(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def unreachable(sources: Sequence[SourceConfig], base_urls: Mapping[str, str],
-                timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, str]:
+def unreachable(
+    sources: Sequence[SourceConfig],
+    base_urls: Mapping[str, str],
+    timeout_s: float = PROBE_TIMEOUT_S,
+) -> dict[str, str]:
     """Source id -> why none of its hosts answers, every distinct host probed once, in parallel."""
     wanted = {source.id: source_urls(source, base_urls) for source in sources}
     hosts = sorted({_host(url) for urls in wanted.values() for url in urls})
     if not hosts:
         return {}
     with ThreadPoolExecutor(max_workers=min(len(hosts), 16)) as pool:
-        answers = dict(zip(hosts, pool.map(lambda host: probe(host, timeout_s), hosts),
-                           strict=True))
+        answers = dict(
+            zip(hosts, pool.map(lambda host: probe(host, timeout_s), hosts), strict=True)
+        )
     lost: dict[str, str] = {}
     for source_id, urls in wanted.items():
         reasons = [answers[_host(url)] for url in urls]

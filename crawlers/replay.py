@@ -25,9 +25,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-_TYPES = {".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
-          ".json": "application/json", ".html": "text/html", ".txt": "text/plain",
-          ".gz": "application/gzip", ".empty": "application/octet-stream"}
+_TYPES = {
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".txt": "text/plain",
+    ".gz": "application/gzip",
+    ".empty": "application/octet-stream",
+}
 
 
 @dataclass(frozen=True)
@@ -64,17 +71,21 @@ def _load_routes(root: Path) -> list[Route]:
     if not spec.exists():
         return []
     rows: list[dict[str, Any]] = json.loads(spec.read_text("utf-8"))
-    return [Route(path=row["path"], files=list(row["files"]), query=dict(row.get("query", {})))
-            for row in rows]
+    return [
+        Route(path=row["path"], files=list(row["files"]), query=dict(row.get("query", {})))
+        for row in rows
+    ]
 
 
 def _sidecar(path: Path) -> tuple[int, dict[str, str], float]:
     side = path.with_name(path.name + ".headers.json")
     if side.exists():
         spec = json.loads(side.read_text("utf-8"))
-        return int(spec.get("status", 200)), {str(k): str(v) for k, v in
-                                              spec.get("headers", {}).items()}, float(
-                                                  spec.get("delay_s", 0))
+        return (
+            int(spec.get("status", 200)),
+            {str(k): str(v) for k, v in spec.get("headers", {}).items()},
+            float(spec.get("delay_s", 0)),
+        )
     kind = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
     return 200, {"Content-Type": kind}, 0.0
 

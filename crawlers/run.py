@@ -57,8 +57,10 @@ class SourceCrawl:
         """One human-readable summary line, errors included."""
         if self.requests == 0 and self.errors and self.errors[0].startswith("skipped:"):
             return f"{self.source_id}: {self.errors[0]}"
-        text = (f"{self.source_id}: {self.requests} requests, {self.items_stored} stored, "
-                f"{self.items_dropped} dropped")
+        text = (
+            f"{self.source_id}: {self.requests} requests, {self.items_stored} stored, "
+            f"{self.items_dropped} dropped"
+        )
         if self.drop_reasons:
             reasons = sorted(self.drop_reasons.items())
             text += " (" + ", ".join(f"{k}: {v}" for k, v in reasons) + ")"
@@ -98,8 +100,10 @@ class CrawlSummary:
         """The crawl's one-line summary."""
         counts = Counter(source.health for source in self.sources)
         shown = ", ".join(f"{n} {health}" for health, n in sorted(counts.items()))
-        text = (f"crawl {self.run_id}: {len(self.sources)} sources ({shown or 'none'}), "
-                f"{self.items_stored} documents stored")
+        text = (
+            f"crawl {self.run_id}: {len(self.sources)} sources ({shown or 'none'}), "
+            f"{self.items_stored} documents stored"
+        )
         if self.failed and not self.all_failed:
             text += "; failed: " + ", ".join(source.source_id for source in self.failed)
         return text
@@ -133,33 +137,53 @@ def _loads(value: str | None, default: Any) -> Any:
 
 def _crawl_row(row: tuple[Any, ...]) -> SourceCrawl:
     source_id, spider, finished, requests, stored, dropped, statuses, drops, errors = row
-    return SourceCrawl(source_id, spider, int(requests), int(stored), int(dropped),
-                       _loads(drops, {}), _loads(statuses, {}), tuple(_loads(errors, [])),
-                       finished is not None)
+    return SourceCrawl(
+        source_id,
+        spider,
+        int(requests),
+        int(stored),
+        int(dropped),
+        _loads(drops, {}),
+        _loads(statuses, {}),
+        tuple(_loads(errors, [])),
+        finished is not None,
+    )
 
 
-_ROW = ("source_id, spider, finished, requests, items_stored, items_dropped, statuses, "
-        "drop_reasons, errors")
+_ROW = (
+    "source_id, spider, finished, requests, items_stored, items_dropped, statuses, "
+    "drop_reasons, errors"
+)
 
 
 def read_summary(db_path: Path, run_id: str) -> CrawlSummary:
     """The crawl log of one run as a `CrawlSummary`."""
     with session(db_path) as con:
-        rows = con.execute(f"SELECT {_ROW} FROM crawl_log WHERE run_id = ? ORDER BY source_id",
-                           [run_id]).fetchall()
+        rows = con.execute(
+            f"SELECT {_ROW} FROM crawl_log WHERE run_id = ? ORDER BY source_id", [run_id]
+        ).fetchall()
     return CrawlSummary(run_id, tuple(_crawl_row(row) for row in rows))
 
 
-def _command(db_path: Path, run_id: str, source_ids: list[str] | None, since: date | None,
-             until: date | None, spider: str | None, url: str | None,
-             base_urls: Mapping[str, str], polite: bool) -> list[str]:
+def _command(
+    db_path: Path,
+    run_id: str,
+    source_ids: list[str] | None,
+    since: date | None,
+    until: date | None,
+    spider: str | None,
+    url: str | None,
+    base_urls: Mapping[str, str],
+    polite: bool,
+) -> list[str]:
     command = [sys.executable, "-m", "crawlers", "--db", str(db_path), "--run-id", run_id]
     command += [arg for source_id in source_ids or [] for arg in ("--source", source_id)]
     command += ["--since", since.isoformat()] if since else []
     command += ["--until", until.isoformat()] if until else []
     command += ["--spider", spider, "--url", url] if spider and url else []
-    command += [arg for name, value in base_urls.items()
-                for arg in ("--base-url", f"{name}={value}")]
+    command += [
+        arg for name, value in base_urls.items() for arg in ("--base-url", f"{name}={value}")
+    ]
     return command + ([] if polite else ["--impolite"])
 
 
@@ -171,11 +195,19 @@ CLOSE_GRACE_S = 60.0
 INTERRUPT_GRACE_S = 10.0
 
 
-def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | None = None,
-              until: date | None = None, spider: str | None = None, url: str | None = None,
-              params: CrawlParams | None = None, base_urls: Mapping[str, str] | None = None,
-              polite: bool = True, log_path: Path | None = None,
-              on_source: OnSource | None = None) -> CrawlSummary:
+def run_crawl(
+    db_path: Path,
+    source_ids: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    spider: str | None = None,
+    url: str | None = None,
+    params: CrawlParams | None = None,
+    base_urls: Mapping[str, str] | None = None,
+    polite: bool = True,
+    log_path: Path | None = None,
+    on_source: OnSource | None = None,
+) -> CrawlSummary:
     """Crawl the given sources (or one `spider` at one `url`) into the database.
 
     The crawl runs in a fresh `python -m crawlers` process, because Twisted's reactor
@@ -188,14 +220,32 @@ def run_crawl(db_path: Path, source_ids: list[str] | None = None, since: date | 
         raise InputError("give --spider and --url together")
     params = params or CrawlParams()
     run_id = f"crawl-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    command = _command(Path(db_path).resolve(), run_id, source_ids, since, until, spider, url,
-                       base_urls or {}, polite)
+    command = _command(
+        Path(db_path).resolve(),
+        run_id,
+        source_ids,
+        since,
+        until,
+        spider,
+        url,
+        base_urls or {},
+        polite,
+    )
     root = str(Path(crawlers.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
-        "PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=stderr, text=True, encoding="utf-8", env=env)
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            encoding="utf-8",
+            env=env,
+        )
         backstop = _backstop(child, params)
         try:
             assert child.stdin is not None and child.stdout is not None
@@ -232,11 +282,20 @@ def _read_events(stdout: Any, on_source: OnSource | None) -> str:
     for line in stdout:
         if line.startswith(EVENT_PREFIX):
             if on_source is not None:
-                event = json.loads(line[len(EVENT_PREFIX):])
-                on_source(SourceCrawl(
-                    event["source_id"], event["spider"], event["requests"],
-                    event["items_stored"], event["items_dropped"], event["drop_reasons"],
-                    event["statuses"], tuple(event["errors"]), event["finished"]))
+                event = json.loads(line[len(EVENT_PREFIX) :])
+                on_source(
+                    SourceCrawl(
+                        event["source_id"],
+                        event["spider"],
+                        event["requests"],
+                        event["items_stored"],
+                        event["items_dropped"],
+                        event["drop_reasons"],
+                        event["statuses"],
+                        tuple(event["errors"]),
+                        event["finished"],
+                    )
+                )
         elif line.strip():
             last = line
     return last
@@ -284,7 +343,9 @@ def crawl_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str
         "NULL AS model, json_object('sources', count(*), 'stored', sum(items_stored), "
         "'failed', count(*) FILTER (WHERE items_stored = 0 AND items_dropped = 0 "
         "AND json_array_length(errors) > 0))::VARCHAR AS counts, NULL AS error "
-        "FROM crawl_log GROUP BY run_id ORDER BY started DESC LIMIT ?", [limit])
+        "FROM crawl_log GROUP BY run_id ORDER BY started DESC LIMIT ?",
+        [limit],
+    )
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -298,21 +359,36 @@ def list_sources(db_path: Path, sources_file: Path | None = None) -> list[Source
         with session(db_path) as con:
             rows = con.execute(
                 f"SELECT started, {_ROW} FROM crawl_log QUALIFY row_number() OVER "
-                "(PARTITION BY source_id ORDER BY started DESC) = 1").fetchall()
+                "(PARTITION BY source_id ORDER BY started DESC) = 1"
+            ).fetchall()
         last = {row[1]: (row[0], _crawl_row(row[1:])) for row in rows}
-    return [_source_health(source.id, source.spider, source.lang, source.cadence,
-                           tuple(source.directions), last.get(source.id)) for source in sources]
+    return [
+        _source_health(
+            source.id,
+            source.spider,
+            source.lang,
+            source.cadence,
+            tuple(source.directions),
+            last.get(source.id),
+        )
+        for source in sources
+    ]
 
 
-def _source_health(source_id: str, spider: str, lang: str | None, cadence: str,
-                   directions: tuple[str, ...],
-                   last: tuple[datetime, SourceCrawl] | None) -> SourceHealth:
+def _source_health(
+    source_id: str,
+    spider: str,
+    lang: str | None,
+    cadence: str,
+    directions: tuple[str, ...],
+    last: tuple[datetime, SourceCrawl] | None,
+) -> SourceHealth:
     if last is None:
-        return SourceHealth(source_id, spider, lang, cadence, directions, None, None,
-                            "never crawled")
+        return SourceHealth(
+            source_id, spider, lang, cadence, directions, None, None, "never crawled"
+        )
     started, crawl = last
-    return SourceHealth(source_id, spider, lang, cadence, directions, started, crawl,
-                        crawl.health)
+    return SourceHealth(source_id, spider, lang, cadence, directions, started, crawl, crawl.health)
 
 
 def demo_feed_urls(base_url: str) -> list[str]:

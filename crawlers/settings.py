@@ -17,8 +17,14 @@ def user_agent(params: CrawlParams) -> str:
     return f"{params.user_agent} (contact: {params.contact})"
 
 
-def crawl_settings(params: CrawlParams, db_path: Path, run_id: str, *, polite: bool = True,
-                   base_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
+def crawl_settings(
+    params: CrawlParams,
+    db_path: Path,
+    run_id: str,
+    *,
+    polite: bool = True,
+    base_urls: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Settings shared by every source of one crawl."""
     return {
         "BOT_NAME": "observatory",

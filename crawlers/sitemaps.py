@@ -85,17 +85,23 @@ def _news_entry(url: etree._Element) -> NewsEntry:
         return NewsEntry(loc, "", None, "", "")
     raw = _find(news, "n:publication_date")
     keywords = tuple(k.strip() for k in _find(news, "n:keywords").split(",") if k.strip())
-    return NewsEntry(loc=loc, title=_find(news, "n:title"), published=parse_date(raw),
-                     language=_find(news, "n:publication/n:language").lower(),
-                     publication=_find(news, "n:publication/n:name"), raw_date=raw,
-                     keywords=keywords)
+    return NewsEntry(
+        loc=loc,
+        title=_find(news, "n:title"),
+        published=parse_date(raw),
+        language=_find(news, "n:publication/n:language").lower(),
+        publication=_find(news, "n:publication/n:name"),
+        raw_date=raw,
+        keywords=keywords,
+    )
 
 
 def _html_problem(text: str) -> str:
     title = _HTML_TITLE.search(text)
     label = clean_text(title.group(1))[:80] if title else ""
     return "not a sitemap: an HTML page (soft 404?) was served at the sitemap URL" + (
-        f" (title: {label})" if label else "")
+        f" (title: {label})" if label else ""
+    )
 
 
 def parse_sitemap(body: bytes, content_type: str | None = None) -> SitemapPage:
@@ -110,8 +116,13 @@ def parse_sitemap(body: bytes, content_type: str | None = None) -> SitemapPage:
         raise NotASitemap("not a sitemap: the body is empty or not XML")
     kind = _local(root)
     if kind == "sitemapindex":
-        locs = [clean_text(c.text) for s in root if _local(s) == "sitemap" for c in s
-                if _local(c) == "loc"]
+        locs = [
+            clean_text(c.text)
+            for s in root
+            if _local(s) == "sitemap"
+            for c in s
+            if _local(c) == "loc"
+        ]
         return SitemapPage(children=[loc for loc in locs if loc])
     if kind != "urlset":
         raise NotASitemap(f"not a sitemap: unexpected root element <{kind}>")

@@ -98,6 +98,7 @@ def select_sources(sources: list[SourceConfig], ids: list[str]) -> list[SourceCo
     by_id = {source.id: source for source in sources}
     unknown = [source_id for source_id in ids if source_id not in by_id]
     if unknown:
-        raise InputError(f"unknown source id(s): {', '.join(unknown)}; configured: "
-                         f"{', '.join(sorted(by_id))}")
+        raise InputError(
+            f"unknown source id(s): {', '.join(unknown)}; configured: {', '.join(sorted(by_id))}"
+        )
     return [by_id[source_id] for source_id in ids]

@@ -71,22 +71,34 @@ def check_demo_database(db_path: Path, sample_ids: set[str]) -> None:
     if not db_path.exists():
         return
     with session(db_path, read_only=True) as con:
-        tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables")
-                  .fetchall()}
+        tables = {
+            row[0]
+            for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         if "documents" not in tables:
             return
         rows = con.execute("SELECT doc_id, source FROM documents").fetchall()
-    foreign = [doc_id for doc_id, source in rows
-               if doc_id not in sample_ids and source != FEED_SOURCE]
+    foreign = [
+        doc_id for doc_id, source in rows if doc_id not in sample_ids and source != FEED_SOURCE
+    ]
     if foreign:
-        raise InputError(f"{db_path}: holds {len(foreign)} documents that are not the demo's "
-                         f"(e.g. {foreign[0]}); run the demo into another file with "
-                         "`observatory demo --db demo.duckdb`")
+        raise InputError(
+            f"{db_path}: holds {len(foreign)} documents that are not the demo's "
+            f"(e.g. {foreign[0]}); run the demo into another file with "
+            "`observatory demo --db demo.duckdb`"
+        )
 
 
 @flow(name="demo", log_prints=False)
-def demo_flow(db: Path, reports_dir: Path, crawl: CrawlParams, params: EngineParams,
-              encoder: str, encoder_threads: int, taxonomy: str) -> DemoRun:
+def demo_flow(
+    db: Path,
+    reports_dir: Path,
+    crawl: CrawlParams,
+    params: EngineParams,
+    encoder: str,
+    encoder_threads: int,
+    taxonomy: str,
+) -> DemoRun:
     """Backfill the sample, crawl the recorded feeds, process every quarter of the sample
     (`params` at `DEMO_GRANULARITY`), write the report of its last quarter."""
     files = demo_corpus_files()
@@ -98,8 +110,10 @@ def demo_flow(db: Path, reports_dir: Path, crawl: CrawlParams, params: EnginePar
     # as outside the window, so no quarter after the sample is left half-filled.
     until = date.fromisoformat(last_day)
     with serve_folder(demo_feeds_folder()) as base_url:
-        crawls = tuple(crawl_task(db, crawl, until=until, spider="rss", url=url)
-                       for url in demo_feed_urls(base_url))
+        crawls = tuple(
+            crawl_task(db, crawl, until=until, spider="rss", url=url)
+            for url in demo_feed_urls(base_url)
+        )
     processed = process_task(db, params, encoder, encoder_threads, taxonomy)
     last_period = period_of(until, DEMO_GRANULARITY)
     report = report_task(db, reports_dir, params.granularity, last_period)

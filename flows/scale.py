@@ -69,17 +69,24 @@ def embed_task(encoder_spec: str, threads: int, batches: Batches) -> list[NDArra
 
 
 @task(name="cluster-period", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def cluster_task(doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                 params: EngineParams, user_terms: tuple[str, ...],
-                 threads: int, context: NDArray[np.float32] | None = None) -> PeriodClusters:
+def cluster_task(
+    doc_ids: list[str],
+    texts: list[str],
+    vectors: NDArray[np.float32],
+    params: EngineParams,
+    user_terms: tuple[str, ...],
+    threads: int,
+    context: NDArray[np.float32] | None = None,
+) -> PeriodClusters:
     _limit_once(threads)
     _maybe_kill_this_worker()
     return cluster_period(doc_ids, texts, vectors, params, user_terms, context=context)
 
 
 @task(name="period-terms", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def terms_task(docs: list[Document], params: EngineParams, user_terms: tuple[str, ...],
-               threads: int) -> PeriodTerms | None:
+def terms_task(
+    docs: list[Document], params: EngineParams, user_terms: tuple[str, ...], threads: int
+) -> PeriodTerms | None:
     """A period's candidate terms and counts (tokenising every text): no history needed."""
     _limit_once(threads)
     return extract_terms(docs, params, user_terms)
@@ -107,28 +114,50 @@ class PrefectSubmitter:
     def embed(self, batches: Batches) -> Pending[list[NDArray[np.float32]]]:
         return embed_task.submit(self.encoder_spec, self.threads, batches)
 
-    def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...],
-                context: NDArray[np.float32] | None = None) -> Pending[PeriodClusters]:
-        return cluster_task.submit(doc_ids, texts, vectors, params, user_terms, self.threads,
-                                   context)
+    def cluster(
+        self,
+        doc_ids: list[str],
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        params: EngineParams,
+        user_terms: tuple[str, ...],
+        context: NDArray[np.float32] | None = None,
+    ) -> Pending[PeriodClusters]:
+        return cluster_task.submit(
+            doc_ids, texts, vectors, params, user_terms, self.threads, context
+        )
 
-    def terms(self, docs: list[Document], params: EngineParams,
-              user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]:
+    def terms(
+        self, docs: list[Document], params: EngineParams, user_terms: tuple[str, ...]
+    ) -> Pending[PeriodTerms | None]:
         return terms_task.submit(docs, params, user_terms, self.threads)
 
 
 @flow(name="process-parallel", log_prints=False, validate_parameters=False)
-def process_parallel_flow(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
-                          taxonomy: str, options: ParallelOptions | None = None,
-                          stopwatch: Stopwatch | None = None, reprocess_from: str | None = None,
-                          rebuild: bool = False) -> ProcessRun:
+def process_parallel_flow(
+    db_path: Path,
+    params: EngineParams,
+    encoder_spec: str,
+    threads: int,
+    taxonomy: str,
+    options: ParallelOptions | None = None,
+    stopwatch: Stopwatch | None = None,
+    reprocess_from: str | None = None,
+    rebuild: bool = False,
+) -> ProcessRun:
     """Process pending periods: embedding and clustering on the task runner's workers."""
     encoder = build_encoder(encoder_spec, threads)
-    return process_pending_parallel(db_path, params, encoder,
-                                    PrefectSubmitter(encoder_spec, threads), taxonomy,
-                                    options or ParallelOptions(), stopwatch=stopwatch,
-                                    reprocess_from=reprocess_from, rebuild=rebuild)
+    return process_pending_parallel(
+        db_path,
+        params,
+        encoder,
+        PrefectSubmitter(encoder_spec, threads),
+        taxonomy,
+        options or ParallelOptions(),
+        stopwatch=stopwatch,
+        reprocess_from=reprocess_from,
+        rebuild=rebuild,
+    )
 
 
 def dask_task_runner(workers: int, address: str | None) -> DaskTaskRunner:
@@ -137,12 +166,15 @@ def dask_task_runner(workers: int, address: str | None) -> DaskTaskRunner:
 
     if address:
         check_scheduler(address)
-        return DaskTaskRunner(address=address,
-                              client_kwargs={"timeout": f"{CONNECT_SECONDS:.0f}s"})
-    return DaskTaskRunner(cluster_kwargs={
-        "n_workers": workers, "threads_per_worker": 1, "processes": True,
-        "dashboard_address": ":0",
-    })
+        return DaskTaskRunner(address=address, client_kwargs={"timeout": f"{CONNECT_SECONDS:.0f}s"})
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": ":0",
+        }
+    )
 
 
 def check_scheduler(address: str) -> None:
@@ -153,8 +185,9 @@ def check_scheduler(address: str) -> None:
     except ValueError:
         host, port = None, None
     if not host or not port:
-        raise ObservatoryError(f"--dask-address {address!r}: expected tcp://HOST:PORT, "
-                               "e.g. tcp://10.0.0.5:8786")
+        raise ObservatoryError(
+            f"--dask-address {address!r}: expected tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+        )
     try:
         with socket.create_connection((host, port), timeout=CONNECT_SECONDS):
             pass
@@ -162,7 +195,8 @@ def check_scheduler(address: str) -> None:
         raise ObservatoryError(
             f"--dask-address {address}: no Dask scheduler answers there "
             f"({error.strerror or error}); start one with `dask scheduler` or leave the option "
-            "out to run in this process") from None
+            "out to run in this process"
+        ) from None
 
 
 @contextmanager
@@ -207,11 +241,19 @@ def dask_errors(workers: int, address: str | None) -> Iterator[None]:
         raise ObservatoryError(f"Dask at {where}: {error}") from None
 
 
-def process_on_dask(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
-                    taxonomy: str, workers: int, address: str | None,
-                    options: ParallelOptions | None = None,
-                    stopwatch: Stopwatch | None = None, reprocess_from: str | None = None,
-                    rebuild: bool = False) -> ProcessRun:
+def process_on_dask(
+    db_path: Path,
+    params: EngineParams,
+    encoder_spec: str,
+    threads: int,
+    taxonomy: str,
+    workers: int,
+    address: str | None,
+    options: ParallelOptions | None = None,
+    stopwatch: Stopwatch | None = None,
+    reprocess_from: str | None = None,
+    rebuild: bool = False,
+) -> ProcessRun:
     """Run `process_parallel_flow` on a local cluster of `workers`, or the one at `address`.
 
     `stopwatch`, when given, receives the driver's seconds per stage (benchmarks read it).
@@ -219,20 +261,33 @@ def process_on_dask(db_path: Path, params: EngineParams, encoder_spec: str, thre
     runner: Any = dask_task_runner(workers, address)  # TaskRunner is invariant in its future
     configured: Any = process_parallel_flow.with_options(task_runner=runner)
     with dask_errors(workers, address), shared_prefect_api():
-        result: ProcessRun = configured(db_path, params, encoder_spec, threads, taxonomy,
-                                        options, stopwatch, reprocess_from, rebuild)
+        result: ProcessRun = configured(
+            db_path,
+            params,
+            encoder_spec,
+            threads,
+            taxonomy,
+            options,
+            stopwatch,
+            reprocess_from,
+            rebuild,
+        )
     return result
 
 
 @flow(name="backtest-parallel", log_prints=False, validate_parameters=False)
-def backtest_parallel_flow(run: Callable[[Submitter], T], encoder_spec: str,
-                           threads: int) -> T:
+def backtest_parallel_flow(run: Callable[[Submitter], T], encoder_spec: str, threads: int) -> T:
     """Whatever `run` does, with embedding and clustering submitted to the task runner."""
     return run(PrefectSubmitter(encoder_spec, threads))
 
 
-def run_on_dask(run: Callable[[Submitter], T], encoder_spec: str, threads: int, workers: int,
-                address: str | None) -> T:
+def run_on_dask(
+    run: Callable[[Submitter], T],
+    encoder_spec: str,
+    threads: int,
+    workers: int,
+    address: str | None,
+) -> T:
     """`run(submitter)` inside a flow whose task runner is the Dask cluster (backtests)."""
     runner: Any = dask_task_runner(workers, address)  # TaskRunner is invariant in its future
     configured: Any = backtest_parallel_flow.with_options(task_runner=runner)

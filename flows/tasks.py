@@ -62,27 +62,44 @@ def _print_source(source: SourceCrawl) -> None:
     print(source.line(), file=sys.stderr, flush=True)
 
 
-@task(name="crawl", retries=1, retry_delay_seconds=[10],
-      retry_condition_fn=_retry_unless_users_error)
-def crawl_task(db_path: Path, params: CrawlParams, source_ids: list[str] | None = None,
-               since: date | None = None, until: date | None = None,
-               spider: str | None = None, url: str | None = None,
-               show_progress: bool = False) -> CrawlSummary:
+@task(
+    name="crawl", retries=1, retry_delay_seconds=[10], retry_condition_fn=_retry_unless_users_error
+)
+def crawl_task(
+    db_path: Path,
+    params: CrawlParams,
+    source_ids: list[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    spider: str | None = None,
+    url: str | None = None,
+    show_progress: bool = False,
+) -> CrawlSummary:
     """One crawl; `show_progress` prints each source's line on stderr as it ends."""
-    summary = run_crawl(db_path, source_ids, since, until, spider=spider, url=url,
-                        params=params, on_source=_print_source if show_progress else None)
+    summary = run_crawl(
+        db_path,
+        source_ids,
+        since,
+        until,
+        spider=spider,
+        url=url,
+        params=params,
+        on_source=_print_source if show_progress else None,
+    )
     with write_step(db_path):  # the crawl's documents reach the read snapshot
         return summary
 
 
 @task(name="process")
-def process_task(db_path: Path, params: EngineParams, encoder_spec: str, threads: int,
-                 taxonomy: str) -> ProcessRun:
+def process_task(
+    db_path: Path, params: EngineParams, encoder_spec: str, threads: int, taxonomy: str
+) -> ProcessRun:
     encoder = build_encoder(encoder_spec, threads=threads)
     return process_pending(db_path, params, encoder, taxonomy)
 
 
 @task(name="report")
-def report_task(db_path: Path, out_dir: Path, granularity: str,
-                period: str | None = None) -> ReportPaths:
+def report_task(
+    db_path: Path, out_dir: Path, granularity: str, period: str | None = None
+) -> ReportPaths:
     return write_report(db_path, out_dir, granularity, period)

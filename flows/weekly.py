@@ -44,15 +44,21 @@ class WeeklyRun:
     def summary_lines(self) -> list[str]:
         """The closing summary: crawl, files, periods, report, problems."""
         lines = [self.crawl.closing_line()] if self.crawl else []
-        lines += [f"{r.path}: {r.read} read, {r.added} added, {r.already_stored} already "
-                  f"stored, {r.skipped} skipped" for r in self.ingested]
+        lines += [
+            f"{r.path}: {r.read} read, {r.added} added, {r.already_stored} already "
+            f"stored, {r.skipped} skipped"
+            for r in self.ingested
+        ]
         if self.processed is not None:
-            lines.append(f"process {self.processed.run_id}: {len(self.processed.periods)} "
-                         f"periods processed ({self.processed.granularity})")
+            lines.append(
+                f"process {self.processed.run_id}: {len(self.processed.periods)} "
+                f"periods processed ({self.processed.granularity})"
+            )
         lines.append(f"report: {self.report.html}" if self.report else "report: none written")
         if self.crawl and self.crawl.all_failed:
-            lines.append("every source failed: "
-                         + ", ".join(s.source_id for s in self.crawl.failed))
+            lines.append(
+                "every source failed: " + ", ".join(s.source_id for s in self.crawl.failed)
+            )
         lines += self.problems
         return lines
 
@@ -70,15 +76,20 @@ class _NoTracebackForExpected(logging.Filter):
 
 def quiet_expected_tracebacks() -> None:
     """Install the filter on Prefect's run loggers (idempotent; each run calls it)."""
-    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
-                 "prefect.flow_engine"):
+    for name in (
+        "prefect.task_runs",
+        "prefect.flow_runs",
+        "prefect.task_engine",
+        "prefect.flow_engine",
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _NoTracebackForExpected) for f in logger.filters):
             logger.addFilter(_NoTracebackForExpected())
 
 
-def _step(problems: list[str], name: str, call: Callable[..., _T], *args: Any,
-          **kwargs: Any) -> _T | None:
+def _step(
+    problems: list[str], name: str, call: Callable[..., _T], *args: Any, **kwargs: Any
+) -> _T | None:
     try:
         return call(*args, **kwargs)
     except SchemaError:
@@ -88,9 +99,14 @@ def _step(problems: list[str], name: str, call: Callable[..., _T], *args: Any,
         return None
 
 
-def run_weekly(settings: RunSettings, params: EngineParams, source_ids: list[str] | None = None,
-               files: list[str] | None = None, crawl: bool = True,
-               progress: bool = False) -> WeeklyRun:
+def run_weekly(
+    settings: RunSettings,
+    params: EngineParams,
+    source_ids: list[str] | None = None,
+    files: list[str] | None = None,
+    crawl: bool = True,
+    progress: bool = False,
+) -> WeeklyRun:
     """Crawl, ingest any extra files, process pending periods, and report the latest one.
 
     Called inside the weekly flow (`observatory.weekly`), which composes the settings when the
@@ -98,14 +114,38 @@ def run_weekly(settings: RunSettings, params: EngineParams, source_ids: list[str
     """
     quiet_expected_tracebacks()
     problems: list[str] = []
-    crawled = _step(problems, "crawl", crawl_task, settings.db, settings.crawl, source_ids,
-                    show_progress=progress) if crawl else None
-    ingested = tuple(done for path in files or [] if (done := _step(
-        problems, f"ingest {path}", ingest_task, settings.db, Path(path), False)) is not None)
-    processed = _step(problems, "process", process_task, settings.db, params, settings.encoder,
-                      settings.encoder_threads, settings.taxonomy)
-    report = _step(problems, "report", report_task, settings.db, settings.reports_dir,
-                   params.granularity)
+    crawled = (
+        _step(
+            problems,
+            "crawl",
+            crawl_task,
+            settings.db,
+            settings.crawl,
+            source_ids,
+            show_progress=progress,
+        )
+        if crawl
+        else None
+    )
+    ingested = tuple(
+        done
+        for path in files or []
+        if (done := _step(problems, f"ingest {path}", ingest_task, settings.db, Path(path), False))
+        is not None
+    )
+    processed = _step(
+        problems,
+        "process",
+        process_task,
+        settings.db,
+        params,
+        settings.encoder,
+        settings.encoder_threads,
+        settings.taxonomy,
+    )
+    report = _step(
+        problems, "report", report_task, settings.db, settings.reports_dir, params.granularity
+    )
     run = WeeklyRun(crawled, ingested, processed, report, tuple(problems))
     if run.failed and not progress:
         # A scheduled run has no terminal: its problems go to the flow run's log (Prefect UI).

@@ -28,8 +28,9 @@ def _cost(rate: float, hits: int, total: int) -> float:
     return -(hits * math.log(rate) + (total - hits) * math.log(1 - rate))
 
 
-def burst_states(hits: Sequence[int], totals: Sequence[int], s: float = 2.0,
-                 gamma: float = 1.0) -> list[int]:
+def burst_states(
+    hits: Sequence[int], totals: Sequence[int], s: float = 2.0, gamma: float = 1.0
+) -> list[int]:
     """The cheapest 0/1 state sequence for the series."""
     n = len(hits)
     if n == 0 or sum(totals) == 0:
@@ -54,8 +55,9 @@ def burst_states(hits: Sequence[int], totals: Sequence[int], s: float = 2.0,
     return states[::-1]
 
 
-def last_burst(hits: Sequence[int], totals: Sequence[int], s: float = 2.0,
-               gamma: float = 1.0) -> Burst:
+def last_burst(
+    hits: Sequence[int], totals: Sequence[int], s: float = 2.0, gamma: float = 1.0
+) -> Burst:
     """The burst that contains the last period, if any, with its weight."""
     states = burst_states(hits, totals, s, gamma)
     if not states or states[-1] == 0:
@@ -65,6 +67,8 @@ def last_burst(hits: Sequence[int], totals: Sequence[int], s: float = 2.0,
         start -= 1
     p0 = sum(hits) / max(sum(totals), 1)
     p1 = min(s * p0, 0.9999)
-    weight = sum(_cost(p0, hits[t], totals[t]) - _cost(p1, hits[t], totals[t])
-                 for t in range(start, len(states)))
+    weight = sum(
+        _cost(p0, hits[t], totals[t]) - _cost(p1, hits[t], totals[t])
+        for t in range(start, len(states))
+    )
     return Burst(True, round(weight, 6), start)

@@ -53,8 +53,9 @@ class ClusterParams:
         for name, allowed in (("reducer", REDUCERS), ("algorithm", ALGORITHMS)):
             value = getattr(self, name)
             if value not in allowed:
-                raise InputError(f"cluster.{name} must be one of {', '.join(allowed)}; "
-                                 f"got {value!r}")
+                raise InputError(
+                    f"cluster.{name} must be one of {', '.join(allowed)}; got {value!r}"
+                )
 
 
 def scaled_min_cluster_size(n_docs: int) -> int:
@@ -78,8 +79,9 @@ def pca_reduce(vectors: NDArray[np.float32], dims: int) -> NDArray[np.float64]:
     if dims <= 0 or dims >= min(data.shape):
         return np.asarray(data - data.mean(axis=0, keepdims=True), dtype=np.float64)
     solver = "covariance_eigh" if data.shape[0] >= data.shape[1] else "full"
-    return np.asarray(PCA(n_components=dims, svd_solver=solver).fit_transform(data),
-                      dtype=np.float64)
+    return np.asarray(
+        PCA(n_components=dims, svd_solver=solver).fit_transform(data), dtype=np.float64
+    )
 
 
 def umap_reduce(vectors: NDArray[np.float32], dims: int, seed: int) -> NDArray[np.float32]:
@@ -92,8 +94,14 @@ def umap_reduce(vectors: NDArray[np.float32], dims: int, seed: int) -> NDArray[n
 
     if dims <= 0:
         raise InputError("cluster.reduce_dims must be at least 1 when cluster.reducer is umap")
-    model = umap.UMAP(n_components=dims, n_neighbors=min(UMAP_NEIGHBORS, len(vectors) - 1),
-                      min_dist=0.0, metric="cosine", random_state=seed, n_jobs=1)
+    model = umap.UMAP(
+        n_components=dims,
+        n_neighbors=min(UMAP_NEIGHBORS, len(vectors) - 1),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,
+    )
     return np.asarray(model.fit_transform(vectors), dtype=np.float32)
 
 
@@ -106,9 +114,11 @@ def reduce_vectors(vectors: NDArray[np.float32], params: ClusterParams) -> NDArr
     return pca_reduce(vectors, params.reduce_dims)
 
 
-MISSING_FAST_HDBSCAN = ("cluster.algorithm is fast_hdbscan but the fast_hdbscan package is not "
-                        "installed; run `pip install fast_hdbscan` or choose cluster.algorithm "
-                        "hdbscan")
+MISSING_FAST_HDBSCAN = (
+    "cluster.algorithm is fast_hdbscan but the fast_hdbscan package is not "
+    "installed; run `pip install fast_hdbscan` or choose cluster.algorithm "
+    "hdbscan"
+)
 
 
 def fast_hdbscan_available() -> bool:
@@ -136,18 +146,23 @@ class HdbscanClusterer:
         samples = self.params.min_samples or min(3, size)
         reduced = reduce_vectors(vectors, self.params)
         if self.params.algorithm == "fast_hdbscan":
-            return _fast_hdbscan_labels(reduced, size, samples, self.params.selection,
-                                        self.params.seed)
+            return _fast_hdbscan_labels(
+                reduced, size, samples, self.params.selection, self.params.seed
+            )
         import hdbscan
 
-        model = hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples,
-                                cluster_selection_method=self.params.selection,
-                                core_dist_n_jobs=1)
+        model = hdbscan.HDBSCAN(
+            min_cluster_size=size,
+            min_samples=samples,
+            cluster_selection_method=self.params.selection,
+            core_dist_n_jobs=1,
+        )
         return np.asarray(model.fit_predict(reduced), dtype=np.int64)
 
 
-def _fast_hdbscan_labels(reduced: NDArray[np.floating], size: int, samples: int,
-                         selection: str, seed: int) -> Labels:
+def _fast_hdbscan_labels(
+    reduced: NDArray[np.floating], size: int, samples: int, selection: str, seed: int
+) -> Labels:
     """fast_hdbscan with the same settings, reproducible.
 
     Up to 30 dimensions it builds its spanning tree with a k-d tree; above, it finds neighbours
@@ -164,9 +179,13 @@ def _fast_hdbscan_labels(reduced: NDArray[np.floating], size: int, samples: int,
         raise ObservatoryError(f"{MISSING_FAST_HDBSCAN} ({error})") from error
     from models.determinism import numba_threads, numpy_global_seed
 
-    model = fast_hdbscan.HDBSCAN(min_cluster_size=size, min_samples=samples,
-                                 cluster_selection_method=selection, reproducible=True,
-                                 knn_k=min(max(3 * samples, 15), len(reduced) - 2))
+    model = fast_hdbscan.HDBSCAN(
+        min_cluster_size=size,
+        min_samples=samples,
+        cluster_selection_method=selection,
+        reproducible=True,
+        knn_k=min(max(3 * samples, 15), len(reduced) - 2),
+    )
     with numpy_global_seed(seed), numba_threads(1):
         labels = model.fit_predict(reduced)
     return np.asarray(labels, dtype=np.int64)
@@ -186,8 +205,9 @@ def centroids(vectors: NDArray[np.float32], labels: Labels) -> NDArray[np.float3
     return unit(np.stack([vectors[labels == c].mean(axis=0) for c in range(k)]))
 
 
-def reattach_outliers(vectors: NDArray[np.float32], labels: Labels,
-                      threshold: float) -> tuple[Labels, NDArray[np.float64]]:
+def reattach_outliers(
+    vectors: NDArray[np.float32], labels: Labels, threshold: float
+) -> tuple[Labels, NDArray[np.float64]]:
     """Give each outlier its nearest cluster when cosine to its centroid passes the threshold.
 
     Returns the new labels and each document's cosine to its cluster's centroid (0 for
@@ -210,8 +230,10 @@ def canonical_order(labels: Labels, doc_ids: list[str]) -> Labels:
     """Renumber clusters by size (desc), then first doc id, so ids do not depend on HDBSCAN's."""
     clusters = sorted(
         (c for c in set(labels.tolist()) if c >= 0),
-        key=lambda c: (-int((labels == c).sum()),
-                       min(doc_ids[i] for i in np.flatnonzero(labels == c))),
+        key=lambda c: (
+            -int((labels == c).sum()),
+            min(doc_ids[i] for i in np.flatnonzero(labels == c)),
+        ),
     )
     mapping = {old: new for new, old in enumerate(clusters)}
     return np.asarray([mapping.get(int(label), -1) for label in labels], dtype=np.int64)

@@ -38,9 +38,14 @@ SEED = 20261202
 # code-labelled pools (ML and robotics venues, HuffPost politics) are sampled, the small
 # pattern-labelled ones are kept whole.
 DEFAULT_CAP = 600
-CAPS = {"venue-ml": 900, "venue-robotics": 1200, "venue-robotics-health": 400,
-        "huffpost-offtopic": 1200,
-        "weekly-offtopic": 700, "cpc-health": 500}
+CAPS = {
+    "venue-ml": 900,
+    "venue-robotics": 1200,
+    "venue-robotics-health": 400,
+    "huffpost-offtopic": 1200,
+    "weekly-offtopic": 700,
+    "cpc-health": 500,
+}
 
 
 @dataclass(frozen=True)
@@ -106,22 +111,33 @@ def load_codes(path: Path | str = CODES) -> CodeTable:
         where = f"{table_path}: rule[{i}]"
         direction = entry.get("direction")
         if direction not in (*DIRECTION_IDS, NONE):
-            raise InputError(f"{where}: field 'direction': expected one of "
-                             f"{', '.join((*DIRECTION_IDS, NONE))}, got {direction!r}")
+            raise InputError(
+                f"{where}: field 'direction': expected one of "
+                f"{', '.join((*DIRECTION_IDS, NONE))}, got {direction!r}"
+            )
         kind = entry.get("kind")
         if kind not in ("cpc", "venue", "term"):
             raise InputError(f"{where}: field 'kind': expected cpc, venue or term, got {kind!r}")
         if entry.get("source") not in CORPORA:
-            raise InputError(f"{where}: field 'source': expected one of {', '.join(CORPORA)}, "
-                             f"got {entry.get('source')!r}")
+            raise InputError(
+                f"{where}: field 'source': expected one of {', '.join(CORPORA)}, "
+                f"got {entry.get('source')!r}"
+            )
         if kind == "term" and not entry.get("pattern"):
             raise InputError(f"{where}: field 'pattern': a term rule needs one")
-        rules.append(Rule(
-            id=str(entry.get("id")), kind=kind, source=entry["source"], direction=direction,
-            codes=tuple(entry.get("codes", [])), venues=tuple(entry.get("venues", [])),
-            pattern=_regex(entry.get("pattern"), f"{where}: field 'pattern'"),
-            field=str(entry.get("field", "title")),
-            exclude=_regex(entry.get("exclude"), f"{where}: field 'exclude'")))
+        rules.append(
+            Rule(
+                id=str(entry.get("id")),
+                kind=kind,
+                source=entry["source"],
+                direction=direction,
+                codes=tuple(entry.get("codes", [])),
+                venues=tuple(entry.get("venues", [])),
+                pattern=_regex(entry.get("pattern"), f"{where}: field 'pattern'"),
+                field=str(entry.get("field", "title")),
+                exclude=_regex(entry.get("exclude"), f"{where}: field 'exclude'"),
+            )
+        )
     if not rules:
         raise InputError(f"{table_path}: no [[rule]] entries")
     return CodeTable(version=str(data.get("version", "")), rules=tuple(rules))
@@ -129,13 +145,15 @@ def load_codes(path: Path | str = CODES) -> CodeTable:
 
 def find_shared(shared: Path | str | None = None) -> Path:
     """The shared data folder: given, or `../shared` from the repository or from its parent."""
-    candidates = [Path(shared)] if shared else [ROOT.parent / "shared",
-                                                ROOT.parent.parent / "shared"]
+    candidates = (
+        [Path(shared)] if shared else [ROOT.parent / "shared", ROOT.parent.parent / "shared"]
+    )
     for candidate in candidates:
         if (candidate / "corpora").is_dir():
             return candidate
-    raise InputError(f"shared data: no corpora folder under {', '.join(map(str, candidates))}; "
-                     "pass --shared")
+    raise InputError(
+        f"shared data: no corpora folder under {', '.join(map(str, candidates))}; pass --shared"
+    )
 
 
 def split_of(doc_id: str) -> str:
@@ -169,8 +187,11 @@ def _matches(rule: Rule, row: dict[str, object], title: str, text: str) -> bool:
 def _taxonomy_mentions() -> re.Pattern[str]:
     """Any EN or ZH term or name of the taxonomy: a "none" document naming one is dropped."""
     taxonomy = load_taxonomy("v1")
-    terms = {t for track in taxonomy.tracks for t in (*track.terms_en, *track.terms_zh,
-                                                       track.name_en, track.name_zh)}
+    terms = {
+        t
+        for track in taxonomy.tracks
+        for t in (*track.terms_en, *track.terms_zh, track.name_en, track.name_zh)
+    }
     parts = sorted((re.escape(t) for t in terms if len(t) >= 2), key=len, reverse=True)
     return re.compile(r"(?<![a-z])(?:" + "|".join(parts) + r")(?![a-z])", re.IGNORECASE)
 
@@ -212,8 +233,17 @@ def collect(shared: Path, table: CodeTable) -> list[TrainDoc]:
             if rule is None or (rule.direction == NONE and mentions.search(text)):
                 continue
             seen_texts.add(text)
-            pools[rule.id].append(TrainDoc(doc_id, corpus, str(row.get("lang") or "en"),
-                                           rule.direction, rule.id, split_of(doc_id), text))
+            pools[rule.id].append(
+                TrainDoc(
+                    doc_id,
+                    corpus,
+                    str(row.get("lang") or "en"),
+                    rule.direction,
+                    rule.id,
+                    split_of(doc_id),
+                    text,
+                )
+            )
     docs: list[TrainDoc] = []
     for rule in table.rules:
         pool = pools.get(rule.id, [])
@@ -226,9 +256,21 @@ def collect(shared: Path, table: CodeTable) -> list[TrainDoc]:
 
 def write_labels(docs: Sequence[TrainDoc], table: CodeTable, path: Path = LABELS_FILE) -> str:
     """Write ids, labels, rules, splits and text hashes; return the file's sha256."""
-    lines = [json.dumps({"id": d.id, "source": d.source, "lang": d.lang, "label": d.label,
-                         "rule": d.rule, "split": d.split, "text_sha1": d.text_hash},
-                        ensure_ascii=False) for d in docs]
+    lines = [
+        json.dumps(
+            {
+                "id": d.id,
+                "source": d.source,
+                "lang": d.lang,
+                "label": d.label,
+                "rule": d.rule,
+                "split": d.split,
+                "text_sha1": d.text_hash,
+            },
+            ensure_ascii=False,
+        )
+        for d in docs
+    ]
     header = json.dumps({"codes_version": table.version, "n": len(docs)})
     body = "\n".join([header, *lines]) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -254,14 +296,22 @@ def load_labelled(shared: Path, path: Path = LABELS_FILE) -> list[TrainDoc]:
     for corpus in sorted({row["source"] for row in wanted.values()}):
         for record in _read_corpus(shared / "corpora" / f"{corpus}.jsonl.gz"):
             if record["id"] in wanted:
-                texts[str(record["id"])] = \
+                texts[str(record["id"])] = (
                     f"{record.get('title') or ''}\n{record.get('text') or ''}".strip()
+                )
     docs = []
     for doc_id, row in wanted.items():
         if doc_id not in texts:
             raise InputError(f"{path}: document {doc_id} is not in {shared / 'corpora'}")
-        doc = TrainDoc(doc_id, row["source"], row["lang"], row["label"], row["rule"],
-                       row["split"], texts[doc_id])
+        doc = TrainDoc(
+            doc_id,
+            row["source"],
+            row["lang"],
+            row["label"],
+            row["rule"],
+            row["split"],
+            texts[doc_id],
+        )
         if doc.text_hash != row["text_sha1"]:
             raise InputError(f"{path}: document {doc_id}: its text in the corpora changed")
         docs.append(doc)
@@ -269,8 +319,10 @@ def load_labelled(shared: Path, path: Path = LABELS_FILE) -> list[TrainDoc]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.direction_data",
-                                     description="Rebuild data/direction_train/labels.jsonl.")
+    parser = argparse.ArgumentParser(
+        prog="python -m models.direction_data",
+        description="Rebuild data/direction_train/labels.jsonl.",
+    )
     parser.add_argument("--shared", default=None, help="the shared data folder (../shared)")
     args = parser.parse_args(argv)
     table = load_codes()

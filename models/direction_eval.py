@@ -95,8 +95,9 @@ def _parse_line(line: str, where: str) -> LabelledDoc:
         if not isinstance(row.get(key), str):
             raise InputError(f"{where}: field '{key}': expected a string, got {row.get(key)!r}")
     if row["label"] not in LABELS:
-        raise InputError(f"{where}: field 'label': expected one of {', '.join(LABELS)}, "
-                         f"got {row['label']!r}")
+        raise InputError(
+            f"{where}: field 'label': expected one of {', '.join(LABELS)}, got {row['label']!r}"
+        )
     return LabelledDoc(**{key: row[key] for key in _REQUIRED}, note=str(row.get("note", "")))
 
 
@@ -106,39 +107,51 @@ def load_sample(path: Path | str) -> list[LabelledDoc]:
     if not sample_path.exists():
         raise InputError(f"sample: no such file {sample_path}")
     lines = sample_path.read_text(encoding="utf-8").splitlines()
-    docs = [_parse_line(line, f"{sample_path}:{number}")
-            for number, line in enumerate(lines, start=1) if line.strip()]
+    docs = [
+        _parse_line(line, f"{sample_path}:{number}")
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
     if not docs:
         raise InputError(f"{sample_path}: no documents")
     return docs
 
 
-def predict(vectors: NDArray[np.float32], tracks: TrackVectors, threshold: float,
-            margin: float) -> list[str]:
+def predict(
+    vectors: NDArray[np.float32], tracks: TrackVectors, threshold: float, margin: float
+) -> list[str]:
     """The mapper's label for each row of `vectors`, with "unmapped" reported as "none"."""
     directions = (map_direction(row, tracks, threshold, margin).direction for row in vectors)
     return [NONE if direction == UNMAPPED else direction for direction in directions]
 
 
-def score_predictions(gold: Sequence[str], predicted: Sequence[str], threshold: float = 0.0,
-                      margin: float = 0.0) -> MapperScores:
+def score_predictions(
+    gold: Sequence[str], predicted: Sequence[str], threshold: float = 0.0, margin: float = 0.0
+) -> MapperScores:
     """Accuracy, macro-F1 over the seven labels, per-label scores and the confusion matrix."""
     if len(gold) != len(predicted) or not gold:
-        raise InputError(f"scores: need equal, non-empty label lists, got {len(gold)} gold "
-                         f"and {len(predicted)} predicted")
+        raise InputError(
+            f"scores: need equal, non-empty label lists, got {len(gold)} gold "
+            f"and {len(predicted)} predicted"
+        )
     labels = list(LABELS)
     matrix = confusion_matrix(gold, predicted, labels=labels)
     # zero_division=0: a label never predicted (or never gold) scores 0, as the study reports.
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0)
-    per_label = tuple(LabelScores(label, float(p), float(r), float(f), int(n))
-                      for label, p, r, f, n in zip(LABELS, precision, recall, f1, support,
-                                                   strict=True))
+        gold, predicted, labels=labels, zero_division=0
+    )
+    per_label = tuple(
+        LabelScores(label, float(p), float(r), float(f), int(n))
+        for label, p, r, f, n in zip(LABELS, precision, recall, f1, support, strict=True)
+    )
     return MapperScores(
-        threshold=threshold, margin=margin, n_docs=len(gold),
+        threshold=threshold,
+        margin=margin,
+        n_docs=len(gold),
         accuracy=float(accuracy_score(gold, predicted)),
         macro_f1=float(np.mean(f1)),
-        per_label=per_label, confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+        per_label=per_label,
+        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
     )
 
 
@@ -147,17 +160,26 @@ def _check_aligned(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32]) 
         raise InputError(f"sample has {len(sample)} documents but {len(vectors)} vectors")
 
 
-def evaluate_mapper(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32],
-                    tracks: TrackVectors, threshold: float, margin: float) -> MapperScores:
+def evaluate_mapper(
+    sample: Sequence[LabelledDoc],
+    vectors: NDArray[np.float32],
+    tracks: TrackVectors,
+    threshold: float,
+    margin: float,
+) -> MapperScores:
     """Score `map_direction` at one setting; row i of `vectors` embeds sample[i]."""
     _check_aligned(sample, vectors)
     predicted = predict(vectors, tracks, threshold, margin)
     return score_predictions([doc.label for doc in sample], predicted, threshold, margin)
 
 
-def calibrate(sample: Sequence[LabelledDoc], vectors: NDArray[np.float32], tracks: TrackVectors,
-              thresholds: Sequence[float] = THRESHOLDS,
-              margins: Sequence[float] = MARGINS) -> list[GridPoint]:
+def calibrate(
+    sample: Sequence[LabelledDoc],
+    vectors: NDArray[np.float32],
+    tracks: TrackVectors,
+    thresholds: Sequence[float] = THRESHOLDS,
+    margins: Sequence[float] = MARGINS,
+) -> list[GridPoint]:
     """Accuracy and macro-F1 at every (threshold, margin), thresholds outer, in the given order."""
     _check_aligned(sample, vectors)
     grid = []
@@ -181,8 +203,10 @@ def render_grid(grid: Sequence[GridPoint]) -> str:
     lines = ["threshold | " + " | ".join(f"m={margin:<11g}" for margin in margins)]
     for threshold in sorted({point.threshold for point in grid}):
         cells = {p.margin: p for p in grid if p.threshold == threshold}
-        row = [f"{cells[m].macro_f1:.3f} ({cells[m].accuracy:.3f})" if m in cells else " " * 13
-               for m in margins]
+        row = [
+            f"{cells[m].macro_f1:.3f} ({cells[m].accuracy:.3f})" if m in cells else " " * 13
+            for m in margins
+        ]
         lines.append(f"{threshold:9.3f} | " + " | ".join(row))
     return "\n".join(lines)
 
@@ -191,12 +215,18 @@ def render_scores(scores: MapperScores) -> str:
     """Headline figures, the confusion matrix (rows gold, columns predicted) and per-label P/R."""
     width = max(len(label) for label in scores.labels)
     header = " " * width + " | " + " ".join(f"{label[:5]:>5}" for label in scores.labels)
-    rows = [f"{label:<{width}} | " + " ".join(f"{count:>5}" for count in counts)
-            for label, counts in zip(scores.labels, scores.confusion, strict=True)]
-    details = [f"{s.label:<{width}}  P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f} "
-               f"n={s.support}" for s in scores.per_label]
-    title = (f"threshold={scores.threshold:g} margin={scores.margin:g}: n={scores.n_docs} "
-             f"accuracy={scores.accuracy:.3f} macro-F1={scores.macro_f1:.3f}")
+    rows = [
+        f"{label:<{width}} | " + " ".join(f"{count:>5}" for count in counts)
+        for label, counts in zip(scores.labels, scores.confusion, strict=True)
+    ]
+    details = [
+        f"{s.label:<{width}}  P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f} n={s.support}"
+        for s in scores.per_label
+    ]
+    title = (
+        f"threshold={scores.threshold:g} margin={scores.margin:g}: n={scores.n_docs} "
+        f"accuracy={scores.accuracy:.3f} macro-F1={scores.macro_f1:.3f}"
+    )
     return "\n".join([title, header, *rows, "", *details])
 
 
@@ -204,31 +234,45 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m models.direction_eval",
         description="Score the direction classifier on the hand-labelled sample and on the "
-                    "held-out split of the code-labelled set (zero-shot grid with --zero-shot).")
+        "held-out split of the code-labelled set (zero-shot grid with --zero-shot).",
+    )
     parser.add_argument("--taxonomy", default="v1", help="taxonomy version or TOML path")
-    parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE,
-                        help="labelled sample (JSON lines)")
+    parser.add_argument(
+        "--sample", type=Path, default=DEFAULT_SAMPLE, help="labelled sample (JSON lines)"
+    )
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder spec for build_encoder")
     parser.add_argument("--shared", default=None, help="the shared data folder (../shared)")
-    parser.add_argument("--demo-db", type=Path, default=None,
-                        help="also score the topics of a database processed from the demo "
-                             "corpus against its selection hints")
-    parser.add_argument("--zero-shot", action="store_true",
-                        help="score the zero-shot rule (threshold/margin grid) instead")
+    parser.add_argument(
+        "--demo-db",
+        type=Path,
+        default=None,
+        help="also score the topics of a database processed from the demo "
+        "corpus against its selection hints",
+    )
+    parser.add_argument(
+        "--zero-shot",
+        action="store_true",
+        help="score the zero-shot rule (threshold/margin grid) instead",
+    )
     return parser.parse_args(argv)
 
 
-def _zero_shot(args: argparse.Namespace, sample: Sequence[LabelledDoc], encoder: Encoder,
-               tracks: TrackVectors) -> None:
+def _zero_shot(
+    args: argparse.Namespace, sample: Sequence[LabelledDoc], encoder: Encoder, tracks: TrackVectors
+) -> None:
     """The zero-shot rule: the grid, the best setting and both confusion matrices."""
     vectors = encoder.encode([doc.full_text for doc in sample])
     grid = calibrate(sample, vectors, tracks)
     best = best_setting(grid)
-    print(f"sample {args.sample}: {len(sample)} documents; encoder {encoder.name}; "
-          f"taxonomy {tracks.taxonomy.version}; zero-shot rule")
+    print(
+        f"sample {args.sample}: {len(sample)} documents; encoder {encoder.name}; "
+        f"taxonomy {tracks.taxonomy.version}; zero-shot rule"
+    )
     print("\nmacro-F1 (accuracy) by threshold and margin\n" + render_grid(grid))
-    print(f"\nbest: threshold={best.threshold:g} margin={best.margin:g} "
-          f"macro-F1={best.macro_f1:.3f} accuracy={best.accuracy:.3f}")
+    print(
+        f"\nbest: threshold={best.threshold:g} margin={best.margin:g} "
+        f"macro-F1={best.macro_f1:.3f} accuracy={best.accuracy:.3f}"
+    )
     for threshold, margin in ((best.threshold, best.margin), DEFAULT_SETTING):
         scores = evaluate_mapper(sample, vectors, tracks, threshold, margin)
         print("\n" + render_scores(scores))
@@ -237,20 +281,26 @@ def _zero_shot(args: argparse.Namespace, sample: Sequence[LabelledDoc], encoder:
 def _targets(scores: MapperScores) -> str:
     """The issue's document-level targets, each marked met or missed."""
     recalls = {s.label: s.recall for s in scores.per_label if s.support}
-    weakest = min((r, label) for label, r in recalls.items() if label != NONE) \
-        if any(label != NONE for label in recalls) else (1.0, "-")
+    weakest = (
+        min((r, label) for label, r in recalls.items() if label != NONE)
+        if any(label != NONE for label in recalls)
+        else (1.0, "-")
+    )
     none_recall = recalls.get(NONE)
-    checks = [("accuracy >= 0.85", scores.accuracy >= 0.85),
-              ("macro-F1 >= 0.80", scores.macro_f1 >= 0.80),
-              (f"every direction recall >= 0.7 (lowest {weakest[1]} {weakest[0]:.2f})",
-               weakest[0] >= 0.7)]
+    checks = [
+        ("accuracy >= 0.85", scores.accuracy >= 0.85),
+        ("macro-F1 >= 0.80", scores.macro_f1 >= 0.80),
+        (
+            f"every direction recall >= 0.7 (lowest {weakest[1]} {weakest[0]:.2f})",
+            weakest[0] >= 0.7,
+        ),
+    ]
     if none_recall is not None:
         checks.append((f">= 95% off-topic unmapped ({none_recall:.1%})", none_recall >= 0.95))
     return "targets: " + "; ".join(f"{text} {'MET' if ok else 'MISSED'}" for text, ok in checks)
 
 
-def _report(name: str, langs: Sequence[str], gold: Sequence[str],
-            predicted: Sequence[str]) -> None:
+def _report(name: str, langs: Sequence[str], gold: Sequence[str], predicted: Sequence[str]) -> None:
     print(f"\n=== {name} ===")
     for lang in ("all", "en", "zh"):
         keep = [i for i, value in enumerate(langs) if lang in ("all", value)]
@@ -283,7 +333,8 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
             if row["venue"] in ("POLITICS", "SPORTS", "ENTERTAINMENT") and row["id"] not in used:
                 quarter = f"{row['date'][:4]}Q{(int(row['date'][5:7]) - 1) // 3 + 1}"
                 groups[(row["venue"], quarter)].append(
-                    f"{row['title']}\n{row['text'] or ''}".strip())
+                    f"{row['title']}\n{row['text'] or ''}".strip()
+                )
     topics = [(key, texts[:40]) for key, texts in sorted(groups.items()) if len(texts) >= 10]
     vectors = cached_vectors([t for _, texts in topics for t in texts], encoder)
     unmapped, offset = 0, 0
@@ -291,10 +342,11 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
     started = time.perf_counter()
     wrong = []
     for (category, quarter), texts in topics:
-        members = vectors[offset:offset + len(texts)]
+        members = vectors[offset : offset + len(texts)]
         offset += len(texts)
-        match = map_direction(unit(members.mean(axis=0)[None, :])[0], tracks, 0.25, 0.0,
-                              members=members, texts=texts)
+        match = map_direction(
+            unit(members.mean(axis=0)[None, :])[0], tracks, 0.25, 0.0, members=members, texts=texts
+        )
         by_category[category][1] += 1
         if match.direction == UNMAPPED:
             unmapped += 1
@@ -302,20 +354,26 @@ def _topic_check(tracks: TrackVectors, encoder: Encoder, shared: Path) -> None:
         else:
             wrong.append(f"{category} {quarter} -> {match.direction} ({match.track})")
     seconds = time.perf_counter() - started
-    print("\n=== off-topic topics: HuffPost POLITICS / SPORTS / ENTERTAINMENT, never trained "
-          "on ===")
-    print(f"{unmapped} of {len(topics)} topics unmapped ({unmapped / max(len(topics), 1):.1%}; "
-          f"target >= 95%: {'MET' if unmapped >= 0.95 * len(topics) else 'MISSED'})")
+    print(
+        "\n=== off-topic topics: HuffPost POLITICS / SPORTS / ENTERTAINMENT, never trained on ==="
+    )
+    print(
+        f"{unmapped} of {len(topics)} topics unmapped ({unmapped / max(len(topics), 1):.1%}; "
+        f"target >= 95%: {'MET' if unmapped >= 0.95 * len(topics) else 'MISSED'})"
+    )
     for category, (hit, total) in sorted(by_category.items()):
         print(f"  {category:<14} {hit}/{total} unmapped")
     for line in wrong:
         print(f"  mapped: {line}")
-    print(f"mapping {len(topics)} topics of {offset} documents took {seconds:.3f} s "
-          f"({1000 * seconds / max(offset, 1):.2f} ms per document)")
+    print(
+        f"mapping {len(topics)} topics of {offset} documents took {seconds:.3f} s "
+        f"({1000 * seconds / max(offset, 1):.2f} ms per document)"
+    )
 
 
-def demo_topic_check(db_path: Path, shared: Path,
-                     tracks: TrackVectors | None = None) -> MapperScores:
+def demo_topic_check(
+    db_path: Path, shared: Path, tracks: TrackVectors | None = None
+) -> MapperScores:
     """Topics of a database processed from the demo corpus against the demo's selection hints:
     each topic's gold is the majority hint of its documents (a hint is the keyword rule that
     selected a document, never a training label here); the demo is not in the training set.
@@ -334,7 +392,8 @@ def demo_topic_check(db_path: Path, shared: Path,
             "SELECT dt.topic_id, dt.period, list(dt.doc_id), "
             "any_value(coalesce(d.direction, 'unmapped')) FROM doc_topics dt "
             "LEFT JOIN v_topic_directions d USING (topic_id, period) "
-            "WHERE dt.topic_id IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall()
+            "WHERE dt.topic_id IS NOT NULL GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
     remapped: dict[tuple[str, str], str] = {}
@@ -364,7 +423,8 @@ def _remap_topics(db_path: Path, tracks: TrackVectors) -> dict[tuple[str, str], 
             "FROM doc_topics dt JOIN documents d USING (doc_id) "
             "JOIN embeddings e ON e.content_hash = d.content_hash AND e.model = ? "
             "WHERE dt.topic_id IS NOT NULL ORDER BY dt.topic_id, dt.period, dt.doc_id",
-            [tracks.classifier.encoder if tracks.classifier else ""]).fetchall()
+            [tracks.classifier.encoder if tracks.classifier else ""],
+        ).fetchall()
     finally:
         con.close()
     groups: dict[tuple[str, str], list[tuple[str, list[float]]]] = {}
@@ -373,8 +433,14 @@ def _remap_topics(db_path: Path, tracks: TrackVectors) -> dict[tuple[str, str], 
     mapped = {}
     for key, members in groups.items():
         vectors = np.asarray([v for _, v in members], dtype=np.float32)
-        match = map_direction(unit(vectors.mean(axis=0)[None, :])[0], tracks, 0.25, 0.0,
-                              members=vectors, texts=[t for t, _ in members])
+        match = map_direction(
+            unit(vectors.mean(axis=0)[None, :])[0],
+            tracks,
+            0.25,
+            0.0,
+            members=vectors,
+            texts=[t for t, _ in members],
+        )
         mapped[key] = match.direction
     return mapped
 
@@ -392,8 +458,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     tracks = embed_taxonomy(load_taxonomy(args.taxonomy), encoder)
     if args.zero_shot or tracks.classifier is None:
         if tracks.classifier is None:
-            print(f"no classifier for encoder {encoder.name} and taxonomy "
-                  f"{tracks.taxonomy.version}: scoring the zero-shot rule")
+            print(
+                f"no classifier for encoder {encoder.name} and taxonomy "
+                f"{tracks.taxonomy.version}: scoring the zero-shot rule"
+            )
         _zero_shot(args, sample, encoder, tracks)
         return
     from models.direction_data import find_shared, load_labelled
@@ -402,14 +470,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     from models.directions import direction_mentions
 
     classifier = tracks.classifier
-    print(f"classifier {encoder.name} / {tracks.taxonomy.version}: C={classifier.meta.get('C')} "
-          f"none bias {classifier.none_bias:g}, trained on {classifier.meta.get('n_train')} "
-          f"documents (labels sha256 {str(classifier.meta.get('labels_sha256'))[:12]})")
+    print(
+        f"classifier {encoder.name} / {tracks.taxonomy.version}: C={classifier.meta.get('C')} "
+        f"none bias {classifier.none_bias:g}, trained on {classifier.meta.get('n_train')} "
+        f"documents (labels sha256 {str(classifier.meta.get('labels_sha256'))[:12]})"
+    )
     vectors = cached_vectors([doc.full_text for doc in sample], encoder)
-    _report(f"hand-labelled sample ({args.sample}, {len(sample)} documents)",
-            [doc.lang for doc in sample], [doc.label for doc in sample],
-            predict_labels(classifier, vectors,
-                           direction_mentions([doc.full_text for doc in sample], tracks.taxonomy)))
+    _report(
+        f"hand-labelled sample ({args.sample}, {len(sample)} documents)",
+        [doc.lang for doc in sample],
+        [doc.label for doc in sample],
+        predict_labels(
+            classifier,
+            vectors,
+            direction_mentions([doc.full_text for doc in sample], tracks.taxonomy),
+        ),
+    )
     try:
         shared = find_shared(args.shared)
     except InputError as error:
@@ -417,16 +493,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     held_out = [doc for doc in load_labelled(shared) if doc.split == "test"]
     test_vectors = cached_vectors([doc.text for doc in held_out], encoder)
-    _report(f"held-out split of the code-labelled set ({len(held_out)} documents, never "
-            "trained on)", [doc.lang for doc in held_out], [doc.label for doc in held_out],
-            predict_labels(classifier, test_vectors,
-                           direction_mentions([doc.text for doc in held_out], tracks.taxonomy)))
+    _report(
+        f"held-out split of the code-labelled set ({len(held_out)} documents, never trained on)",
+        [doc.lang for doc in held_out],
+        [doc.label for doc in held_out],
+        predict_labels(
+            classifier,
+            test_vectors,
+            direction_mentions([doc.text for doc in held_out], tracks.taxonomy),
+        ),
+    )
     _topic_check(tracks, encoder, shared)
     if args.demo_db is not None:
         scores = demo_topic_check(args.demo_db, shared, tracks)
-        print(f"\n=== demo topics ({args.demo_db}, mapped again by this classifier) against "
-              "the demo's selection hints (majority hint of each topic's documents; the demo "
-              "is never trained on) ===")
+        print(
+            f"\n=== demo topics ({args.demo_db}, mapped again by this classifier) against "
+            "the demo's selection hints (majority hint of each topic's documents; the demo "
+            "is never trained on) ==="
+        )
         print(render_scores(scores))
 
 

@@ -65,16 +65,19 @@ class DirectionClassifier:
     # judged by the vector alone.
     mention_features: bool = False
 
-    def features(self, vectors: NDArray[np.float32],
-                 mentions: Mentions | None = None) -> NDArray[np.float64]:
+    def features(
+        self, vectors: NDArray[np.float32], mentions: Mentions | None = None
+    ) -> NDArray[np.float64]:
         if self.mention_features and mentions is None:
-            mentions = np.tile(self.mean[-len(DIRECTION_IDS):], (len(vectors), 1))
-        return (raw_features(vectors, self.track_vectors,
-                             mentions if self.mention_features else None)
-                - self.mean) / self.scale
+            mentions = np.tile(self.mean[-len(DIRECTION_IDS) :], (len(vectors), 1))
+        return (
+            raw_features(vectors, self.track_vectors, mentions if self.mention_features else None)
+            - self.mean
+        ) / self.scale
 
-    def probabilities(self, vectors: NDArray[np.float32],
-                      mentions: Mentions | None = None) -> NDArray[np.float64]:
+    def probabilities(
+        self, vectors: NDArray[np.float32], mentions: Mentions | None = None
+    ) -> NDArray[np.float64]:
         """One row of class probabilities (CLASSES order) per row of `vectors`; `mentions`
         (rows x six directions) marks documents naming a direction's terms."""
         vectors = np.atleast_2d(vectors)
@@ -92,18 +95,31 @@ class DirectionClassifier:
         def rounded(array: NDArray[np.floating]) -> list[object]:
             return np.round(array.astype(np.float64), 6).tolist()  # type: ignore[no-any-return]
 
-        return json.dumps({
-            "encoder": self.encoder, "taxonomy_version": self.taxonomy_version,
-            "classes": list(CLASSES), "none_bias": self.none_bias,
-            "term_bonus": self.term_bonus, "mention_features": self.mention_features,
-            "meta": self.meta,
-            "mean": rounded(self.mean), "scale": rounded(self.scale),
-            "intercept": rounded(self.intercept), "coef": rounded(self.coef),
-        }, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            {
+                "encoder": self.encoder,
+                "taxonomy_version": self.taxonomy_version,
+                "classes": list(CLASSES),
+                "none_bias": self.none_bias,
+                "term_bonus": self.term_bonus,
+                "mention_features": self.mention_features,
+                "meta": self.meta,
+                "mean": rounded(self.mean),
+                "scale": rounded(self.scale),
+                "intercept": rounded(self.intercept),
+                "coef": rounded(self.coef),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
 
-def load_classifier(encoder_name: str, taxonomy: Taxonomy, track_vectors: NDArray[np.float32],
-                    path: Path | None = None) -> DirectionClassifier | None:
+def load_classifier(
+    encoder_name: str,
+    taxonomy: Taxonomy,
+    track_vectors: NDArray[np.float32],
+    path: Path | None = None,
+) -> DirectionClassifier | None:
     """The shipped classifier for this encoder and taxonomy, or None (zero-shot fallback)."""
     source = path or artefact_path(encoder_name)
     if not source.exists():
@@ -120,18 +136,30 @@ def load_classifier(encoder_name: str, taxonomy: Taxonomy, track_vectors: NDArra
     with_mentions = bool(data.get("mention_features", False))
     columns = track_vectors.shape[1] + len(track_vectors) + with_mentions * len(DIRECTION_IDS)
     if coef.shape != (len(CLASSES), columns):
-        raise InputError(f"{source}: field 'coef': shape {coef.shape} does not fit "
-                         f"{len(track_vectors)} tracks of dimension {track_vectors.shape[1]}")
+        raise InputError(
+            f"{source}: field 'coef': shape {coef.shape} does not fit "
+            f"{len(track_vectors)} tracks of dimension {track_vectors.shape[1]}"
+        )
     return DirectionClassifier(
-        encoder=encoder_name, taxonomy_version=taxonomy.version, track_vectors=track_vectors,
-        mean=np.asarray(data["mean"], np.float64), scale=np.asarray(data["scale"], np.float64),
-        coef=coef, intercept=np.asarray(data["intercept"], np.float64),
-        none_bias=float(data["none_bias"]), meta=dict(data.get("meta", {})),
-        term_bonus=float(data.get("term_bonus", 0.0)), mention_features=with_mentions)
+        encoder=encoder_name,
+        taxonomy_version=taxonomy.version,
+        track_vectors=track_vectors,
+        mean=np.asarray(data["mean"], np.float64),
+        scale=np.asarray(data["scale"], np.float64),
+        coef=coef,
+        intercept=np.asarray(data["intercept"], np.float64),
+        none_bias=float(data["none_bias"]),
+        meta=dict(data.get("meta", {})),
+        term_bonus=float(data.get("term_bonus", 0.0)),
+        mention_features=with_mentions,
+    )
 
 
-def raw_features(vectors: NDArray[np.float32], track_vectors: NDArray[np.float32],
-                 mentions: Mentions | None = None) -> NDArray[np.float64]:
+def raw_features(
+    vectors: NDArray[np.float32],
+    track_vectors: NDArray[np.float32],
+    mentions: Mentions | None = None,
+) -> NDArray[np.float64]:
     """[vector, cosine to each track, mention flags when given], before standardising."""
     parts = [vectors, vectors @ track_vectors.T]
     if mentions is not None:
@@ -139,53 +167,80 @@ def raw_features(vectors: NDArray[np.float32], track_vectors: NDArray[np.float32
     return np.hstack(parts).astype(np.float64)
 
 
-def fit(features: NDArray[np.float32], labels: Sequence[str], c: float,
-        track_vectors: NDArray[np.float32], encoder: str, taxonomy_version: str,
-        meta: dict[str, object], mentions: Mentions | None = None,
-        weights: NDArray[np.float64] | None = None) -> DirectionClassifier:
+def fit(
+    features: NDArray[np.float32],
+    labels: Sequence[str],
+    c: float,
+    track_vectors: NDArray[np.float32],
+    encoder: str,
+    taxonomy_version: str,
+    meta: dict[str, object],
+    mentions: Mentions | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> DirectionClassifier:
     """Standardise and fit a multinomial logistic regression (fixed seed), class-balanced
     unless `weights` are given; with `mentions` the mention flags are features."""
     from sklearn.linear_model import LogisticRegression
 
     raw = raw_features(features, track_vectors, mentions)
     mean, scale = raw.mean(axis=0), raw.std(axis=0) + 1e-6
-    model = LogisticRegression(C=c, class_weight=None if weights is not None else "balanced",
-                               max_iter=2000, random_state=0)
-    model.fit((raw - mean) / scale, [CLASSES.index(label) for label in labels],
-              sample_weight=weights)
+    model = LogisticRegression(
+        C=c, class_weight=None if weights is not None else "balanced", max_iter=2000, random_state=0
+    )
+    model.fit(
+        (raw - mean) / scale, [CLASSES.index(label) for label in labels], sample_weight=weights
+    )
     order = [list(model.classes_).index(i) for i in range(len(CLASSES))]
-    return DirectionClassifier(encoder, taxonomy_version, track_vectors, mean, scale,
-                               model.coef_[order], model.intercept_[order], 0.0, meta,
-                               mention_features=mentions is not None)
+    return DirectionClassifier(
+        encoder,
+        taxonomy_version,
+        track_vectors,
+        mean,
+        scale,
+        model.coef_[order],
+        model.intercept_[order],
+        0.0,
+        meta,
+        mention_features=mentions is not None,
+    )
 
 
-def predict_labels(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                   mentions: Mentions | None = None) -> list[str]:
+def predict_labels(
+    classifier: DirectionClassifier, vectors: NDArray[np.float32], mentions: Mentions | None = None
+) -> list[str]:
     return [CLASSES[i] for i in classifier.probabilities(vectors, mentions).argmax(axis=1)]
 
 
-def choose_term_bonus(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                      mentions: Mentions, gold: Sequence[str],
-                      langs: Sequence[str] | None = None) -> float:
+def choose_term_bonus(
+    classifier: DirectionClassifier,
+    vectors: NDArray[np.float32],
+    mentions: Mentions,
+    gold: Sequence[str],
+    langs: Sequence[str] | None = None,
+) -> float:
     """The term bonus by validation (models.direction_select.choose_setting)."""
+
     def predict(bonus: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "term_bonus": bonus})
         return predict_labels(trial, vectors, mentions)
 
-    return choose_setting(predict, gold, langs or ["en"] * len(gold), TERM_BONUS_GRID,
-                          "term bonus")
+    return choose_setting(predict, gold, langs or ["en"] * len(gold), TERM_BONUS_GRID, "term bonus")
 
 
-def choose_none_bias(classifier: DirectionClassifier, vectors: NDArray[np.float32],
-                     gold: Sequence[str], langs: Sequence[str] | None = None,
-                     mentions: Mentions | None = None) -> float:
+def choose_none_bias(
+    classifier: DirectionClassifier,
+    vectors: NDArray[np.float32],
+    gold: Sequence[str],
+    langs: Sequence[str] | None = None,
+    mentions: Mentions | None = None,
+) -> float:
     """The none bias by validation (models.direction_select.choose_setting)."""
+
     def predict(bias: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "none_bias": bias})
         return predict_labels(trial, vectors, mentions)
 
-    return choose_setting(predict, gold, langs or ["en"] * len(gold), NONE_BIAS_GRID,
-                          "none bias")
+    return choose_setting(predict, gold, langs or ["en"] * len(gold), NONE_BIAS_GRID, "none bias")
 
 
 def _track_examples(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
@@ -201,8 +256,9 @@ def _track_examples(taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
-          taxonomy_name: str = "v1") -> DirectionClassifier:
+def train(
+    shared: str | None, encoder_spec: str = DEFAULT_ENCODER, taxonomy_name: str = "v1"
+) -> DirectionClassifier:
     """Embed the labelled set; C by cross-validation on the train split, the none bias and
     the term bonus on validation; fit on the train split (and the tracks' own texts)."""
     from models.direction_data import LABELS_FILE, find_shared, labels_hash, load_labelled
@@ -215,8 +271,12 @@ def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
     track_texts, track_labels = _track_examples(taxonomy)
     train_docs = [d for d in docs if d.split == "train"]
     val_docs = [d for d in docs if d.split == "val"]
-    x = np.vstack([cached_vectors([d.text for d in train_docs], encoder),
-                   cached_vectors(track_texts, encoder)])
+    x = np.vstack(
+        [
+            cached_vectors([d.text for d in train_docs], encoder),
+            cached_vectors(track_texts, encoder),
+        ]
+    )
     texts = [*(d.text for d in train_docs), *track_texts]
     mentions = direction_mentions(texts, taxonomy)
     y = [*(d.label for d in train_docs), *track_labels]
@@ -224,18 +284,29 @@ def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
     weights = sample_weights(y, langs)
     meta: dict[str, object] = {
         "labels_file": "data/direction_train/labels.jsonl",
-        "labels_sha256": labels_hash(LABELS_FILE), "n_train": len(y), "n_val": len(val_docs),
-        "seed": 0, "features": "unit vector + cosine to each track + direction-mention flags, "
-        "standardised", "weights": "class-balanced, languages within a class balanced by sqrt",
+        "labels_sha256": labels_hash(LABELS_FILE),
+        "n_train": len(y),
+        "n_val": len(val_docs),
+        "seed": 0,
+        "features": "unit vector + cosine to each track + direction-mention flags, standardised",
+        "weights": "class-balanced, languages within a class balanced by sqrt",
     }
     n_docs = len(train_docs)
 
     def fit_predict(c: float, rows: NDArray[np.int64], held: NDArray[np.int64]) -> list[str]:
         # Track examples are in every fold's training part and never scored.
         rows = np.concatenate([rows, np.arange(n_docs, len(y))])
-        model = fit(x[rows], [y[i] for i in rows], c, tracks.vectors, encoder.name,
-                    taxonomy.version, meta, mentions[rows], sample_weights(
-                        [y[i] for i in rows], [langs[i] for i in rows]))
+        model = fit(
+            x[rows],
+            [y[i] for i in rows],
+            c,
+            tracks.vectors,
+            encoder.name,
+            taxonomy.version,
+            meta,
+            mentions[rows],
+            sample_weights([y[i] for i in rows], [langs[i] for i in rows]),
+        )
         return predict_labels(model, x[held], mentions[held])
 
     c = choose_c(fit_predict, y[:n_docs], langs[:n_docs])
@@ -246,16 +317,24 @@ def train(shared: str | None, encoder_spec: str = DEFAULT_ENCODER,
     bias = choose_none_bias(model, val_x, val_y, val_langs, val_mentions)
     model = DirectionClassifier(**{**model.__dict__, "none_bias": bias})
     bonus = choose_term_bonus(model, val_x, val_mentions, val_y, val_langs)
-    meta = {**meta, "C": c, "C_rule": "best 5-fold bilingual macro-F1 on the train split",
-            "none_bias_rule": "best validation bilingual macro-F1 with >= 95 % of validation "
-            "off-topic documents unmapped", "term_bonus_rule": "the same, after the none bias"}
-    return DirectionClassifier(**{**model.__dict__, "none_bias": bias, "term_bonus": bonus,
-                                  "meta": meta})
+    meta = {
+        **meta,
+        "C": c,
+        "C_rule": "best 5-fold bilingual macro-F1 on the train split",
+        "none_bias_rule": "best validation bilingual macro-F1 with >= 95 % of validation "
+        "off-topic documents unmapped",
+        "term_bonus_rule": "the same, after the none bias",
+    }
+    return DirectionClassifier(
+        **{**model.__dict__, "none_bias": bias, "term_bonus": bonus, "meta": meta}
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.direction_model",
-                                     description="Train the direction classifier artefact.")
+    parser = argparse.ArgumentParser(
+        prog="python -m models.direction_model",
+        description="Train the direction classifier artefact.",
+    )
     parser.add_argument("--shared", default=None, help="the shared data folder (../shared)")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER)
     parser.add_argument("--taxonomy", default="v1")
@@ -267,8 +346,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     path = artefact_path(model.encoder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(model.to_json() + "\n", encoding="utf-8")
-    print(f"wrote {path} (C={model.meta['C']}, none bias {model.none_bias:g}, "
-          f"term bonus {model.term_bonus:g})")
+    print(
+        f"wrote {path} (C={model.meta['C']}, none bias {model.none_bias:g}, "
+        f"term bonus {model.term_bonus:g})"
+    )
 
 
 if __name__ == "__main__":

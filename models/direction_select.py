@@ -30,8 +30,9 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     labels = sorted(set(gold))
     if not labels:
         return 0.0
-    return float(f1_score(list(gold), list(predicted), labels=labels, average="macro",
-                          zero_division=0))
+    return float(
+        f1_score(list(gold), list(predicted), labels=labels, average="macro", zero_division=0)
+    )
 
 
 def bilingual_f1(gold: Sequence[str], predicted: Sequence[str], langs: Sequence[str]) -> float:
@@ -59,20 +60,25 @@ def sample_weights(labels: Sequence[str], langs: Sequence[str]) -> NDArray[np.fl
     return np.asarray(weights / weights.mean(), dtype=np.float64)
 
 
-def folds(labels: Sequence[str], langs: Sequence[str],
-          k: int = FOLDS) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+def folds(
+    labels: Sequence[str], langs: Sequence[str], k: int = FOLDS
+) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Stratified (label and language) folds with a fixed seed."""
     from sklearn.model_selection import StratifiedKFold
 
     strata = [f"{label}:{lang}" for label, lang in zip(labels, langs, strict=True)]
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
-    return [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(np.zeros(len(strata)),
-                                                                      strata)]
+    return [
+        (np.asarray(a), np.asarray(b)) for a, b in splitter.split(np.zeros(len(strata)), strata)
+    ]
 
 
-def choose_c(fit_predict: Callable[[float, NDArray[np.int64], NDArray[np.int64]], list[str]],
-             labels: Sequence[str], langs: Sequence[str],
-             grid: Sequence[float] = C_GRID) -> float:
+def choose_c(
+    fit_predict: Callable[[float, NDArray[np.int64], NDArray[np.int64]], list[str]],
+    labels: Sequence[str],
+    langs: Sequence[str],
+    grid: Sequence[float] = C_GRID,
+) -> float:
     """The C with the best cross-validated bilingual macro-F1 (ties: the smaller C).
     `fit_predict(c, train_rows, test_rows)` fits on the first rows and labels the second."""
     splits = folds(labels, langs)
@@ -83,8 +89,10 @@ def choose_c(fit_predict: Callable[[float, NDArray[np.int64], NDArray[np.int64]]
             for row, label in zip(test_rows, fit_predict(c, train_rows, test_rows), strict=True):
                 predicted[int(row)] = label
         score = bilingual_f1(labels, predicted, langs)
-        print(f"C={c:g}: {len(splits)}-fold bilingual macro-F1 {score:.3f} "
-              f"(all {macro_f1(labels, predicted):.3f})")
+        print(
+            f"C={c:g}: {len(splits)}-fold bilingual macro-F1 {score:.3f} "
+            f"(all {macro_f1(labels, predicted):.3f})"
+        )
         results.append((round(score, 4), -c))
     return -max(results)[1]
 
@@ -94,8 +102,13 @@ def _none_recall(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(p == NONE for p in nones) / max(len(nones), 1)
 
 
-def choose_setting(predict: Callable[[float], list[str]], gold: Sequence[str],
-                   langs: Sequence[str], grid: Sequence[float], name: str) -> float:
+def choose_setting(
+    predict: Callable[[float], list[str]],
+    gold: Sequence[str],
+    langs: Sequence[str],
+    grid: Sequence[float],
+    name: str,
+) -> float:
     """Best validation bilingual macro-F1 among the values that keep >= 95 % of off-topic
     documents unmapped (the highest off-topic recall when none does); ties go to the value
     nearest zero."""
@@ -104,8 +117,10 @@ def choose_setting(predict: Callable[[float], list[str]], gold: Sequence[str],
         predicted = predict(value)
         recall = _none_recall(gold, predicted)
         score = bilingual_f1(gold, predicted, langs)
-        print(f"{name} {value:g}: validation bilingual macro-F1 {score:.3f}, "
-              f"off-topic unmapped {recall:.1%}")
+        print(
+            f"{name} {value:g}: validation bilingual macro-F1 {score:.3f}, "
+            f"off-topic unmapped {recall:.1%}"
+        )
         reached = recall >= OFFTOPIC_TARGET
         results.append((reached, round(score, 4) if reached else recall, -abs(value), value))
     return max(results)[-1]

@@ -30,17 +30,22 @@ def _from_corpus_caches(wanted: dict[str, str], model: str) -> dict[str, NDArray
     folders = [p for p in (root.parent / "cache", root.parent.parent / "cache") if p.is_dir()]
     by_hash = {content_hash(text, ""): key for key, text in wanted.items()}
     found: dict[str, NDArray[np.float32]] = {}
-    for path in sorted(p for folder in folders[:1] for p in folder.glob("*.duckdb")
-                       if not p.name.startswith("tmp-")):
+    for path in sorted(
+        p
+        for folder in folders[:1]
+        for p in folder.glob("*.duckdb")
+        if not p.name.startswith("tmp-")
+    ):
         try:
             con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error:
             continue
         try:
-            rows = con.execute("SELECT content_hash, vector FROM embeddings WHERE model = ? AND "
-                               "content_hash IN (SELECT unnest(?))",
-                               [model, [h for h in by_hash if by_hash[h] not in found]]
-                               ).fetchnumpy()
+            rows = con.execute(
+                "SELECT content_hash, vector FROM embeddings WHERE model = ? AND "
+                "content_hash IN (SELECT unnest(?))",
+                [model, [h for h in by_hash if by_hash[h] not in found]],
+            ).fetchnumpy()
         except duckdb.Error:
             rows = {"content_hash": [], "vector": []}
         finally:
@@ -72,7 +77,7 @@ def cached_vectors(texts: Sequence[str], encoder: Encoder) -> NDArray[np.float32
         cache.update(_from_corpus_caches(dict(missing), encoder.name))
         missing = [(k, t) for k, t in missing if k not in cache]
     for start in range(0, len(missing), 256):
-        batch = missing[start:start + 256]
+        batch = missing[start : start + 256]
         for (key, _), vector in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
             cache[key] = vector
         if start % 2048 == 1792:  # keep what is done if a long run is stopped

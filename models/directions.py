@@ -57,8 +57,9 @@ class TrackVectors:
     classifier: DirectionClassifier | None = None
 
 
-def embed_taxonomy(taxonomy: Taxonomy, encoder: Encoder,
-                   with_classifier: bool = True) -> TrackVectors:
+def embed_taxonomy(
+    taxonomy: Taxonomy, encoder: Encoder, with_classifier: bool = True
+) -> TrackVectors:
     texts = [text for track in taxonomy.tracks for text in track.texts()]
     pairs = encoder.encode(texts).reshape(len(taxonomy.tracks), 2, -1)
     vectors = unit(pairs.mean(axis=1))
@@ -90,8 +91,7 @@ def _trie_regex(words: Sequence[str]) -> str:
 
     def build(node: dict) -> str:  # type: ignore[type-arg]
         ends = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items())
-                    if char]
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -111,8 +111,11 @@ def _term_index(taxonomy: Taxonomy) -> _TermIndex:
         words = sorted(tracks_of)
         # Latin terms must not match inside a longer word ("ion" in "station"); Chinese ones
         # have no word boundaries to respect.
-        pattern = re.compile(r"(?<![a-z])" + _trie_regex(words) + r"(?![a-z])",
-                             re.IGNORECASE) if words else None
+        pattern = (
+            re.compile(r"(?<![a-z])" + _trie_regex(words) + r"(?![a-z])", re.IGNORECASE)
+            if words
+            else None
+        )
         _INDEXES[key] = _TermIndex(pattern, {t: tuple(v) for t, v in tracks_of.items()})
     return _INDEXES[key]
 
@@ -152,8 +155,13 @@ def _evidence(track: Track, found: dict[str, int], n_docs: int) -> tuple[str, ..
     return (f"{track.name_en} ({track.name_zh}): mentions {said} of {n_docs} documents",)
 
 
-def _best_track(direction: str, sims: NDArray[np.float32], tracks: TrackVectors,
-                counts: list[dict[str, int]], n_docs: int) -> tuple[int, float]:
+def _best_track(
+    direction: str,
+    sims: NDArray[np.float32],
+    tracks: TrackVectors,
+    counts: list[dict[str, int]],
+    n_docs: int,
+) -> tuple[int, float]:
     """The direction's track with the highest similarity plus term share."""
     best, best_score = -1, -np.inf
     for i, track in enumerate(tracks.taxonomy.tracks):
@@ -166,10 +174,15 @@ def _best_track(direction: str, sims: NDArray[np.float32], tracks: TrackVectors,
     return best, float(sims[best])
 
 
-def map_direction(centroid: NDArray[np.float32], tracks: TrackVectors, threshold: float,
-                  margin: float, temperature: float = 0.05,
-                  members: NDArray[np.float32] | None = None,
-                  texts: Sequence[str] = ()) -> DirectionMatch:
+def map_direction(
+    centroid: NDArray[np.float32],
+    tracks: TrackVectors,
+    threshold: float,
+    margin: float,
+    temperature: float = 0.05,
+    members: NDArray[np.float32] | None = None,
+    texts: Sequence[str] = (),
+) -> DirectionMatch:
     """The topic's direction from its centroid and, when given, its documents' vectors and texts.
 
     With a classifier: mean class probabilities of the documents and the centroid; primary =
@@ -197,19 +210,31 @@ def map_direction(centroid: NDArray[np.float32], tracks: TrackVectors, threshold
     return DirectionMatch(
         direction=best_direction if mapped else UNMAPPED,
         track=best_track if mapped else None,
-        similarity=round(best_sim, 6), margin=round(best_sim - second, 6),
-        distribution=distribution, none_weight=round(1 - max(distribution.values()), 6),
+        similarity=round(best_sim, 6),
+        margin=round(best_sim - second, 6),
+        distribution=distribution,
+        none_weight=round(1 - max(distribution.values()), 6),
         evidence=_evidence(tracks.taxonomy.tracks[index], counts[index], len(texts))
-        if mapped else (),
+        if mapped
+        else (),
     )
 
 
-def _classify(centroid: NDArray[np.float32], sims: NDArray[np.float32], tracks: TrackVectors,
-              classifier: DirectionClassifier, members: NDArray[np.float32] | None,
-              counts: list[dict[str, int]], texts: Sequence[str]) -> DirectionMatch:
+def _classify(
+    centroid: NDArray[np.float32],
+    sims: NDArray[np.float32],
+    tracks: TrackVectors,
+    classifier: DirectionClassifier,
+    members: NDArray[np.float32] | None,
+    counts: list[dict[str, int]],
+    texts: Sequence[str],
+) -> DirectionMatch:
     n_docs = len(texts)
-    rows = unit(centroid[None, :]) if members is None or not len(members) \
+    rows = (
+        unit(centroid[None, :])
+        if members is None or not len(members)
         else np.vstack([members, unit(centroid[None, :])])
+    )
     mentions = None
     wanted = classifier.term_bonus or classifier.mention_features
     if wanted and texts and len(texts) == len(rows) - 1:
@@ -219,8 +244,9 @@ def _classify(centroid: NDArray[np.float32], sims: NDArray[np.float32], tracks: 
     mean = classifier.probabilities(rows.astype(np.float32), mentions).mean(axis=0)
     order = np.argsort(-mean, kind="stable")
     winner = CLASSES[int(order[0])]
-    distribution = {name: round(float(mean[i]), 6) for i, name in enumerate(CLASSES)
-                    if name != NONE}
+    distribution = {
+        name: round(float(mean[i]), 6) for i, name in enumerate(CLASSES) if name != NONE
+    }
     best_direction = max(distribution, key=lambda name: (distribution[name], name))
     index, similarity = _best_track(best_direction, sims, tracks, counts, n_docs)
     mapped = winner != NONE
@@ -229,7 +255,7 @@ def _classify(centroid: NDArray[np.float32], sims: NDArray[np.float32], tracks: 
         track=tracks.taxonomy.tracks[index].id if mapped else None,
         similarity=round(similarity, 6),
         margin=round(float(mean[order[0]] - mean[order[1]]), 6),
-        distribution=distribution, none_weight=round(float(mean[CLASSES.index(NONE)]), 6),
-        evidence=_evidence(tracks.taxonomy.tracks[index], counts[index], n_docs)
-        if mapped else (),
+        distribution=distribution,
+        none_weight=round(float(mean[CLASSES.index(NONE)]), 6),
+        evidence=_evidence(tracks.taxonomy.tracks[index], counts[index], n_docs) if mapped else (),
     )

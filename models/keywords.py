@@ -19,42 +19,223 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # inside another (the "th" of "19th", the "em" of "<em>").
 _PIECES = re.compile(
     r"([\u3400-\u9fff]+)|(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9\-+.]*[A-Za-z0-9+]|[A-Za-z]"
-    r"|[0-9]+[A-Za-z][A-Za-z0-9\-]*)|[^\s]")
+    r"|[0-9]+[A-Za-z][A-Za-z0-9\-]*)|[^\s]"
+)
 # Markup that is no text: TeX math and commands (arXiv abstracts), HTML tags and entities
 # (feeds, headlines), URLs.
-_MARKUP = re.compile(r"\$[^$]{0,200}\$|\\[A-Za-z]+\*?|</?[A-Za-z][^<>]{0,200}>|&#?\w{1,8};"
-                     r"|https?://\S+|www\.\S+")
+_MARKUP = re.compile(
+    r"\$[^$]{0,200}\$|\\[A-Za-z]+\*?|</?[A-Za-z][^<>]{0,200}>|&#?\w{1,8};"
+    r"|https?://\S+|www\.\S+"
+)
 # Contractions are function words ("wasn't", "they're"); a possessive keeps its noun.
 _CONTRACTION = re.compile(r"\b[A-Za-z]+(?:n['’]t|['’](?:re|ve|ll|d|m))\b|['’]s\b")
 # Ordinals and plain numbers with a unit-like tail are no terms ("19th", "2nd", "3rd").
 _ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th|s)")
-EXTRA_STOP_WORDS = frozenset({
-    "new", "use", "used", "using", "based", "said", "says", "also", "one", "two", "may",
-    "can", "will", "would", "could", "via", "within", "method", "methods", "paper", "approach",
-    "propose", "proposed", "present", "presents", "show", "shows", "results", "result",
-    "first", "including", "includes", "include", "wherein", "thereof", "least", "plurality",
-    "according", "provided", "provides", "embodiment", "embodiments", "et", "al", "le", "la",
-    "just", "like", "get", "got", "make", "made", "year", "years", "day", "week", "time",
-    "people", "things", "thing", "way", "want", "know", "really", "going", "don", "didn",
-    "isn", "doesn", "ve", "ll", "re", "s", "t", "vs", "http", "https", "www", "com",
-    # Filler of abstracts and patents: frequent in every topic, naming none.
-    "study", "studies", "work", "novel", "different", "various", "several", "important",
-    "existing", "recent", "recently", "significantly", "demonstrate", "demonstrates",
-    "demonstrated", "shown", "able", "allows", "given", "well", "however", "thus",
-    "therefore", "respectively", "furthermore", "moreover", "e.g", "i.e", "etc", "investigate",
-    "investigated", "obtained", "proposes", "considered", "consider", "discussed",
-})
-CHINESE_STOP_WORDS = frozenset({
-    "的", "了", "和", "是", "在", "我们", "一个", "可以", "这个", "没有", "什么", "就是",
-    "以及", "进行", "通过", "其中", "这些", "那些", "他们", "如果", "因为", "所以", "但是",
-    "一些", "还是", "已经", "可能", "自己", "这样", "目前", "如何", "为什么", "时候", "问题",
-    "使用", "支持", "提供", "需要", "本周", "文章", "作者", "我们的", "大家", "今天", "现在",
-    "这种", "之后", "之前", "一种", "方面", "不是", "非常", "一下", "也是", "还有", "不会",
-    # Boilerplate of official documents: issuers, addressees and document types, no topic.
-    "关于", "印发", "通知", "意见", "若干", "各省", "自治区", "直辖市", "人民政府", "国务院",
-    "办公厅", "各部委", "直属机构", "国务院各部委", "各直属机构", "现将", "印发给", "你们",
-    "认真", "贯彻执行", "贯彻", "执行", "请认真", "中华人民共和国",
-})
+EXTRA_STOP_WORDS = frozenset(
+    {
+        "new",
+        "use",
+        "used",
+        "using",
+        "based",
+        "said",
+        "says",
+        "also",
+        "one",
+        "two",
+        "may",
+        "can",
+        "will",
+        "would",
+        "could",
+        "via",
+        "within",
+        "method",
+        "methods",
+        "paper",
+        "approach",
+        "propose",
+        "proposed",
+        "present",
+        "presents",
+        "show",
+        "shows",
+        "results",
+        "result",
+        "first",
+        "including",
+        "includes",
+        "include",
+        "wherein",
+        "thereof",
+        "least",
+        "plurality",
+        "according",
+        "provided",
+        "provides",
+        "embodiment",
+        "embodiments",
+        "et",
+        "al",
+        "le",
+        "la",
+        "just",
+        "like",
+        "get",
+        "got",
+        "make",
+        "made",
+        "year",
+        "years",
+        "day",
+        "week",
+        "time",
+        "people",
+        "things",
+        "thing",
+        "way",
+        "want",
+        "know",
+        "really",
+        "going",
+        "don",
+        "didn",
+        "isn",
+        "doesn",
+        "ve",
+        "ll",
+        "re",
+        "s",
+        "t",
+        "vs",
+        "http",
+        "https",
+        "www",
+        "com",
+        # Filler of abstracts and patents: frequent in every topic, naming none.
+        "study",
+        "studies",
+        "work",
+        "novel",
+        "different",
+        "various",
+        "several",
+        "important",
+        "existing",
+        "recent",
+        "recently",
+        "significantly",
+        "demonstrate",
+        "demonstrates",
+        "demonstrated",
+        "shown",
+        "able",
+        "allows",
+        "given",
+        "well",
+        "however",
+        "thus",
+        "therefore",
+        "respectively",
+        "furthermore",
+        "moreover",
+        "e.g",
+        "i.e",
+        "etc",
+        "investigate",
+        "investigated",
+        "obtained",
+        "proposes",
+        "considered",
+        "consider",
+        "discussed",
+    }
+)
+CHINESE_STOP_WORDS = frozenset(
+    {
+        "的",
+        "了",
+        "和",
+        "是",
+        "在",
+        "我们",
+        "一个",
+        "可以",
+        "这个",
+        "没有",
+        "什么",
+        "就是",
+        "以及",
+        "进行",
+        "通过",
+        "其中",
+        "这些",
+        "那些",
+        "他们",
+        "如果",
+        "因为",
+        "所以",
+        "但是",
+        "一些",
+        "还是",
+        "已经",
+        "可能",
+        "自己",
+        "这样",
+        "目前",
+        "如何",
+        "为什么",
+        "时候",
+        "问题",
+        "使用",
+        "支持",
+        "提供",
+        "需要",
+        "本周",
+        "文章",
+        "作者",
+        "我们的",
+        "大家",
+        "今天",
+        "现在",
+        "这种",
+        "之后",
+        "之前",
+        "一种",
+        "方面",
+        "不是",
+        "非常",
+        "一下",
+        "也是",
+        "还有",
+        "不会",
+        # Boilerplate of official documents: issuers, addressees and document types, no topic.
+        "关于",
+        "印发",
+        "通知",
+        "意见",
+        "若干",
+        "各省",
+        "自治区",
+        "直辖市",
+        "人民政府",
+        "国务院",
+        "办公厅",
+        "各部委",
+        "直属机构",
+        "国务院各部委",
+        "各直属机构",
+        "现将",
+        "印发给",
+        "你们",
+        "认真",
+        "贯彻执行",
+        "贯彻",
+        "执行",
+        "请认真",
+        "中华人民共和国",
+    }
+)
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS
 
 
@@ -97,8 +278,12 @@ class _Tokenizer:
             word = known.get(latin)
             if word is None:
                 word = latin.lower().strip(".-")
-                if (len(word) < 2 or word in STOP_WORDS or word.isdigit()
-                        or _ORDINAL.fullmatch(word)):
+                if (
+                    len(word) < 2
+                    or word in STOP_WORDS
+                    or word.isdigit()
+                    or _ORDINAL.fullmatch(word)
+                ):
                     word = ""
                 known[latin] = word
             if not word:
@@ -121,9 +306,13 @@ def tokenize(text: str, user_terms: tuple[str, ...] = ()) -> list[str]:
     return _Tokenizer(user_terms)(text)
 
 
-def class_tfidf(class_texts: Sequence[Iterable[str]], user_terms: tuple[str, ...] = (),
-                top_n: int = 10, *, mmr_lambda: float = DEFAULT_MMR_LAMBDA,
-                ) -> list[list[tuple[str, float]]]:
+def class_tfidf(
+    class_texts: Sequence[Iterable[str]],
+    user_terms: tuple[str, ...] = (),
+    top_n: int = 10,
+    *,
+    mmr_lambda: float = DEFAULT_MMR_LAMBDA,
+) -> list[list[tuple[str, float]]]:
     """Keywords of each class (topic): c-TF-IDF candidates, picked by Maximal Marginal Relevance.
 
     Texts are clipped at `CLIP_CHARS` characters and tokenised once each (`tokenize`).
@@ -157,14 +346,16 @@ def class_tfidf(class_texts: Sequence[Iterable[str]], user_terms: tuple[str, ...
     class_docs = _tokenised(class_texts, _Tokenizer(user_terms))
     ranked: list[list[tuple[str, float]]] = []
     for scored, docs in zip(_ctfidf(class_docs), class_docs, strict=True):
-        candidates = scored[:CANDIDATES_PER_KEYWORD * max(top_n, 0)]
-        ranked.append([(term, round(score, 6))
-                       for term, score in _mmr(candidates, docs, top_n, mmr_lambda)])
+        candidates = scored[: CANDIDATES_PER_KEYWORD * max(top_n, 0)]
+        ranked.append(
+            [(term, round(score, 6)) for term, score in _mmr(candidates, docs, top_n, mmr_lambda)]
+        )
     return ranked
 
 
-def _tokenised(class_texts: Iterable[Iterable[str]],
-               tokenizer: _Tokenizer) -> list[list[list[str]]]:
+def _tokenised(
+    class_texts: Iterable[Iterable[str]], tokenizer: _Tokenizer
+) -> list[list[list[str]]]:
     """Per class, the tokens of each text clipped at `CLIP_CHARS` (each distinct text once)."""
     seen: dict[str, list[str]] = {}
     class_docs: list[list[list[str]]] = []
@@ -193,15 +384,20 @@ def _ctfidf(class_docs: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[st
         size = max(sum(counter.values()), 1)
         scored = [
             (term, (n / size) * math.log(1 + mean_words / total[term]))
-            for term, n in counter.items() if n >= 2 or len(counts) == 1
+            for term, n in counter.items()
+            if n >= 2 or len(counts) == 1
         ]
         scored.sort(key=lambda item: (-item[1], item[0]))
         ranked.append(scored)
     return ranked
 
 
-def _mmr(candidates: list[tuple[str, float]], docs: Sequence[Sequence[str]], top_n: int,
-         mmr_lambda: float) -> list[tuple[str, float]]:
+def _mmr(
+    candidates: list[tuple[str, float]],
+    docs: Sequence[Sequence[str]],
+    top_n: int,
+    mmr_lambda: float,
+) -> list[tuple[str, float]]:
     """Greedy Maximal Marginal Relevance over candidates ranked by (-c-TF-IDF, term).
 
     See `class_tfidf` for the formulas. Ties go to the earlier candidate, that is to the higher
@@ -237,10 +433,14 @@ def _mmr(candidates: list[tuple[str, float]], docs: Sequence[Sequence[str]], top
         for i in left:
             similarity = (occurs[i] & bits).bit_count() * norm[i] * scale
             if not words[i].isdisjoint(pick_words):
-                similarity = max(similarity, len(words[i] & pick_words)
-                                 / min(len(words[i]), len(pick_words)))
-            elif chinese[i] and chinese[pick] and (term in candidates[i][0]
-                                                   or candidates[i][0] in term):
+                similarity = max(
+                    similarity, len(words[i] & pick_words) / min(len(words[i]), len(pick_words))
+                )
+            elif (
+                chinese[i]
+                and chinese[pick]
+                and (term in candidates[i][0] or candidates[i][0] in term)
+            ):
                 similarity = 1.0
             if similarity > closest[i]:
                 closest[i] = similarity
@@ -263,8 +463,11 @@ CHINESE_TITLE_CHARS = 24
 _WORD = r"[A-Za-z0-9][A-Za-z0-9\-+]*"
 
 
-def topic_labels(class_texts: Sequence[Sequence[str]], class_titles: Sequence[Sequence[str]],
-                 user_terms: tuple[str, ...] = ()) -> list[str]:
+def topic_labels(
+    class_texts: Sequence[Sequence[str]],
+    class_titles: Sequence[Sequence[str]],
+    user_terms: tuple[str, ...] = (),
+) -> list[str]:
     """A short phrase naming each class (topic), in the language of most of its documents.
 
     The phrase is the class's best multi-word term by c-TF-IDF (`class_tfidf`'s candidates)
@@ -277,12 +480,16 @@ def topic_labels(class_texts: Sequence[Sequence[str]], class_titles: Sequence[Se
     tokenizer = _Tokenizer(user_terms)
     class_docs = _tokenised(class_texts, tokenizer)
     labels: list[str] = []
-    for texts, titles, docs, scored in zip(class_texts, class_titles, class_docs,
-                                           _ctfidf(class_docs), strict=True):
+    for texts, titles, docs, scored in zip(
+        class_texts, class_titles, class_docs, _ctfidf(class_docs), strict=True
+    ):
         clipped = [clean_text(text[:CLIP_CHARS]) for text in texts]
         chinese = sum(_is_chinese(text) for text in clipped) * 2 > len(clipped)
-        phrase = (_chinese_phrase(clipped, tokenizer) if chinese
-                  else _english_phrase(clipped, docs, scored))
+        phrase = (
+            _chinese_phrase(clipped, tokenizer)
+            if chinese
+            else _english_phrase(clipped, docs, scored)
+        )
         labels.append(phrase or _title_label(titles, [t for t, _ in scored[:10]], chinese))
     return labels
 
@@ -292,8 +499,9 @@ def _is_chinese(text: str) -> bool:
     return cjk * 2 > len(text.replace(" ", ""))
 
 
-def _english_phrase(texts: Sequence[str], docs: Sequence[Sequence[str]],
-                    scored: Sequence[tuple[str, float]]) -> str | None:
+def _english_phrase(
+    texts: Sequence[str], docs: Sequence[Sequence[str]], scored: Sequence[tuple[str, float]]
+) -> str | None:
     need = max(2, math.ceil(PHRASE_MIN_SHARE * len(docs)))
     doc_sets = [set(tokens) for tokens in docs]
     for term, _ in scored:
@@ -305,8 +513,7 @@ def _english_phrase(texts: Sequence[str], docs: Sequence[Sequence[str]],
 
 def _extended(phrase: str, texts: Sequence[str]) -> str:
     """The phrase with the adjacent word most of its documents have, if most do."""
-    pattern = re.compile(rf"(?:({_WORD})\s+)?{re.escape(phrase)}(?:\s+({_WORD}))?",
-                         re.IGNORECASE)
+    pattern = re.compile(rf"(?:({_WORD})\s+)?{re.escape(phrase)}(?:\s+({_WORD}))?", re.IGNORECASE)
     having, before, after = 0, Counter[str](), Counter[str]()
     forms: Counter[str] = Counter()
     for text in texts:
@@ -318,8 +525,9 @@ def _extended(phrase: str, texts: Sequence[str]) -> str:
         before.update({_singular(m.group(1)) for m in found if _joins(m.group(1))})
         after.update({_singular(m.group(2)) for m in found if _joins(m.group(2))})
         forms.update(w.lower() for m in found for w in m.groups() if _joins(w))
-    best = max([(n, 1, w) for w, n in before.items()] + [(n, 0, w) for w, n in after.items()],
-               default=None)
+    best = max(
+        [(n, 1, w) for w, n in before.items()] + [(n, 0, w) for w, n in after.items()], default=None
+    )
     if best is None or best[0] < max(2, EXTEND_MIN_SHARE * having):
         return phrase
     word = max(sorted(f for f in forms if _singular(f) == best[2]), key=lambda f: forms[f])
@@ -332,8 +540,13 @@ def _singular(word: str) -> str:
 
 
 def _joins(word: str | None) -> bool:
-    return (word is not None and len(word) > 1 and word.lower() not in STOP_WORDS
-            and not word.isdigit() and not _ORDINAL.fullmatch(word.lower()))
+    return (
+        word is not None
+        and len(word) > 1
+        and word.lower() not in STOP_WORDS
+        and not word.isdigit()
+        and not _ORDINAL.fullmatch(word.lower())
+    )
 
 
 def _written(phrase: str, texts: Sequence[str]) -> str:

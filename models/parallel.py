@@ -63,12 +63,19 @@ class Submitter(Protocol):
 
     def embed(self, batches: Batches) -> Pending[list[NDArray[np.float32]]]: ...
 
-    def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...],
-                context: NDArray[np.float32] | None = None) -> Pending[PeriodClusters]: ...
+    def cluster(
+        self,
+        doc_ids: list[str],
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        params: EngineParams,
+        user_terms: tuple[str, ...],
+        context: NDArray[np.float32] | None = None,
+    ) -> Pending[PeriodClusters]: ...
 
-    def terms(self, docs: list[Document], params: EngineParams,
-              user_terms: tuple[str, ...]) -> Pending[PeriodTerms | None]: ...
+    def terms(
+        self, docs: list[Document], params: EngineParams, user_terms: tuple[str, ...]
+    ) -> Pending[PeriodTerms | None]: ...
 
 
 @dataclass(frozen=True)
@@ -90,14 +97,20 @@ class Inline:
     def embed(self, batches: Batches) -> Done[list[NDArray[np.float32]]]:
         return Done([embed_texts(batch, self.encoder) for batch in batches])
 
-    def cluster(self, doc_ids: list[str], texts: list[str], vectors: NDArray[np.float32],
-                params: EngineParams, user_terms: tuple[str, ...],
-                context: NDArray[np.float32] | None = None) -> Done[PeriodClusters]:
-        return Done(cluster_period(doc_ids, texts, vectors, params, user_terms,
-                                   context=context))
+    def cluster(
+        self,
+        doc_ids: list[str],
+        texts: list[str],
+        vectors: NDArray[np.float32],
+        params: EngineParams,
+        user_terms: tuple[str, ...],
+        context: NDArray[np.float32] | None = None,
+    ) -> Done[PeriodClusters]:
+        return Done(cluster_period(doc_ids, texts, vectors, params, user_terms, context=context))
 
-    def terms(self, docs: list[Document], params: EngineParams,
-              user_terms: tuple[str, ...]) -> Done[PeriodTerms | None]:
+    def terms(
+        self, docs: list[Document], params: EngineParams, user_terms: tuple[str, ...]
+    ) -> Done[PeriodTerms | None]:
         return Done(extract_terms(docs, params, user_terms))
 
 
@@ -127,24 +140,40 @@ class _Window:
     periods: list[_Planned] = field(default_factory=list)
 
 
-def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encoder,
-                             submit: Submitter, taxonomy: str = "v1",
-                             options: ParallelOptions = ParallelOptions(),
-                             on_period: Callable[[PeriodSummary], None] | None = None,
-                             stopwatch: Stopwatch | None = None, now: datetime | None = None,
-                             reprocess_from: str | None = None,
-                             rebuild: bool = False) -> ProcessRun:
+def process_pending_parallel(
+    db_path: Path,
+    params: EngineParams,
+    encoder: Encoder,
+    submit: Submitter,
+    taxonomy: str = "v1",
+    options: ParallelOptions = ParallelOptions(),
+    on_period: Callable[[PeriodSummary], None] | None = None,
+    stopwatch: Stopwatch | None = None,
+    now: datetime | None = None,
+    reprocess_from: str | None = None,
+    rebuild: bool = False,
+) -> ProcessRun:
     """Process every pending period with `submit` running embedding and clustering.
 
     `encoder` is the driver's own (it embeds the taxonomy and watch phrases); workers build
     theirs from its name. Recorded as one `process` run, like `process_pending`, with the
     same plan (closed periods only, stale ones again; models/runner.process_run).
     """
-    with process_run(db_path, params, encoder, taxonomy, now, reprocess_from, rebuild,
-                     extra={"parallel": asdict(options)}, stopwatch=stopwatch) as run, \
-            held(db_path) as hold:
-        for summary in process_periods(db_path, params, run.ctx, submit, options,
-                                       run.plan.pending):
+    with (
+        process_run(
+            db_path,
+            params,
+            encoder,
+            taxonomy,
+            now,
+            reprocess_from,
+            rebuild,
+            extra={"parallel": asdict(options)},
+            stopwatch=stopwatch,
+        ) as run,
+        held(db_path) as hold,
+    ):
+        for summary in process_periods(db_path, params, run.ctx, submit, options, run.plan.pending):
             run.period_done(summary)
             hold.breathe()
             if on_period:
@@ -152,9 +181,14 @@ def process_pending_parallel(db_path: Path, params: EngineParams, encoder: Encod
     return run.result(params.granularity)
 
 
-def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
-                    submit: Submitter, options: ParallelOptions = ParallelOptions(),
-                    periods: Sequence[Period] | None = None) -> Iterator[PeriodSummary]:
+def process_periods(
+    db_path: Path,
+    params: EngineParams,
+    ctx: EngineContext,
+    submit: Submitter,
+    options: ParallelOptions = ParallelOptions(),
+    periods: Sequence[Period] | None = None,
+) -> Iterator[PeriodSummary]:
     """The given periods (default: every pending one), in windows: the next window is read
     and embedding while the current one finishes; yields each period's summary as written."""
     if periods is None:
@@ -164,8 +198,7 @@ def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
     current, start = _read_window(db_path, periods, start, params, ctx, submit, options, fresh)
     _submit_clusters(current, params, ctx, submit, fresh)
     while current.periods:
-        upcoming, start = _read_window(db_path, periods, start, params, ctx, submit, options,
-                                       fresh)
+        upcoming, start = _read_window(db_path, periods, start, params, ctx, submit, options, fresh)
         for planned in current.periods:
             yield _finish(db_path, planned, params, ctx)
         _submit_clusters(upcoming, params, ctx, submit, fresh)
@@ -175,9 +208,16 @@ def process_periods(db_path: Path, params: EngineParams, ctx: EngineContext,
         current = upcoming
 
 
-def _read_window(db_path: Path, periods: Sequence[Period], start: int, params: EngineParams,
-                 ctx: EngineContext, submit: Submitter, options: ParallelOptions,
-                 fresh: dict[str, NDArray[np.float32]]) -> tuple[_Window, int]:
+def _read_window(
+    db_path: Path,
+    periods: Sequence[Period],
+    start: int,
+    params: EngineParams,
+    ctx: EngineContext,
+    submit: Submitter,
+    options: ParallelOptions,
+    fresh: dict[str, NDArray[np.float32]],
+) -> tuple[_Window, int]:
     """Read periods from `start` until `window_docs` documents; submit their embedding.
 
     A text missing in several pending periods is embedded once, with the first of them, as
@@ -191,8 +231,10 @@ def _read_window(db_path: Path, periods: Sequence[Period], start: int, params: E
             todo = data.missing(skip=fresh)
             texts = data.texts_of(todo)
             batches = [list(batch) for batch in iter_batches(texts, params.embed_batch_size)]
-            embeds = [submit.embed(list(group))
-                      for group in iter_batches(batches, options.batches_per_task)]
+            embeds = [
+                submit.embed(list(group))
+                for group in iter_batches(batches, options.batches_per_task)
+            ]
             for h in todo:  # claimed: later periods wait for this period's vector
                 fresh[h] = _CLAIMED
             terms = submit.terms(list(data.docs), params, ctx.user_terms)  # needs no vectors
@@ -205,26 +247,36 @@ def _read_window(db_path: Path, periods: Sequence[Period], start: int, params: E
 _CLAIMED = np.zeros(0, dtype=np.float32)
 
 
-def _submit_clusters(window: _Window, params: EngineParams, ctx: EngineContext,
-                     submit: Submitter, fresh: dict[str, NDArray[np.float32]]) -> None:
+def _submit_clusters(
+    window: _Window,
+    params: EngineParams,
+    ctx: EngineContext,
+    submit: Submitter,
+    fresh: dict[str, NDArray[np.float32]],
+) -> None:
     """As each period's vectors arrive (in order), submit its clustering."""
     for planned in window.periods:
         with ctx.stopwatch.stage("embed_wait"):
             rows = [m for pending in planned.embeds for m in pending.result()]
-        planned.fresh = (np.concatenate(rows) if rows
-                         else np.zeros((0, ctx.encoder.dim), np.float32))
+        planned.fresh = np.concatenate(rows) if rows else np.zeros((0, ctx.encoder.dim), np.float32)
         fresh.update(zip(planned.todo, planned.fresh, strict=True))
         planned.vectors = planned.data.vectors(fresh, ctx.encoder.dim)
         docs = planned.data.docs
         # Earlier periods' vectors are stored or, within this backfill, still in `fresh`.
-        planned.clusters = submit.cluster([d.doc_id for d in docs], [d.full_text for d in docs],
-                                          planned.vectors, params, ctx.user_terms,
-                                          planned.data.context(fresh))
+        planned.clusters = submit.cluster(
+            [d.doc_id for d in docs],
+            [d.full_text for d in docs],
+            planned.vectors,
+            params,
+            ctx.user_terms,
+            planned.data.context(fresh),
+        )
         planned.embeds = []
 
 
-def _finish(db_path: Path, planned: _Planned, params: EngineParams,
-            ctx: EngineContext) -> PeriodSummary:
+def _finish(
+    db_path: Path, planned: _Planned, params: EngineParams, ctx: EngineContext
+) -> PeriodSummary:
     assert planned.clusters is not None and planned.vectors is not None
     assert planned.fresh is not None
     with ctx.stopwatch.stage("cluster_wait"):
@@ -234,5 +286,15 @@ def _finish(db_path: Path, planned: _Planned, params: EngineParams,
         ctx.stopwatch.seconds[stage] = ctx.stopwatch.seconds.get(stage, 0.0) + seconds
     with ctx.stopwatch.stage("read"), session(db_path) as con:
         prior = read_prior(con, planned.data.period, params)
-    return finish_period(db_path, planned.data, planned.vectors, clusters, prior,
-                         planned.todo, planned.fresh, params, ctx, terms)
+    return finish_period(
+        db_path,
+        planned.data,
+        planned.vectors,
+        clusters,
+        prior,
+        planned.todo,
+        planned.fresh,
+        params,
+        ctx,
+        terms,
+    )

@@ -30,19 +30,30 @@ class PeriodPlan:
         return tuple(p for p in self.pending if p in set(self.rewind))
 
 
-def plan_periods(per_day: dict[date, int], processed: dict[Period, int],
-                 granularity: Granularity, now: datetime, grace: timedelta,
-                 reprocess_from: Period | None = None) -> PeriodPlan:
+def plan_periods(
+    per_day: dict[date, int],
+    processed: dict[Period, int],
+    granularity: Granularity,
+    now: datetime,
+    grace: timedelta,
+    reprocess_from: Period | None = None,
+) -> PeriodPlan:
     """The plan from documents per day and processed periods with their counts (oldest first)."""
     counts: Counter[Period] = Counter()
     for day, n in per_day.items():
         counts[Period.of(day, granularity)] += n
-    periods = (Period.of(min(per_day), granularity).until(Period.of(max(per_day), granularity))
-               if per_day else [])
+    periods = (
+        Period.of(min(per_day), granularity).until(Period.of(max(per_day), granularity))
+        if per_day
+        else []
+    )
     closed = [p for p in periods if p.is_closed(now, grace)]
     waiting = {p: counts[p] for p in periods if p not in set(closed)}
-    stale = {p: (n, counts[p]) for p, n in processed.items()
-             if counts[p] != n or not p.is_closed(now, grace)}
+    stale = {
+        p: (n, counts[p])
+        for p, n in processed.items()
+        if counts[p] != n or not p.is_closed(now, grace)
+    }
     last_done = max(processed, default=None)
     # A closed period with no row before the latest processed one (a new earliest week, say)
     # breaks the chain just as late documents do.

@@ -17,8 +17,14 @@ from numpy.typing import NDArray
 from models.cluster import ClusterParams, HdbscanClusterer, Labels, centroids
 
 
-def cluster_outliers(vectors: NDArray[np.float32], labels: Labels, params: ClusterParams,
-                     min_size: int, min_cohesion: float, dims: int) -> Labels:
+def cluster_outliers(
+    vectors: NDArray[np.float32],
+    labels: Labels,
+    params: ClusterParams,
+    min_size: int,
+    min_cohesion: float,
+    dims: int,
+) -> Labels:
     """Labels with the outliers' own clusters added after the first pass's (numbered on).
 
     A new cluster is kept only when its documents' mean cosine to their centroid is at least
@@ -27,8 +33,9 @@ def cluster_outliers(vectors: NDArray[np.float32], labels: Labels, params: Clust
     outliers = np.flatnonzero(labels < 0)
     if min_size <= 0 or len(outliers) < 2 * min_size:
         return labels
-    finer = replace(params, min_cluster_size=min_size, min_samples=min_size, selection="eom",
-                    reduce_dims=dims)
+    finer = replace(
+        params, min_cluster_size=min_size, min_samples=min_size, selection="eom", reduce_dims=dims
+    )
     sub = HdbscanClusterer(finer).fit_predict(vectors[outliers])
     if not (sub >= 0).any():
         return labels
@@ -49,8 +56,13 @@ def split_size(n_docs: int, share: float, minimum: int) -> int:
     return 0 if share <= 0 else max(minimum, round(share * n_docs))
 
 
-def split_large_clusters(vectors: NDArray[np.float32], labels: Labels, params: ClusterParams,
-                         max_size: int, max_depth: int = 3) -> Labels:
+def split_large_clusters(
+    vectors: NDArray[np.float32],
+    labels: Labels,
+    params: ClusterParams,
+    max_size: int,
+    max_depth: int = 3,
+) -> Labels:
     """Cluster each cluster above `max_size` documents again, in its own principal axes.
 
     A period's 5-d PCA keeps its broadest directions, so a year of 5,000 abstracts falls into

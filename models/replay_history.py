@@ -21,34 +21,48 @@ class Replay:
     ranked: dict[str, tuple[RankedItem, ...]]
 
     def fingerprint(self) -> list[tuple[str, str, int, int, float]]:
-        ranks = {(i.period, i.item_id): (n, i.rank_score)
-                 for items in self.ranked.values() for n, i in enumerate(items)}
-        return sorted((i.period, i.item_id, i.n_docs, *ranks.get((i.period, i.item_id), (-1, 0.0)))
-                      for i in self.history.items)
+        ranks = {
+            (i.period, i.item_id): (n, i.rank_score)
+            for items in self.ranked.values()
+            for n, i in enumerate(items)
+        }
+        return sorted(
+            (i.period, i.item_id, i.n_docs, *ranks.get((i.period, i.item_id), (-1, 0.0)))
+            for i in self.history.items
+        )
 
 
 def read_replay(db_path: Path, params: EngineParams) -> Replay:
     """The processed history (every topic with its documents) and the product's ranked lists."""
     with session(db_path, read_only=True) as con:
-        return Replay(read_history(con, params.granularity),
-                      read_ranked(con, params.granularity))
+        return Replay(read_history(con, params.granularity), read_ranked(con, params.granularity))
 
 
 def read_history(con: Any, granularity: str) -> History:
     """Every period's size and every topic of every period with its documents' text."""
-    sizes = con.execute("SELECT period, n_docs, n_outliers FROM processed_periods "
-                        "WHERE granularity = ? ORDER BY period_start", [granularity]).fetchall()
+    sizes = con.execute(
+        "SELECT period, n_docs, n_outliers FROM processed_periods "
+        "WHERE granularity = ? ORDER BY period_start",
+        [granularity],
+    ).fetchall()
     rows = con.execute(
         "SELECT tp.period, tp.topic_id, tp.high_potential, tp.n_docs, t.born_period "
         "FROM topic_periods tp JOIN topics t USING (topic_id) WHERE tp.granularity = ? "
-        "ORDER BY tp.period, tp.topic_id", [granularity]).fetchall()
+        "ORDER BY tp.period, tp.topic_id",
+        [granularity],
+    ).fetchall()
     texts = _member_texts(con, granularity, flagged_only=False)
-    items = tuple(RankedItem(p, t, "topic", float(s or 0.0), int(n),
-                             tuple(texts.get((p, t), ())), b) for p, t, s, n, b in rows)
-    return History(periods=tuple(p for p, _, _ in sizes),
-                   period_docs={p: int(n) for p, n, _ in sizes}, items=items,
-                   n_outliers=sum(int(o) for _, _, o in sizes),
-                   series=term_signal_series(con, granularity))
+    items = tuple(
+        RankedItem(p, t, "topic", float(s or 0.0), int(n), tuple(texts.get((p, t), ())), b)
+        for p, t, s, n, b in rows
+    )
+    return History(
+        periods=tuple(p for p, _, _ in sizes),
+        period_docs={p: int(n) for p, n, _ in sizes},
+        items=items,
+        n_outliers=sum(int(o) for _, _, o in sizes),
+        series=term_signal_series(con, granularity),
+    )
 
 
 def read_ranked(con: Any, granularity: str) -> dict[str, tuple[RankedItem, ...]]:
@@ -63,12 +77,21 @@ def read_ranked(con: Any, granularity: str) -> dict[str, tuple[RankedItem, ...]]
         texts.setdefault((period, item), []).append(text)
     ranked: dict[str, list[RankedItem]] = {}
     for period, item, kind, score, n_docs, born in con.execute(
-            "SELECT period, signal_id, kind, score, n_docs, born_period FROM v_signals "
-            "WHERE granularity = ? AND signal_class <> 'noise' ORDER BY period, rank",
-            [granularity]).fetchall():
-        ranked.setdefault(period, []).append(RankedItem(
-            period, item, kind, float(score or 0.0), int(n_docs),
-            tuple(texts.get((period, item), ())), born))
+        "SELECT period, signal_id, kind, score, n_docs, born_period FROM v_signals "
+        "WHERE granularity = ? AND signal_class <> 'noise' ORDER BY period, rank",
+        [granularity],
+    ).fetchall():
+        ranked.setdefault(period, []).append(
+            RankedItem(
+                period,
+                item,
+                kind,
+                float(score or 0.0),
+                int(n_docs),
+                tuple(texts.get((period, item), ())),
+                born,
+            )
+        )
     return {p: tuple(items) for p, items in ranked.items()}
 
 
@@ -90,20 +113,28 @@ def _signal_texts(con: Any, granularity: str) -> list[tuple[str, str, str]]:
         SELECT x.period, x.signal_id, d.title || chr(10) || d.text
         FROM docs x JOIN documents d USING (doc_id)
         ORDER BY x.period, x.signal_id, x.doc_id
-        """, {"g": granularity}).fetchall()
+        """,
+        {"g": granularity},
+    ).fetchall()
     return rows
 
 
-def _member_texts(con: Any, granularity: str,
-                  flagged_only: bool) -> dict[tuple[str, str], list[str]]:
-    flagged = ("JOIN topic_periods tp ON tp.topic_id = dt.topic_id AND tp.period = dt.period "
-               "AND tp.granularity = dt.granularity AND tp.signal_class IN ('weak', 'strong') "
-               if flagged_only else "")
+def _member_texts(
+    con: Any, granularity: str, flagged_only: bool
+) -> dict[tuple[str, str], list[str]]:
+    flagged = (
+        "JOIN topic_periods tp ON tp.topic_id = dt.topic_id AND tp.period = dt.period "
+        "AND tp.granularity = dt.granularity AND tp.signal_class IN ('weak', 'strong') "
+        if flagged_only
+        else ""
+    )
     texts: dict[tuple[str, str], list[str]] = {}
     for period, topic, text in con.execute(
-            "SELECT dt.period, dt.topic_id, d.title || chr(10) || d.text FROM doc_topics dt "
-            f"JOIN documents d USING (doc_id) {flagged}"
-            "WHERE dt.granularity = ? AND dt.topic_id IS NOT NULL "
-            "ORDER BY dt.period, dt.topic_id, d.doc_id", [granularity]).fetchall():
+        "SELECT dt.period, dt.topic_id, d.title || chr(10) || d.text FROM doc_topics dt "
+        f"JOIN documents d USING (doc_id) {flagged}"
+        "WHERE dt.granularity = ? AND dt.topic_id IS NOT NULL "
+        "ORDER BY dt.period, dt.topic_id, d.doc_id",
+        [granularity],
+    ).fetchall():
         texts.setdefault((period, topic), []).append(text)
     return texts

@@ -58,13 +58,18 @@ class ProcessRun:
         return sum(p.n_topics for p in self.periods)
 
 
-def build_context(encoder: Encoder, params: EngineParams, taxonomy: str,
-                  run_id: str) -> EngineContext:
+def build_context(
+    encoder: Encoder, params: EngineParams, taxonomy: str, run_id: str
+) -> EngineContext:
     """Components shared by all periods of a run (the taxonomy is embedded once)."""
     loaded = load_taxonomy(taxonomy)
-    return EngineContext(encoder=encoder, clusterer=HdbscanClusterer(params.cluster),
-                         tracks=embed_taxonomy(loaded, encoder),
-                         user_terms=loaded.user_terms(), run_id=run_id)
+    return EngineContext(
+        encoder=encoder,
+        clusterer=HdbscanClusterer(params.cluster),
+        tracks=embed_taxonomy(loaded, encoder),
+        user_terms=loaded.user_terms(),
+        run_id=run_id,
+    )
 
 
 def check_encoder(con: duckdb.DuckDBPyConnection, granularity: str, encoder: Encoder) -> None:
@@ -78,12 +83,17 @@ def check_encoder(con: duckdb.DuckDBPyConnection, granularity: str, encoder: Enc
                 f"and this run uses {encoder.name} ({encoder.dim}): process with "
                 f"--encoder {name}, or start the {granularity} topics over with "
                 f"`observatory process -g {granularity} --encoder {encoder.name} --rebuild` "
-                "(documents and every embedding are kept)")
+                "(documents and every embedding are kept)"
+            )
     record_history_encoder(con, granularity, encoder.name, encoder.dim)
 
 
-def plan_run(con: duckdb.DuckDBPyConnection, params: EngineParams, now: datetime,
-             reprocess_from: str | None = None) -> PeriodPlan:
+def plan_run(
+    con: duckdb.DuckDBPyConnection,
+    params: EngineParams,
+    now: datetime,
+    reprocess_from: str | None = None,
+) -> PeriodPlan:
     """Pending, stale and open periods; a history stored without topic states rewinds whole."""
     granularity = params.granularity
     grace = timedelta(days=params.grace_days)
@@ -96,8 +106,15 @@ def plan_run(con: duckdb.DuckDBPyConnection, params: EngineParams, now: datetime
     return plan
 
 
-def prepare(db_path: Path, params: EngineParams, encoder: Encoder, run_id: str, now: datetime,
-            reprocess_from: str | None, rebuild: bool) -> tuple[PeriodPlan, int]:
+def prepare(
+    db_path: Path,
+    params: EngineParams,
+    encoder: Encoder,
+    run_id: str,
+    now: datetime,
+    reprocess_from: str | None,
+    rebuild: bool,
+) -> tuple[PeriodPlan, int]:
     """One transaction: check the encoder, rebuild or rewind the history; the plan."""
     with session(db_path) as con, transaction(con):
         dropped = drop_history(con, params.granularity) if rebuild else 0
@@ -105,8 +122,14 @@ def prepare(db_path: Path, params: EngineParams, encoder: Encoder, run_id: str, 
         plan = plan_run(con, params, now, reprocess_from)
         if plan.rewind:
             rewind(con, params.granularity, plan.rewind)
-            record_revisions(con, run_id, params.granularity, plan.rewind, plan.stale,
-                             "--reprocess" if reprocess_from else "late documents")
+            record_revisions(
+                con,
+                run_id,
+                params.granularity,
+                plan.rewind,
+                plan.stale,
+                "--reprocess" if reprocess_from else "late documents",
+            )
     return plan, dropped
 
 
@@ -129,17 +152,29 @@ class RunState:
 
     def result(self, granularity: str) -> ProcessRun:
         plan = self.plan
-        return ProcessRun(self.run_id, granularity, tuple(self.done),
-                          tuple(p.label for p in plan.reprocess),
-                          {p.label: counts for p, counts in plan.stale.items()},
-                          {p.label: n for p, n in plan.waiting.items()}, self.dropped)
+        return ProcessRun(
+            self.run_id,
+            granularity,
+            tuple(self.done),
+            tuple(p.label for p in plan.reprocess),
+            {p.label: counts for p, counts in plan.stale.items()},
+            {p.label: n for p, n in plan.waiting.items()},
+            self.dropped,
+        )
 
 
 @contextmanager
-def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str,
-                now: datetime | None = None, reprocess_from: str | None = None,
-                rebuild: bool = False, extra: dict[str, Any] | None = None,
-                stopwatch: Stopwatch | None = None) -> Iterator[RunState]:
+def process_run(
+    db_path: Path,
+    params: EngineParams,
+    encoder: Encoder,
+    taxonomy: str,
+    now: datetime | None = None,
+    reprocess_from: str | None = None,
+    rebuild: bool = False,
+    extra: dict[str, Any] | None = None,
+    stopwatch: Stopwatch | None = None,
+) -> Iterator[RunState]:
     """One `process` run, whichever driver processes its periods (`process_pending` here,
     `models.parallel` on workers): recorded in `runs`, the encoder checked, stale periods
     rewound, the read snapshot published at the end (failed runs too, with what they
@@ -148,10 +183,21 @@ def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy:
     run_id = new_run_id("process")
     now = now or datetime.now(UTC)
     with session(db_path) as con:
-        start_run(con, run_id, "process", {"engine": asdict(params), "taxonomy": taxonomy,
-                                           "reprocess_from": reprocess_from, "rebuild": rebuild,
-                                           "now": now.isoformat(), **(extra or {})},
-                  code_version(), encoder.name)
+        start_run(
+            con,
+            run_id,
+            "process",
+            {
+                "engine": asdict(params),
+                "taxonomy": taxonomy,
+                "reprocess_from": reprocess_from,
+                "rebuild": rebuild,
+                "now": now.isoformat(),
+                **(extra or {}),
+            },
+            code_version(),
+            encoder.name,
+        )
     publisher = Publisher(db_path, PUBLISH_INTERVAL_S)
     state: RunState | None = None
     try:
@@ -162,8 +208,7 @@ def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy:
         if stopwatch is not None:
             ctx = replace(ctx, stopwatch=stopwatch)
         with held(db_path):
-            plan, dropped = prepare(db_path, params, encoder, run_id, now, reprocess_from,
-                                    rebuild)
+            plan, dropped = prepare(db_path, params, encoder, run_id, now, reprocess_from, rebuild)
             state = RunState(run_id, ctx, plan, dropped, publisher)
             yield state
     except BaseException as error:
@@ -176,17 +221,28 @@ def process_run(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy:
         publisher.now(con)
 
 
-def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxonomy: str = "v1",
-                    on_period: Callable[[PeriodSummary], None] | None = None,
-                    stopwatch: Stopwatch | None = None, now: datetime | None = None,
-                    reprocess_from: str | None = None, rebuild: bool = False) -> ProcessRun:
+def process_pending(
+    db_path: Path,
+    params: EngineParams,
+    encoder: Encoder,
+    taxonomy: str = "v1",
+    on_period: Callable[[PeriodSummary], None] | None = None,
+    stopwatch: Stopwatch | None = None,
+    now: datetime | None = None,
+    reprocess_from: str | None = None,
+    rebuild: bool = False,
+) -> ProcessRun:
     """Process every closed period not processed yet, and stale ones again, oldest first.
 
     One transaction per period. `now` (UTC) decides which periods have closed; `stopwatch`,
     when given, receives the engine's seconds per stage (benchmarks read it).
     """
-    with process_run(db_path, params, encoder, taxonomy, now, reprocess_from, rebuild,
-                     stopwatch=stopwatch) as run, held(db_path) as hold:
+    with (
+        process_run(
+            db_path, params, encoder, taxonomy, now, reprocess_from, rebuild, stopwatch=stopwatch
+        ) as run,
+        held(db_path) as hold,
+    ):
         for period in run.plan.pending:
             summary = process_period(db_path, period, params, run.ctx)
             run.period_done(summary)
@@ -199,13 +255,20 @@ def process_pending(db_path: Path, params: EngineParams, encoder: Encoder, taxon
 def _counts(state: RunState | None) -> dict[str, int]:
     done = state.done if state else []
     plan = state.plan if state else PeriodPlan((), (), {}, {})
-    return {**run_counts(done), "reprocessed": len(plan.reprocess),
-            "open_periods": len(plan.waiting), "waiting_documents": sum(plan.waiting.values())}
+    return {
+        **run_counts(done),
+        "reprocessed": len(plan.reprocess),
+        "open_periods": len(plan.waiting),
+        "waiting_documents": sum(plan.waiting.values()),
+    }
 
 
 def run_counts(done: list[PeriodSummary]) -> dict[str, int]:
     return {
-        "periods": len(done), "documents": sum(p.n_docs for p in done),
-        "topics": sum(p.n_topics for p in done), "new_topics": sum(p.n_new_topics for p in done),
-        "outliers": sum(p.n_outliers for p in done), "flagged": sum(p.n_flagged for p in done),
+        "periods": len(done),
+        "documents": sum(p.n_docs for p in done),
+        "topics": sum(p.n_topics for p in done),
+        "new_topics": sum(p.n_new_topics for p in done),
+        "outliers": sum(p.n_outliers for p in done),
+        "flagged": sum(p.n_flagged for p in done),
     }

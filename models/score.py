@@ -74,8 +74,7 @@ class TopicHistory:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def growth(share: float, previous_shares: Sequence[float], period_docs: int,
-           window: int) -> float:
+def growth(share: float, previous_shares: Sequence[float], period_docs: int, window: int) -> float:
     """Log ratio of this period's share to the mean of the last `window` periods."""
     s0 = 1.0 / max(period_docs, 1)
     recent = list(previous_shares[-window:])
@@ -86,7 +85,7 @@ def growth(share: float, previous_shares: Sequence[float], period_docs: int,
 
 def popularity(previous: float, n_docs: int, gap: int, params: ScoreParams) -> float:
     """BERTrend's decayed popularity: the old value fades with the gap, new documents add."""
-    return previous * math.exp(-params.decay * gap ** params.decay_power) + n_docs
+    return previous * math.exp(-params.decay * gap**params.decay_power) + n_docs
 
 
 def classify(grow: float, evidence: int, n_docs: int, params: ScoreParams) -> SignalClass:
@@ -111,8 +110,9 @@ def porter_es(hits: Sequence[int], totals: Sequence[int]) -> float | None:
     """
     if len(hits) < 7 or not totals[-1]:
         return None
-    scaled = [h / t * totals[-1] if t else 0.0 for h, t in zip(hits[-10:], totals[-10:],
-                                                               strict=True)]
+    scaled = [
+        h / t * totals[-1] if t else 0.0 for h, t in zip(hits[-10:], totals[-10:], strict=True)
+    ]
     r = [0.0] * (10 - len(scaled)) + scaled
 
     def z(later: Sequence[float], earlier: Sequence[float]) -> float:
@@ -127,22 +127,32 @@ def porter_es(hits: Sequence[int], totals: Sequence[int]) -> float | None:
 def popularity_cuts(popularities: Sequence[float], params: ScoreParams) -> tuple[float, float]:
     """The weak and strong popularity cuts of a period (its percentiles)."""
     values = np.asarray(list(popularities) or [0.0])
-    return (float(np.percentile(values, params.weak_percentile)),
-            float(np.percentile(values, params.strong_percentile)))
+    return (
+        float(np.percentile(values, params.weak_percentile)),
+        float(np.percentile(values, params.strong_percentile)),
+    )
 
 
-def score_period(period: str, histories: Sequence[TopicHistory], period_docs: int,
-                 params: ScoreParams,
-                 cuts: tuple[float, float] | None = None) -> list[EmergenceScore]:
+def score_period(
+    period: str,
+    histories: Sequence[TopicHistory],
+    period_docs: int,
+    params: ScoreParams,
+    cuts: tuple[float, float] | None = None,
+) -> list[EmergenceScore]:
     """Scores of every topic present in the period, in topic id order.
 
     The popularity cuts (these topics' percentiles unless `cuts` are given) only describe
     size in the reasons: classes come from emergence evidence (`classify`).
     """
-    grows = {h.topic_id: growth(h.share, h.previous_shares, period_docs, params.window)
-             for h in histories}
-    pops = {h.topic_id: popularity(h.previous_popularity, h.n_docs, h.periods_since_seen, params)
-            for h in histories}
+    grows = {
+        h.topic_id: growth(h.share, h.previous_shares, period_docs, params.window)
+        for h in histories
+    }
+    pops = {
+        h.topic_id: popularity(h.previous_popularity, h.n_docs, h.periods_since_seen, params)
+        for h in histories
+    }
     _, strong_cut = cuts or popularity_cuts(list(pops.values()), params)
     scores = []
     for h in sorted(histories, key=lambda item: item.topic_id):
@@ -152,12 +162,19 @@ def score_period(period: str, histories: Sequence[TopicHistory], period_docs: in
         signal = classify(grow, evidence, h.n_docs, params)
         reasons = _class_reason(pop, signal, evidence, strong_cut, params)
         reasons += tuple(text for _, text in parts.values())
-        scores.append(EmergenceScore(
-            topic_id=h.topic_id, period=period, n_docs=h.n_docs, share=h.share,
-            growth=round(grow, 6), popularity=round(pop, 6), signal_class=signal,
-            high_potential=round(sum(value for value, _ in parts.values()), 6),
-            reasons=reasons,
-        ))
+        scores.append(
+            EmergenceScore(
+                topic_id=h.topic_id,
+                period=period,
+                n_docs=h.n_docs,
+                share=h.share,
+                growth=round(grow, 6),
+                popularity=round(pop, 6),
+                signal_class=signal,
+                high_potential=round(sum(value for value, _ in parts.values()), 6),
+                reasons=reasons,
+            )
+        )
     return scores
 
 
@@ -166,43 +183,58 @@ def measures(h: TopicHistory, params: ScoreParams) -> dict[str, float | bool | N
     burst = last_burst(h.series_hits, h.series_totals, params.burst_s, params.burst_gamma)
     present = h.periods_present + 1
     return {
-        "burst": burst.active, "burst_weight": burst.weight,
+        "burst": burst.active,
+        "burst_weight": burst.weight,
         "porter_es": porter_es(h.series_hits, h.series_totals) if params.porter else None,
         "persistence": round(present / (h.age_periods + 1), 6),
     }
 
 
-def _potential_parts(h: TopicHistory, grow: float,
-                     params: ScoreParams) -> dict[str, tuple[float, str]]:
+def _potential_parts(
+    h: TopicHistory, grow: float, params: ScoreParams
+) -> dict[str, tuple[float, str]]:
     """Each measure that fired, its contribution to high_potential and the reason text."""
     parts: dict[str, tuple[float, str]] = {}
     if grow > 0:
-        parts["growth"] = (params.weight_growth * grow * math.log1p(h.n_docs),
-                           f"share {h.share:.1%} is {math.exp(grow):.1f}x the mean of the "
-                           f"previous {params.window} periods (growth {grow:.2f})")
+        parts["growth"] = (
+            params.weight_growth * grow * math.log1p(h.n_docs),
+            f"share {h.share:.1%} is {math.exp(grow):.1f}x the mean of the "
+            f"previous {params.window} periods (growth {grow:.2f})",
+        )
     if h.age_periods < 2 and h.novelty >= params.novelty_min:
-        parts["novelty"] = (params.weight_novelty * h.novelty,
-                            f"new topic (age {h.age_periods}), novelty {h.novelty:.2f} "
-                            "(1 - best cosine to earlier topics)")
+        parts["novelty"] = (
+            params.weight_novelty * h.novelty,
+            f"new topic (age {h.age_periods}), novelty {h.novelty:.2f} "
+            "(1 - best cosine to earlier topics)",
+        )
     extra = measures(h, params)
     if extra["burst"]:
         weight = float(extra["burst_weight"] or 0.0)
-        parts["burst"] = (params.weight_burst * math.log1p(weight),
-                          f"Kleinberg burst active, weight {weight:.1f}")
+        parts["burst"] = (
+            params.weight_burst * math.log1p(weight),
+            f"Kleinberg burst active, weight {weight:.1f}",
+        )
     porter = extra["porter_es"]
     if isinstance(porter, float) and porter > 0:
-        parts["porter"] = (params.weight_porter * math.log1p(porter),
-                           f"Porter-style emergence score {porter:.2f}")
+        parts["porter"] = (
+            params.weight_porter * math.log1p(porter),
+            f"Porter-style emergence score {porter:.2f}",
+        )
     if h.kinds > 1:
-        parts["cross_source"] = (params.weight_cross_source * (h.kinds - 1),
-                                 f"seen in {h.kinds} kinds of source")
+        parts["cross_source"] = (
+            params.weight_cross_source * (h.kinds - 1),
+            f"seen in {h.kinds} kinds of source",
+        )
     return parts
 
 
-def _class_reason(pop: float, signal: SignalClass, evidence: int, strong_cut: float,
-                  params: ScoreParams) -> tuple[str, ...]:
+def _class_reason(
+    pop: float, signal: SignalClass, evidence: int, strong_cut: float, params: ScoreParams
+) -> tuple[str, ...]:
     if signal == "noise":
         return ()
     size = "above" if pop > strong_cut else "below"
-    return (f"{signal}: {evidence} of growth, burst and novelty fired (popularity {pop:.1f}, "
-            f"{size} the period's p{params.strong_percentile:g} {strong_cut:.1f})",)
+    return (
+        f"{signal}: {evidence} of growth, burst and novelty fired (popularity {pop:.1f}, "
+        f"{size} the period's p{params.strong_percentile:g} {strong_cut:.1f})",
+    )

@@ -28,8 +28,10 @@ class Track:
 
     def texts(self) -> tuple[str, str]:
         """The English and Chinese texts that stand for this track when embedded."""
-        return (f"{self.name_en}: {self.description_en} {', '.join(self.terms_en)}",
-                f"{self.name_zh}：{self.description_zh} {'、'.join(self.terms_zh)}")
+        return (
+            f"{self.name_en}: {self.description_en} {', '.join(self.terms_en)}",
+            f"{self.name_zh}：{self.description_zh} {'、'.join(self.terms_zh)}",
+        )
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,35 @@ class Taxonomy:
     def rows(self) -> list[tuple[str, str, str, str, str, str, str, str]]:
         """The `directions` table's rows: each direction (track = its id, kind "direction"),
         each track, and "unmapped", with EN and ZH names and descriptions."""
-        rows = [(self.version, d, d, "direction", en, zh, en, zh)
-                for d, (en, zh) in self.directions.items()]
-        rows += [(self.version, t.direction, t.id, t.kind, t.name_en, t.name_zh,
-                  t.description_en, t.description_zh) for t in self.tracks]
-        rows.append((self.version, "unmapped", "unmapped", "unmapped",
-                     "Unmapped (candidate new area)", "未归类（候选新领域）",
-                     "Not mapped to any of the six directions", "未归入六个方向"))
+        rows = [
+            (self.version, d, d, "direction", en, zh, en, zh)
+            for d, (en, zh) in self.directions.items()
+        ]
+        rows += [
+            (
+                self.version,
+                t.direction,
+                t.id,
+                t.kind,
+                t.name_en,
+                t.name_zh,
+                t.description_en,
+                t.description_zh,
+            )
+            for t in self.tracks
+        ]
+        rows.append(
+            (
+                self.version,
+                "unmapped",
+                "unmapped",
+                "unmapped",
+                "Unmapped (candidate new area)",
+                "未归类（候选新领域）",
+                "Not mapped to any of the six directions",
+                "未归入六个方向",
+            )
+        )
         return rows
 
     def user_terms(self) -> tuple[str, ...]:
@@ -84,24 +108,34 @@ def load_taxonomy(name_or_path: str = "v1") -> Taxonomy:
     directions = {}
     for i, entry in enumerate(data.get("direction", [])):
         where = f"{path}: direction[{i}]"
-        directions[_need(entry, "id", where)] = (_need(entry, "name_en", where),
-                                                 _need(entry, "name_zh", where))
+        directions[_need(entry, "id", where)] = (
+            _need(entry, "name_en", where),
+            _need(entry, "name_zh", where),
+        )
     tracks = []
     for i, entry in enumerate(data.get("track", [])):
         where = f"{path}: track[{i}]"
         direction = _need(entry, "direction", where)
         if direction not in directions:
-            raise InputError(f"{where}: field 'direction': expected one of "
-                             f"{', '.join(directions)}, got {direction!r}")
-        tracks.append(Track(
-            id=_need(entry, "id", where), direction=direction,
-            kind=str(entry.get("kind", "subtrack")),
-            name_en=_need(entry, "name_en", where), name_zh=_need(entry, "name_zh", where),
-            description_en=_need(entry, "description_en", where),
-            description_zh=_need(entry, "description_zh", where),
-            terms_en=_terms(entry, "terms_en"), terms_zh=_terms(entry, "terms_zh"),
-        ))
+            raise InputError(
+                f"{where}: field 'direction': expected one of "
+                f"{', '.join(directions)}, got {direction!r}"
+            )
+        tracks.append(
+            Track(
+                id=_need(entry, "id", where),
+                direction=direction,
+                kind=str(entry.get("kind", "subtrack")),
+                name_en=_need(entry, "name_en", where),
+                name_zh=_need(entry, "name_zh", where),
+                description_en=_need(entry, "description_en", where),
+                description_zh=_need(entry, "description_zh", where),
+                terms_en=_terms(entry, "terms_en"),
+                terms_zh=_terms(entry, "terms_zh"),
+            )
+        )
     if not tracks:
         raise InputError(f"{path}: no [[track]] entries")
-    return Taxonomy(version=_need(data, "version", str(path)), directions=directions,
-                    tracks=tuple(tracks))
+    return Taxonomy(
+        version=_need(data, "version", str(path)), directions=directions, tracks=tuple(tracks)
+    )

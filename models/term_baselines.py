@@ -61,8 +61,9 @@ _RISING = """
 """
 
 
-def chosen_terms(con: duckdb.DuckDBPyConnection, granularity: str,
-                 depth: int) -> dict[str, dict[str, list[str]]]:
+def chosen_terms(
+    con: duckdb.DuckDBPyConnection, granularity: str, depth: int
+) -> dict[str, dict[str, list[str]]]:
     """Baseline name -> period -> its first `depth` terms, best first."""
     chosen: dict[str, dict[str, list[str]]] = {}
     for name, sql in (("frequent_terms", _FREQUENT), ("rising_terms", _RISING)):
@@ -76,8 +77,9 @@ def chosen_terms(con: duckdb.DuckDBPyConnection, granularity: str,
     return chosen
 
 
-def term_items(con: duckdb.DuckDBPyConnection, chosen: Mapping[str, Sequence[str]],
-               params: TermParams) -> dict[str, list[RankedItem]]:
+def term_items(
+    con: duckdb.DuckDBPyConnection, chosen: Mapping[str, Sequence[str]], params: TermParams
+) -> dict[str, list[RankedItem]]:
     """The chosen terms as ranked items, each with the texts of its documents in the period.
 
     Documents are matched with the detector's own analyzer, so a baseline term holds exactly
@@ -91,30 +93,37 @@ def term_items(con: duckdb.DuckDBPyConnection, chosen: Mapping[str, Sequence[str
         keys = [{k.replace(TermAnalyzer.SEP, "") for k in analyzer(d.full_text)} for d in docs]
         items = []
         for rank, term in enumerate(terms):
-            texts = tuple(f"{d.title}\n{d.text}" for d, held in zip(docs, keys, strict=True)
-                          if term in held)
-            items.append(RankedItem(period, ITEM_PREFIX + term, "term", float(-rank),
-                                    len(texts), texts))
+            texts = tuple(
+                f"{d.title}\n{d.text}" for d, held in zip(docs, keys, strict=True) if term in held
+            )
+            items.append(
+                RankedItem(period, ITEM_PREFIX + term, "term", float(-rank), len(texts), texts)
+            )
         lists[period] = items
     return lists
 
 
-def term_series(con: duckdb.DuckDBPyConnection, granularity: str,
-                terms: set[str]) -> dict[tuple[str, str], int]:
+def term_series(
+    con: duckdb.DuckDBPyConnection, granularity: str, terms: set[str]
+) -> dict[tuple[str, str], int]:
     """(period, item id) -> documents of each chosen term in every period, for precision@k."""
     if not terms:
         return {}
-    rows = con.execute("SELECT period, term, documents FROM term_periods "
-                       "WHERE granularity = ? AND list_contains(?, term)",
-                       [granularity, sorted(terms)]).fetchall()
+    rows = con.execute(
+        "SELECT period, term, documents FROM term_periods "
+        "WHERE granularity = ? AND list_contains(?, term)",
+        [granularity, sorted(terms)],
+    ).fetchall()
     return {(str(p), ITEM_PREFIX + str(t)): int(n) for p, t, n in rows}
 
 
-def term_baselines(con: duckdb.DuckDBPyConnection, granularity: str, params: TermParams,
-                   depth: int) -> tuple[dict[str, RankedLists], dict[tuple[str, str], int]]:
+def term_baselines(
+    con: duckdb.DuckDBPyConnection, granularity: str, params: TermParams, depth: int
+) -> tuple[dict[str, RankedLists], dict[tuple[str, str], int]]:
     """Both baselines' ranked lists and the document series precision@k needs."""
     chosen = chosen_terms(con, granularity, depth)
-    lists: dict[str, RankedLists] = {name: term_items(con, picked, params)
-                                     for name, picked in chosen.items()}
+    lists: dict[str, RankedLists] = {
+        name: term_items(con, picked, params) for name, picked in chosen.items()
+    }
     held = {t for picked in chosen.values() for terms in picked.values() for t in terms}
     return lists, term_series(con, granularity, held)

@@ -30,25 +30,118 @@ from pipeline.records import Document
 # A Chinese run (group 1), an English/alphanumeric word (group 2), or anything else, which
 # ends a phrase (punctuation, symbols).
 _PIECES = re.compile(
-    r"([\u3400-\u9fff]+)|([a-z0-9][a-z0-9\-+]*[a-z0-9+]|[a-z])|[^\sa-z0-9\u3400-\u9fff]")
+    r"([\u3400-\u9fff]+)|([a-z0-9][a-z0-9\-+]*[a-z0-9+]|[a-z])|[^\sa-z0-9\u3400-\u9fff]"
+)
 _LATIN = re.compile(r"[a-z0-9][a-z0-9\-+]*[a-z0-9+]|[a-z]|[^\sa-z0-9]")
 # Words that open or close no phrase of their own in papers, patents and news (boilerplate),
 # on top of the keyword stop words.
-BOILERPLATE = frozenset({
-    "abstract", "paper", "papers", "article", "study", "studies", "work", "works", "problem",
-    "problems", "task", "tasks", "novel", "different", "various", "several", "important",
-    "existing", "recent", "recently", "significantly", "significant", "effective",
-    "efficient", "performance", "experiments", "experimental", "demonstrate", "demonstrates",
-    "shown", "show", "able", "allows", "allow", "provide", "provided", "process", "system",
-    "systems", "device", "apparatus", "invention", "present", "disclosed", "comprising",
-    "comprises", "configured", "associated", "related", "thereby", "therein", "herein",
-    "said", "wherein", "first", "second", "third", "set", "number", "order", "given", "well",
-    "high", "low", "large", "small", "good", "better", "best", "many", "much", "often",
-    "still", "even", "every", "another", "other", "others", "however", "thus", "therefore",
-    "according", "respectively", "furthermore", "moreover", "e.g", "i.e", "etc", "per",
-    "mr", "mrs", "ms", "told", "tuesday", "wednesday", "thursday", "friday", "monday",
-    "saturday", "sunday", "pm", "am", "percent",
-})
+BOILERPLATE = frozenset(
+    {
+        "abstract",
+        "paper",
+        "papers",
+        "article",
+        "study",
+        "studies",
+        "work",
+        "works",
+        "problem",
+        "problems",
+        "task",
+        "tasks",
+        "novel",
+        "different",
+        "various",
+        "several",
+        "important",
+        "existing",
+        "recent",
+        "recently",
+        "significantly",
+        "significant",
+        "effective",
+        "efficient",
+        "performance",
+        "experiments",
+        "experimental",
+        "demonstrate",
+        "demonstrates",
+        "shown",
+        "show",
+        "able",
+        "allows",
+        "allow",
+        "provide",
+        "provided",
+        "process",
+        "system",
+        "systems",
+        "device",
+        "apparatus",
+        "invention",
+        "present",
+        "disclosed",
+        "comprising",
+        "comprises",
+        "configured",
+        "associated",
+        "related",
+        "thereby",
+        "therein",
+        "herein",
+        "said",
+        "wherein",
+        "first",
+        "second",
+        "third",
+        "set",
+        "number",
+        "order",
+        "given",
+        "well",
+        "high",
+        "low",
+        "large",
+        "small",
+        "good",
+        "better",
+        "best",
+        "many",
+        "much",
+        "often",
+        "still",
+        "even",
+        "every",
+        "another",
+        "other",
+        "others",
+        "however",
+        "thus",
+        "therefore",
+        "according",
+        "respectively",
+        "furthermore",
+        "moreover",
+        "e.g",
+        "i.e",
+        "etc",
+        "per",
+        "mr",
+        "mrs",
+        "ms",
+        "told",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "monday",
+        "saturday",
+        "sunday",
+        "pm",
+        "am",
+        "percent",
+    }
+)
 _STOP = STOP_WORDS | BOILERPLATE
 MAX_WORD_CHARS = 40  # longer "words" are hashes, URLs or base64, never terms
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -133,8 +226,12 @@ class TermAnalyzer:
         self._words: Counter[str] = Counter()  # documents per word this period, for labels
 
     def _stem(self, word: str) -> str:
-        usable = (2 <= len(word) <= MAX_WORD_CHARS and word not in _STOP
-                  and not word.replace("-", "").isdigit() and any(c.isalpha() for c in word))
+        usable = (
+            2 <= len(word) <= MAX_WORD_CHARS
+            and word not in _STOP
+            and not word.replace("-", "").isdigit()
+            and any(c.isalpha() for c in word)
+        )
         stem: str = self._stemmer.stemWord(word) if usable else ""
         self._stems[word] = stem
         if stem:
@@ -145,7 +242,7 @@ class TermAnalyzer:
         return self._cut(run)
 
     def __call__(self, text: str) -> list[str]:
-        clipped = text[:self.params.clip_chars]
+        clipped = text[: self.params.clip_chars]
         if not clipped.isascii():
             clipped = unicodedata.normalize("NFKC", clipped)
         clipped = clipped.lower()
@@ -193,8 +290,7 @@ class TermAnalyzer:
         if n > 1:
             keys.update([f"{a} {b}" for a, b in pairwise(run)])
         if n > 2 and self.params.max_words >= 3:
-            keys.update([f"{a} {b} {c}"
-                         for a, b, c in zip(run, run[1:], run[2:], strict=False)])
+            keys.update([f"{a} {b} {c}" for a, b, c in zip(run, run[1:], run[2:], strict=False)])
 
     def _chinese_keys(self, words: list[str], keys: set[str]) -> None:
         # Single characters and stop words are kept as keys only so that compounds' PMI can
@@ -203,7 +299,7 @@ class TermAnalyzer:
         n = len(words)
         for size in range(2, min(self.params.max_words, n) + 1):
             for start in range(n - size + 1):
-                parts = words[start:start + size]
+                parts = words[start : start + size]
                 if not CHINESE_STOP_WORDS.isdisjoint(parts):
                     continue
                 keys.add(self.SEP.join(parts))
@@ -221,16 +317,16 @@ class TermAnalyzer:
         return min(forms, key=lambda word: (-self._words[word], word))
 
 
-def period_terms(docs: Sequence[Document], params: TermParams,
-                 user_terms: tuple[str, ...] = ()) -> PeriodTerms:
+def period_terms(
+    docs: Sequence[Document], params: TermParams, user_terms: tuple[str, ...] = ()
+) -> PeriodTerms:
     """The period's candidate terms with their document frequencies and spread."""
     analyzer = TermAnalyzer(params, user_terms)
     per_doc = [analyzer(d.full_text) for d in docs]
     frequency: Counter[str] = Counter()
     for keys in per_doc:
         frequency.update(keys)
-    ceiling = (params.max_share * len(docs) if len(docs) >= MIN_DOCS_FOR_CEILING
-               else len(docs))
+    ceiling = params.max_share * len(docs) if len(docs) >= MIN_DOCS_FOR_CEILING else len(docs)
     vocabulary = sorted(key for key, n in frequency.items() if params.min_docs <= n <= ceiling)
     if not vocabulary:
         return _empty(len(docs))
@@ -247,12 +343,14 @@ def _binary_matrix(per_doc: list[list[str]], columns: list[str]) -> sp.csc_matri
     rows = [[index[k] for k in keys if k in index] for keys in per_doc]
     indptr = np.cumsum([0, *map(len, rows)])
     indices = np.fromiter((j for row in rows for j in row), np.int32, int(indptr[-1]))
-    return sp.csr_matrix((np.ones(len(indices), np.int32), indices, indptr),
-                         shape=(len(per_doc), len(columns))).tocsc()
+    return sp.csr_matrix(
+        (np.ones(len(indices), np.int32), indices, indptr), shape=(len(per_doc), len(columns))
+    ).tocsc()
 
 
-def _keep(keys: list[str], df: NDArray[np.int64], frequency: Counter[str], n_docs: int,
-          params: TermParams) -> list[int]:
+def _keep(
+    keys: list[str], df: NDArray[np.int64], frequency: Counter[str], n_docs: int, params: TermParams
+) -> list[int]:
     """Keys that are terms: not boilerplate, cohesive, not a fragment (frequent enough
     already)."""
     where = {key: i for i, key in enumerate(keys)}
@@ -260,8 +358,10 @@ def _keep(keys: list[str], df: NDArray[np.int64], frequency: Counter[str], n_doc
     for i, key in enumerate(keys):
         if _CJK.search(key):
             if TermAnalyzer.SEP in key:
-                if _npmi(key.split(TermAnalyzer.SEP), int(df[i]), frequency, n_docs) \
-                        < params.min_npmi:
+                if (
+                    _npmi(key.split(TermAnalyzer.SEP), int(df[i]), frequency, n_docs)
+                    < params.min_npmi
+                ):
                     continue
             elif len(key) < 2 or key in CHINESE_STOP_WORDS:
                 continue
@@ -273,19 +373,23 @@ def _npmi(parts: list[str], joint: int, frequency: Counter[str], n_docs: int) ->
     """Normalised PMI of a compound at its weakest two-way split, from document frequencies:
     ln(p(ab) / (p(a) p(b))) / -ln p(ab), 1 when the parts only ever occur together, 0 when
     independent. Normalised because plain PMI rewards rare pairs whatever they are."""
+
     def freq(words: list[str]) -> int:
         key = words[0] if len(words) == 1 else TermAnalyzer.SEP.join(words)
         return max(frequency.get(key, joint), joint)
 
     if joint >= n_docs:
         return 1.0
-    scores = [math.log(joint * n_docs / (freq(parts[:cut]) * freq(parts[cut:])))
-              for cut in range(1, len(parts))]
+    scores = [
+        math.log(joint * n_docs / (freq(parts[:cut]) * freq(parts[cut:])))
+        for cut in range(1, len(parts))
+    ]
     return min(scores) / -math.log(joint / n_docs)
 
 
-def _drop_fragments(keep: list[int], keys: list[str], where: dict[str, int],
-                    df: NDArray[np.int64], share: float) -> list[int]:
+def _drop_fragments(
+    keep: list[int], keys: list[str], where: dict[str, int], df: NDArray[np.int64], share: float
+) -> list[int]:
     """Drop an n-gram when a longer kept n-gram that begins or ends with it holds most of its
     documents: "convolutional neural" is only ever part of "convolutional neural network"."""
     kept = set(keep)
@@ -298,8 +402,12 @@ def _drop_fragments(keep: list[int], keys: list[str], where: dict[str, int],
             continue
         for part in (sep.join(parts[:-1]), sep.join(parts[1:])):
             j = where.get(part)
-            if j is not None and j in kept and (" " in part or TermAnalyzer.SEP in part) \
-                    and df[i] >= share * df[j]:
+            if (
+                j is not None
+                and j in kept
+                and (" " in part or TermAnalyzer.SEP in part)
+                and df[i] >= share * df[j]
+            ):
                 fragment.add(j)
     return [i for i in keep if i not in fragment]
 
@@ -311,23 +419,30 @@ def _merge_keys(matrix: sp.csc_matrix, labels: list[str]) -> tuple[sp.csr_matrix
         order = sorted(range(len(labels)), key=labels.__getitem__)
         return matrix[:, order].tocsr(), [labels[i] for i in order]
     column = {name: j for j, name in enumerate(names)}
-    merge = sp.csr_matrix((np.ones(len(labels), np.int32),
-                           ([*range(len(labels))], [column[name] for name in labels])),
-                          shape=(len(labels), len(names)))
+    merge = sp.csr_matrix(
+        (
+            np.ones(len(labels), np.int32),
+            ([*range(len(labels))], [column[name] for name in labels]),
+        ),
+        shape=(len(labels), len(names)),
+    )
     merged = (matrix @ merge).tocsr()
     merged.data[:] = 1
     return merged, names
 
 
-def _with_spread(docs: Sequence[Document], matrix: sp.csr_matrix, names: list[str],
-                 labels: list[str]) -> PeriodTerms:
+def _with_spread(
+    docs: Sequence[Document], matrix: sp.csr_matrix, names: list[str], labels: list[str]
+) -> PeriodTerms:
     """Distinct sources, outlets, kinds and languages per term, by sparse products."""
+
     def distinct(values: list[str]) -> tuple[NDArray[np.int64], list[str], sp.csr_matrix]:
         levels = sorted(set(values))
         code = {value: i for i, value in enumerate(levels)}
-        onehot = sp.csr_matrix((np.ones(len(values), np.int32),
-                                ([*range(len(values))], [code[v] for v in values])),
-                               shape=(len(values), len(levels)))
+        onehot = sp.csr_matrix(
+            (np.ones(len(values), np.int32), ([*range(len(values))], [code[v] for v in values])),
+            shape=(len(values), len(levels)),
+        )
         present = (matrix.T @ onehot).tocsr()
         return np.diff(present.indptr).astype(np.int64), levels, present
 
@@ -336,19 +451,24 @@ def _with_spread(docs: Sequence[Document], matrix: sp.csr_matrix, names: list[st
     _, kind_levels, kinds = distinct([d.kind for d in docs])
     _, lang_levels, langs = distinct([d.lang for d in docs])
     return PeriodTerms(
-        terms=tuple(names), labels=tuple(labels), matrix=matrix,
+        terms=tuple(names),
+        labels=tuple(labels),
+        matrix=matrix,
         documents=np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64),
-        sources=sources, outlets=outlets,
-        kinds=_levels_per_row(kinds, kind_levels), languages=_levels_per_row(langs, lang_levels),
+        sources=sources,
+        outlets=outlets,
+        kinds=_levels_per_row(kinds, kind_levels),
+        languages=_levels_per_row(langs, lang_levels),
     )
 
 
 def _levels_per_row(present: sp.csr_matrix, levels: list[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(levels[j] for j in present.indices[present.indptr[i]:present.indptr[i + 1]])
-                 for i in range(present.shape[0]))
+    return tuple(
+        tuple(levels[j] for j in present.indices[present.indptr[i] : present.indptr[i + 1]])
+        for i in range(present.shape[0])
+    )
 
 
 def _empty(n_docs: int) -> PeriodTerms:
     none = np.zeros(0, np.int64)
-    return PeriodTerms((), (), sp.csr_matrix((n_docs, 0), dtype=np.int32), none, none, none, (),
-                       ())
+    return PeriodTerms((), (), sp.csr_matrix((n_docs, 0), dtype=np.int32), none, none, none, (), ())

@@ -67,14 +67,14 @@ class TermMeasures:
         return self.first_seen | self.returned
 
 
-def term_measures(terms: PeriodTerms, history: TermHistory, n_docs: int,
-                  params: TermScoreParams) -> TermMeasures:
+def term_measures(
+    terms: PeriodTerms, history: TermHistory, n_docs: int, params: TermScoreParams
+) -> TermMeasures:
     """Every measure of every term of the period, as arrays."""
     n = terms.documents.astype(np.float64)
     totals = history.totals.astype(np.float64)
-    shares = np.divide(history.counts, totals, out=np.zeros(history.counts.shape),
-                       where=totals > 0)
-    recent = shares[:, -params.window:] if params.window else shares[:, :0]
+    shares = np.divide(history.counts, totals, out=np.zeros(history.counts.shape), where=totals > 0)
+    recent = shares[:, -params.window :] if params.window else shares[:, :0]
     baseline = recent.sum(axis=1) / max(params.window, 1)
     expected = baseline * n_docs
     growth = np.log((n + params.growth_prior) / (expected + params.growth_prior))
@@ -88,16 +88,22 @@ def term_measures(terms: PeriodTerms, history: TermHistory, n_docs: int,
     trailing_absent = np.argmax(~present[:, ::-1], axis=1)
     persistence = np.where(present.all(axis=1), present.shape[1], trailing_absent)
     read = history.counts.shape[1]
-    rarity = ((history.counts == 0).sum(axis=1) / read if read and warm
-              else np.zeros(len(n)))
+    rarity = (history.counts == 0).sum(axis=1) / read if read and warm else np.zeros(len(n))
     porter = porter_scores(hits, series_totals) if params.porter else np.full(len(n), np.nan)
     rising = (terms.documents >= params.min_docs) & (growth >= params.min_growth) & warm
     return TermMeasures(
-        documents=terms.documents, share=n / max(n_docs, 1), expected=expected, growth=growth,
-        burst=burst & warm, burst_weight=np.where(burst & warm, weight, 0.0),
-        first_seen=first, returned=back, persistence=persistence.astype(np.int64),
+        documents=terms.documents,
+        share=n / max(n_docs, 1),
+        expected=expected,
+        growth=growth,
+        burst=burst & warm,
+        burst_weight=np.where(burst & warm, weight, 0.0),
+        first_seen=first,
+        returned=back,
+        persistence=persistence.astype(np.int64),
         rarity=np.asarray(rarity, np.float64),
-        porter_es=porter, rising=rising,
+        porter_es=porter,
+        rising=rising,
     )
 
 
@@ -106,8 +112,9 @@ def _cost(rate: FloatArray, hits: FloatArray, total: FloatArray) -> FloatArray:
     return np.asarray(-(hits * np.log(rate) + (total - hits) * np.log1p(-rate)))
 
 
-def last_bursts(hits: FloatArray, totals: FloatArray, s: float,
-                gamma: float) -> tuple[NDArray[np.bool_], FloatArray]:
+def last_bursts(
+    hits: FloatArray, totals: FloatArray, s: float, gamma: float
+) -> tuple[NDArray[np.bool_], FloatArray]:
     """Kleinberg's two-state burst of each row's last period, and the burst's weight.
 
     The same automaton as `models.burst.last_burst`, one Viterbi pass over all rows at once:
@@ -147,8 +154,15 @@ def porter_scores(hits: FloatArray, totals: FloatArray) -> FloatArray:
     n_rows, n_steps = hits.shape
     if n_steps < 7 or not totals[-1]:
         return np.full(n_rows, np.nan)
-    scaled = np.divide(hits[:, -10:], totals[-10:], out=np.zeros((n_rows, min(n_steps, 10))),
-                       where=totals[-10:] > 0) * totals[-1]
+    scaled = (
+        np.divide(
+            hits[:, -10:],
+            totals[-10:],
+            out=np.zeros((n_rows, min(n_steps, 10))),
+            where=totals[-10:] > 0,
+        )
+        * totals[-1]
+    )
     r = np.column_stack([np.zeros((n_rows, 10 - scaled.shape[1])), scaled])
 
     def z(later: FloatArray, earlier: FloatArray) -> FloatArray:
@@ -161,15 +175,18 @@ def porter_scores(hits: FloatArray, totals: FloatArray) -> FloatArray:
     return np.asarray(np.round(2 * active + recent + slope, 6))
 
 
-def term_reasons(i: int, terms: PeriodTerms, m: TermMeasures,
-                 params: TermScoreParams) -> tuple[str, ...]:
+def term_reasons(
+    i: int, terms: PeriodTerms, m: TermMeasures, params: TermScoreParams
+) -> tuple[str, ...]:
     """One sentence per measure of term i that fired, with its values."""
     reasons: list[str] = []
     n = int(m.documents[i])
     if m.growth[i] > 0:
-        reasons.append(f"'{terms.labels[i]}' in {n} documents ({m.share[i]:.1%}) against "
-                       f"{m.expected[i]:.1f} expected from the previous {params.window} periods "
-                       f"(growth {m.growth[i]:.2f}, {math.exp(m.growth[i]):.1f}x smoothed)")
+        reasons.append(
+            f"'{terms.labels[i]}' in {n} documents ({m.share[i]:.1%}) against "
+            f"{m.expected[i]:.1f} expected from the previous {params.window} periods "
+            f"(growth {m.growth[i]:.2f}, {math.exp(m.growth[i]):.1f}x smoothed)"
+        )
     if m.burst[i]:
         reasons.append(f"Kleinberg burst active, weight {m.burst_weight[i]:.1f}")
     if m.first_seen[i]:
@@ -182,8 +199,10 @@ def term_reasons(i: int, terms: PeriodTerms, m: TermMeasures,
         reasons.append(f"present {int(m.persistence[i])} periods in a row")
     spread = [f"{int(terms.sources[i])} sources", f"{int(terms.outlets[i])} outlets"]
     if len(terms.kinds[i]) > 1 or len(terms.languages[i]) > 1:
-        spread += [f"kinds {', '.join(terms.kinds[i])}", f"languages "
-                   f"{', '.join(terms.languages[i])}"]
+        spread += [
+            f"kinds {', '.join(terms.kinds[i])}",
+            f"languages {', '.join(terms.languages[i])}",
+        ]
     reasons.append("spread: " + ", ".join(spread))
     if not np.isnan(m.porter_es[i]) and m.porter_es[i] > 0:
         reasons.append(f"Porter-style emergence score {m.porter_es[i]:.2f}")

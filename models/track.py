@@ -37,16 +37,27 @@ def new_topic_id(period: str, index: int) -> str:
     return f"{period}/{index:02d}"
 
 
-def match_clusters(period: str, cluster_centroids: NDArray[np.float32],
-                   topic_ids: list[str], topic_centroids: NDArray[np.float32],
-                   threshold: float) -> tuple[list[Assignment], list[MergeNote]]:
+def match_clusters(
+    period: str,
+    cluster_centroids: NDArray[np.float32],
+    topic_ids: list[str],
+    topic_centroids: NDArray[np.float32],
+    threshold: float,
+) -> tuple[list[Assignment], list[MergeNote]]:
     """Greedy one-to-one matching by cosine, best pairs first; the rest are born or merged."""
     n_clusters = len(cluster_centroids)
-    sims = (cluster_centroids @ topic_centroids.T if len(topic_ids)
-            else np.zeros((n_clusters, 0), dtype=np.float32))
+    sims = (
+        cluster_centroids @ topic_centroids.T
+        if len(topic_ids)
+        else np.zeros((n_clusters, 0), dtype=np.float32)
+    )
     pairs = sorted(
-        ((float(sims[c, t]), c, t) for c in range(n_clusters) for t in range(len(topic_ids))
-         if sims[c, t] >= threshold),
+        (
+            (float(sims[c, t]), c, t)
+            for c in range(n_clusters)
+            for t in range(len(topic_ids))
+            if sims[c, t] >= threshold
+        ),
         key=lambda pair: (-pair[0], pair[1], topic_ids[pair[2]]),
     )
     cluster_topic: dict[int, Assignment] = {}
@@ -66,8 +77,9 @@ def match_clusters(period: str, cluster_centroids: NDArray[np.float32],
         born += 1
         best = int(sims[c].argmax()) if sims.shape[1] else -1
         if best >= 0 and sims[c, best] >= threshold:
-            assignments.append(Assignment(c, topic_id, "split", topic_ids[best],
-                                          float(sims[c, best])))
+            assignments.append(
+                Assignment(c, topic_id, "split", topic_ids[best], float(sims[c, best]))
+            )
         else:
             similarity = float(sims[c, best]) if best >= 0 else 0.0
             assignments.append(Assignment(c, topic_id, "born", None, similarity))
@@ -89,8 +101,9 @@ def _first_merge_per_topic(merges: list[MergeNote]) -> list[MergeNote]:
     return kept
 
 
-def moving_centroid(old: NDArray[np.float32], new: NDArray[np.float32],
-                    weight_new: float = 0.5) -> NDArray[np.float32]:
+def moving_centroid(
+    old: NDArray[np.float32], new: NDArray[np.float32], weight_new: float = 0.5
+) -> NDArray[np.float32]:
     """Exponential moving average of unit centroids, renormalised."""
     mixed = (1 - weight_new) * old + weight_new * new
     return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
@@ -103,12 +116,15 @@ def novelty(centroid: NDArray[np.float32], earlier: NDArray[np.float32]) -> floa
     return float(1.0 - np.max(earlier @ centroid))
 
 
-
-def end_drifted(period: str, assignments: Sequence[Assignment],
-                first_centroids: dict[str, NDArray[np.float32]],
-                previous_keywords: dict[str, tuple[str, ...]],
-                centroids: NDArray[np.float32], keywords: Sequence[Sequence[str]],
-                max_drift: float) -> list[Assignment]:
+def end_drifted(
+    period: str,
+    assignments: Sequence[Assignment],
+    first_centroids: dict[str, NDArray[np.float32]],
+    previous_keywords: dict[str, tuple[str, ...]],
+    centroids: NDArray[np.float32],
+    keywords: Sequence[Sequence[str]],
+    max_drift: float,
+) -> list[Assignment]:
     """End continuations that drifted away from what the topic was.
 
     A continuation is ended when its cluster's centroid is more than `max_drift` (1 - cosine)
@@ -121,11 +137,16 @@ def end_drifted(period: str, assignments: Sequence[Assignment],
     for a, words in zip(assignments, keywords, strict=True):
         first = first_centroids.get(a.topic_id)
         before = set(previous_keywords.get(a.topic_id, ()))
-        if (a.event == "continued" and first is not None and before
-                and 1.0 - float(first @ centroids[a.cluster]) > max_drift
-                and not before & set(words)):
-            out.append(Assignment(a.cluster, new_topic_id(period, born), "born", a.topic_id,
-                                  a.similarity))
+        if (
+            a.event == "continued"
+            and first is not None
+            and before
+            and 1.0 - float(first @ centroids[a.cluster]) > max_drift
+            and not before & set(words)
+        ):
+            out.append(
+                Assignment(a.cluster, new_topic_id(period, born), "born", a.topic_id, a.similarity)
+            )
             born += 1
         else:
             out.append(a)

@@ -40,16 +40,18 @@ def window_start(period: Period, periods: int) -> date:
     return period.shifted(1 - periods).start
 
 
-def with_context(context: NDArray[np.float32] | None,
-                 vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+def with_context(
+    context: NDArray[np.float32] | None, vectors: NDArray[np.float32]
+) -> NDArray[np.float32]:
     """The window's vectors: the earlier periods' documents first, then this period's."""
     if context is None or not len(context):
         return vectors
     return np.concatenate([context.astype(np.float32), vectors])
 
 
-def period_part(labels: Labels, strength: NDArray[np.floating], n_context: int,
-                min_period_docs: int) -> tuple[Labels, NDArray[np.float64]]:
+def period_part(
+    labels: Labels, strength: NDArray[np.floating], n_context: int, min_period_docs: int
+) -> tuple[Labels, NDArray[np.float64]]:
     """This period's rows of the window's labels; clusters with too few of them are outliers.
 
     Cluster numbers are left as they are (the caller renumbers them canonically).

@@ -19,14 +19,35 @@ from pipeline.snapshot import snapshot_path
 ExportFormat = Literal["parquet", "csv"]
 
 # PRAGMAs that only describe the database; every other one changes a setting or state.
-READ_ONLY_PRAGMAS = frozenset({
-    "table_info", "show", "show_tables", "show_tables_expanded", "database_list",
-    "database_size", "storage_info", "metadata_info", "version", "platform", "functions",
-    "collations", "user_agent",
-})
+READ_ONLY_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "show",
+        "show_tables",
+        "show_tables_expanded",
+        "database_list",
+        "database_size",
+        "storage_info",
+        "metadata_info",
+        "version",
+        "platform",
+        "functions",
+        "collations",
+        "user_agent",
+    }
+)
 EXPORT_TABLES: tuple[str, ...] = (
-    "documents", "topics", "topic_periods", "doc_topics", "topic_lineage", "directions",
-    "topic_directions", "processed_periods", "runs", "source_state", "crawl_log",
+    "documents",
+    "topics",
+    "topic_periods",
+    "doc_topics",
+    "topic_lineage",
+    "directions",
+    "topic_directions",
+    "processed_periods",
+    "runs",
+    "source_state",
+    "crawl_log",
 )
 CLOSE_SLACK_S = 5.0
 _EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(ANALYZE\s+)?", re.IGNORECASE)
@@ -67,9 +88,11 @@ def _check_statement(kind: str, text: str) -> None:
     pragma = _PRAGMA.match(text)
     if kind == "PRAGMA" and pragma and pragma[1].lower() in READ_ONLY_PRAGMAS:
         return
-    raise InputError(f"sql: refused a {kind} statement: `observatory sql` only reads "
-                     "(SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); "
-                     "the pipeline commands are the only writers")
+    raise InputError(
+        f"sql: refused a {kind} statement: `observatory sql` only reads "
+        "(SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN); "
+        "the pipeline commands are the only writers"
+    )
 
 
 def check_read_only(sql: str) -> str:
@@ -87,8 +110,9 @@ def check_read_only(sql: str) -> str:
 
 def _changed_since(path: Path, published: float) -> bool:
     """Whether the live database (or its write-ahead log) changed after the snapshot."""
-    stamps = [candidate.stat().st_mtime for candidate in (path, Path(f"{path}.wal"))
-              if candidate.exists()]
+    stamps = [
+        candidate.stat().st_mtime for candidate in (path, Path(f"{path}.wal")) if candidate.exists()
+    ]
     # The writer closes its connection (a checkpoint) just after publishing: allow for it.
     return any(stamp > published + CLOSE_SLACK_S for stamp in stamps)
 
@@ -101,8 +125,10 @@ def _open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, datetime] | N
     except FileNotFoundError:
         return None
     except duckdb.Error as error:
-        raise SchemaError(f"{snapshot}: cannot open the read snapshot: {_first_line(error)}; "
-                          "it is written again after the next write step") from None
+        raise SchemaError(
+            f"{snapshot}: cannot open the read snapshot: {_first_line(error)}; "
+            "it is written again after the next write step"
+        ) from None
     return con, datetime.fromtimestamp(published)
 
 
@@ -125,16 +151,16 @@ def open_reader(path: Path, wait_seconds: float, files: bool = False) -> Iterato
         opened = _open_snapshot(Path(path))
         if opened is None:
             try:
-                con, snapshot_at = connect(path, read_only=True,
-                                           wait_seconds=wait_seconds), None
+                con, snapshot_at = connect(path, read_only=True, wait_seconds=wait_seconds), None
             except StoreBusyError:
-                raise StoreBusyError(f"{path}: another process is writing and no read "
-                                     "snapshot exists yet (the writer publishes one after "
-                                     "its next step); try again shortly") from None
+                raise StoreBusyError(
+                    f"{path}: another process is writing and no read "
+                    "snapshot exists yet (the writer publishes one after "
+                    "its next step); try again shortly"
+                ) from None
         else:
             con, published = opened
-            snapshot_at = published if _changed_since(Path(path),
-                                                      published.timestamp()) else None
+            snapshot_at = published if _changed_since(Path(path), published.timestamp()) else None
         stack.callback(con.close)
         if not files:
             _lock_down(con)
@@ -156,18 +182,26 @@ def check_export_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -
     """The tables to export: the main ones by default, or the named ones if they exist."""
     if not tables:
         return list(EXPORT_TABLES)
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
-                       "current_database() AND NOT temporary").fetchall()
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = "
+        "current_database() AND NOT temporary"
+    ).fetchall()
     existing = {str(row[0]) for row in rows}
     unknown = [name for name in tables if name not in existing]
     if unknown:
-        raise InputError(f"--table: no table {', '.join(map(repr, unknown))}; "
-                         f"tables: {', '.join(sorted(existing))}")
+        raise InputError(
+            f"--table: no table {', '.join(map(repr, unknown))}; "
+            f"tables: {', '.join(sorted(existing))}"
+        )
     return list(dict.fromkeys(tables))
 
 
-def export_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, export_format: ExportFormat,
-                  tables: Sequence[str]) -> list[Path]:
+def export_tables(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    export_format: ExportFormat,
+    tables: Sequence[str],
+) -> list[Path]:
     """Copy each table to `out_dir/<table>.<format>` with DuckDB's COPY; the files written."""
     options = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,18 @@ from pipeline.errors import ObservatoryError
 
 
 def sql(
-    query: Annotated[str, typer.Argument(help="One read-only statement: SELECT, WITH, FROM, "
-                                              "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN.")],
-    output_format: Annotated[Literal["table", "csv", "json"], typer.Option(
-        "--format", "-f", help="table for people; csv or json (one object a line) for pipes.")]
-    = "table",
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="One read-only statement: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN."
+        ),
+    ],
+    output_format: Annotated[
+        Literal["table", "csv", "json"],
+        typer.Option(
+            "--format", "-f", help="table for people; csv or json (one object a line) for pipes."
+        ),
+    ] = "table",
     wait: WaitOption = 5.0,
     db: DbOption = None,
 ) -> None:
@@ -54,16 +61,18 @@ def sql(
 
 
 def topics(
-    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")]
-    = None,
-    status: Annotated[Literal["emerging", "strong", "new"] | None, typer.Option(
-        help="emerging (weak or strong signal), strong, or new (born in the period).")] = None,
-    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")]
-    = None,
+    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")] = None,
+    status: Annotated[
+        Literal["emerging", "strong", "new"] | None,
+        typer.Option(help="emerging (weak or strong signal), strong, or new (born in the period)."),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")] = None,
     granularity: GranularityOption = None,
     limit: Annotated[int, typer.Option(min=1, help="How many topics.")] = 20,
-    output_format: Annotated[Literal["table", "json"], typer.Option(
-        "--format", "-f", help="table, or json (one topic a line).")] = "table",
+    output_format: Annotated[
+        Literal["table", "json"],
+        typer.Option("--format", "-f", help="table, or json (one topic a line)."),
+    ] = "table",
     wait: WaitOption = 5.0,
     db: DbOption = None,
 ) -> None:
@@ -75,9 +84,13 @@ def topics(
     settings = build_settings(db)
     try:
         with reading(settings.db, wait) as con:
-            chosen, label = period_and_direction(con, granularity, period, direction,
-                                                  settings.granularity
-                                                  or settings.engine.granularity)
+            chosen, label = period_and_direction(
+                con,
+                granularity,
+                period,
+                direction,
+                settings.granularity or settings.engine.granularity,
+            )
             rows = topics_in_period(con, chosen, label, direction, status, limit)
     except ObservatoryError as error:
         raise fail(error) from None
@@ -92,8 +105,10 @@ def topics(
 def topic(
     topic_id: Annotated[str, typer.Argument(help="Topic id, e.g. 2024-W19/03.")],
     evidence: Annotated[int, typer.Option(min=0, help="How many evidence documents.")] = 10,
-    output_format: Annotated[Literal["table", "json"], typer.Option(
-        "--format", "-f", help="table, or json (one object).")] = "table",
+    output_format: Annotated[
+        Literal["table", "json"],
+        typer.Option("--format", "-f", help="table, or json (one object)."),
+    ] = "table",
     wait: WaitOption = 5.0,
     db: DbOption = None,
 ) -> None:
@@ -118,10 +133,13 @@ def topic(
 
 def export(
     out: Annotated[Path, typer.Option(help="Folder to write the files into.")],
-    export_format: Annotated[Literal["parquet", "csv"], typer.Option(
-        "--format", "-f", help="parquet or csv.")] = "parquet",
-    tables: Annotated[list[str] | None, typer.Option(
-        "--table", help="Only these tables (repeatable; default: the main tables).")] = None,
+    export_format: Annotated[
+        Literal["parquet", "csv"], typer.Option("--format", "-f", help="parquet or csv.")
+    ] = "parquet",
+    tables: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="Only these tables (repeatable; default: the main tables)."),
+    ] = None,
     wait: WaitOption = 5.0,
     db: DbOption = None,
 ) -> None:

@@ -25,7 +25,9 @@ from observatory.watch_cli import watch_app
 app = typer.Typer(
     name="observatory",
     help="Find emerging technologies in news, papers and patents, by future-industry direction.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
 )
 
 
@@ -39,7 +41,11 @@ def version_line() -> str:
     try:
         described = subprocess.run(
             ["git", "-C", str(root), "describe", "--tags", "--always", "--dirty"],
-            capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         described = ""
     return f"observatory {package}" + (f" (git {described})" if described else "")
@@ -52,16 +58,38 @@ def _show_version(wanted: bool) -> None:
 
 
 @app.callback()
-def _options(version_flag: Annotated[bool, typer.Option(
-        "--version", callback=_show_version, is_eager=True,
-        help="Print the version (and git describe in a checkout) and exit.")] = False) -> None:
+def _options(
+    version_flag: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version (and git describe in a checkout) and exit.",
+        ),
+    ] = False,
+) -> None:
     # The app's own options; its help text is the Typer's `help` above.
     pass
 
 
 # In the order `observatory --help` lists them.
-for command in (ingest, process, report, crawl, sources, runs, weekly, demo, sql, topics, topic,
-                export, schedule, backtest):
+for command in (
+    ingest,
+    process,
+    report,
+    crawl,
+    sources,
+    runs,
+    weekly,
+    demo,
+    sql,
+    topics,
+    topic,
+    export,
+    schedule,
+    backtest,
+):
     app.command()(command)
 app.add_typer(watch_app, name="watch")
 app.command("signals")(signals_command)

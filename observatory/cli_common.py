@@ -23,22 +23,54 @@ if TYPE_CHECKING:
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
-    show_default=False)]
-GranularityOption = Annotated[str | None, typer.Option(
-    "--granularity", "-g", help="day, week, month, quarter or year (default: the one the "
-    "database was processed with, else week).")]
-WorkersOption = Annotated[int | None, typer.Option(
-    "--workers", min=0, help="Start N local Dask workers for embedding and clustering "
-    "(default 0: all in this process).", show_default=False)]
-DaskAddressOption = Annotated[str | None, typer.Option(
-    "--dask-address", help="Use the running Dask cluster at tcp://HOST:8786 "
-    "(or OBSERVATORY_DASK_ADDRESS).", show_default=False)]
-FormatOption = Annotated[OutputFormat, typer.Option(
-    "--format", "-f", help="table for people; csv or json (one object a line) for pipes.")]
-WaitOption = Annotated[float, typer.Option(
-    "--wait", min=0, help="Seconds to wait for a writer when no read snapshot exists yet.")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="OBSERVATORY_DB",
+        help="DuckDB file (default ./observatory.duckdb).",
+        show_default=False,
+    ),
+]
+GranularityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--granularity",
+        "-g",
+        help="day, week, month, quarter or year (default: the one the "
+        "database was processed with, else week).",
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=0,
+        help="Start N local Dask workers for embedding and clustering "
+        "(default 0: all in this process).",
+        show_default=False,
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="Use the running Dask cluster at tcp://HOST:8786 (or OBSERVATORY_DASK_ADDRESS).",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table for people; csv or json (one object a line) for pipes."
+    ),
+]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, help="Seconds to wait for a writer when no read snapshot exists yet."
+    ),
+]
 
 
 def build_settings(db: Path | None, **overrides: Any) -> Settings:
@@ -90,10 +122,10 @@ def parse_day(value: str | None, name: str) -> date | None:
         raise InputError(f"--{name}: expected YYYY-MM-DD, got {value!r}") from None
 
 
-
 @contextmanager
-def reading(db: Path, wait_seconds: float,
-             files: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(
+    db: Path, wait_seconds: float, files: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection, saying on stderr when it reads a snapshot."""
     import duckdb
 
@@ -102,8 +134,10 @@ def reading(db: Path, wait_seconds: float,
 
     with open_reader(db, wait_seconds, files) as reading:
         if reading.snapshot_at is not None:
-            err.print(f"{db} is being written: answered from its read snapshot of "
-                      f"{reading.snapshot_at:%H:%M:%S}")
+            err.print(
+                f"{db} is being written: answered from its read snapshot of "
+                f"{reading.snapshot_at:%H:%M:%S}"
+            )
         try:
             yield reading.con
         except duckdb.Error as error:
@@ -113,9 +147,9 @@ def reading(db: Path, wait_seconds: float,
             raise problem from error
 
 
-
-def topic_granularity(con: duckdb.DuckDBPyConnection, wanted: str | None,
-                       period: str | None, default: str) -> Granularity:
+def topic_granularity(
+    con: duckdb.DuckDBPyConnection, wanted: str | None, period: str | None, default: str
+) -> Granularity:
     """The granularity asked for, else the period's, else the default or the last processed."""
     from pipeline.periods import check_granularity, granularity_of
     from pipeline.queries import processed_granularities
@@ -130,9 +164,9 @@ def topic_granularity(con: duckdb.DuckDBPyConnection, wanted: str | None,
     return check_granularity(default if default in processed else processed[0])
 
 
-
-def period_and_direction(con: Any, granularity: str | None, period: str | None,
-                          direction: str | None, default: str) -> tuple[str, str]:
+def period_and_direction(
+    con: Any, granularity: str | None, period: str | None, direction: str | None, default: str
+) -> tuple[str, str]:
     """The granularity and period a listing reads (latest by default); checks --direction."""
     from pipeline.periods import normalise_period
     from pipeline.queries import known_directions, latest_period
@@ -140,9 +174,12 @@ def period_and_direction(con: Any, granularity: str | None, period: str | None,
     chosen = topic_granularity(con, granularity, period, default)
     label = normalise_period(period, chosen) if period else latest_period(con, chosen)
     if label is None:
-        raise ObservatoryError(f"no {chosen} periods processed yet; run "
-                               f"`observatory process -g {chosen}` first")
+        raise ObservatoryError(
+            f"no {chosen} periods processed yet; run `observatory process -g {chosen}` first"
+        )
     if direction is not None and direction not in known_directions(con):
-        raise InputError(f"--direction: unknown direction {direction!r}; known: "
-                         f"{', '.join(sorted(known_directions(con)))}")
+        raise InputError(
+            f"--direction: unknown direction {direction!r}; known: "
+            f"{', '.join(sorted(known_directions(con)))}"
+        )
     return chosen, label

@@ -45,20 +45,28 @@ def ingest(
             documents = bar.add_task("documents read", total=None)
             for path in files:
                 bar.update(task, description=f"ingesting {path.name}")
-                _ingest_one(settings.db, path, skip_bad, failed,
-                            lambda n: bar.advance(documents, n))
+                _ingest_one(
+                    settings.db, path, skip_bad, failed, lambda n: bar.advance(documents, n)
+                )
                 bar.advance(task)
     except ObservatoryError as error:
         raise fail(error) from None
     if failed:
         if len(files) > 1:
-            err.print(f"{len(files) - len(failed)} of {len(files)} files imported; "
-                      f"not imported: {', '.join(str(path) for path, _ in failed)}")
+            err.print(
+                f"{len(files) - len(failed)} of {len(files)} files imported; "
+                f"not imported: {', '.join(str(path) for path, _ in failed)}"
+            )
         raise typer.Exit(InputError.exit_code)
 
 
-def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, str]],
-                on_batch: Callable[[int], object]) -> None:
+def _ingest_one(
+    db: Path,
+    path: Path,
+    skip_bad: bool,
+    failed: list[tuple[Path, str]],
+    on_batch: Callable[[int], object],
+) -> None:
     """One file, its outcome on stderr; a bad file is added to `failed` (and stops only
     itself), a damaged database (SchemaError) is raised and stops all."""
     from pipeline.db import write_step
@@ -71,17 +79,21 @@ def _ingest_one(db: Path, path: Path, skip_bad: bool, failed: list[tuple[Path, s
         err.print(f"[red]error:[/red] {escape(str(error))}", markup=True, soft_wrap=True)
         failed.append((path, str(error)))
         return
-    err.print(f"{path}: {report.read} read, {report.added} added, "
-              f"{report.already_stored} already stored, {report.skipped} skipped")
+    err.print(
+        f"{path}: {report.read} read, {report.added} added, "
+        f"{report.already_stored} already stored, {report.skipped} skipped"
+    )
     for reason, count in sorted(report.skip_reasons.items()):
         err.print(f"  skipped {count} x {reason}")
 
 
 def crawl(
-    source_ids: Annotated[list[str] | None, typer.Argument(help="Source ids (default: all).")]
-    = None,
-    since: Annotated[str | None, typer.Option(help="Only items from this day (YYYY-MM-DD).")]
-    = None,
+    source_ids: Annotated[
+        list[str] | None, typer.Argument(help="Source ids (default: all).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only items from this day (YYYY-MM-DD).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Only items up to this day.")] = None,
     spider: Annotated[str | None, typer.Option(help="Spider for one ad-hoc URL.")] = None,
     url: Annotated[str | None, typer.Option(help="The ad-hoc URL for --spider.")] = None,
@@ -98,33 +110,49 @@ def crawl(
     settings = build_settings(db)
     try:
         with progress_bar(err) as bar:
-            task = bar.add_task("crawling (sources)", total=_planned(
-                settings.crawl.sources_file, source_ids, spider))
+            task = bar.add_task(
+                "crawling (sources)",
+                total=_planned(settings.crawl.sources_file, source_ids, spider),
+            )
 
             def on_source(source: SourceCrawl) -> None:
                 err.print(source.line())
                 bar.advance(task)
 
-            summary = run_crawl(settings.db, source_ids or None, parse_day(since, "since"),
-                                parse_day(until, "until"), spider=spider, url=url,
-                                params=settings.crawl, on_source=on_source)
+            summary = run_crawl(
+                settings.db,
+                source_ids or None,
+                parse_day(since, "since"),
+                parse_day(until, "until"),
+                spider=spider,
+                url=url,
+                params=settings.crawl,
+                on_source=on_source,
+            )
         with write_step(settings.db):  # the crawl's documents reach the read snapshot
             pass
     except ObservatoryError as error:
         raise fail(error) from None
     except KeyboardInterrupt:
-        err.print("crawl interrupted: documents stored so far are kept; "
-                  "`observatory sources` shows each source's last crawl")
+        err.print(
+            "crawl interrupted: documents stored so far are kept; "
+            "`observatory sources` shows each source's last crawl"
+        )
         raise typer.Exit(130) from None
     err.print(summary.closing_line())
     if summary.all_failed:
-        err.print("[red]error:[/red] every source failed: "
-                  + ", ".join(s.source_id for s in summary.failed), markup=True, soft_wrap=True)
+        err.print(
+            "[red]error:[/red] every source failed: "
+            + ", ".join(s.source_id for s in summary.failed),
+            markup=True,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 
-def _planned(sources_file: Path | None, source_ids: list[str] | None,
-             spider: str | None) -> int | None:
+def _planned(
+    sources_file: Path | None, source_ids: list[str] | None, spider: str | None
+) -> int | None:
     """How many sources the crawl will run (for the bar); None when that is not known here."""
     from crawlers.sources import load_sources, select_sources
 
@@ -146,22 +174,48 @@ def sources(output_format: FormatOption = "table", db: DbOption = None) -> None:
     except ObservatoryError as error:
         raise fail(error) from None
     if output_format != "table":
-        columns = ["source_id", "spider", "lang", "cadence", "directions", "last_crawl",
-                   "requests", "stored", "dropped", "errors", "health"]
+        columns = [
+            "source_id",
+            "spider",
+            "lang",
+            "cadence",
+            "directions",
+            "last_crawl",
+            "requests",
+            "stored",
+            "dropped",
+            "errors",
+            "health",
+        ]
         write_rows(output_format, columns, [_source_row(row) for row in rows], sys.stdout)
         return
     table = Table("source", "spider", "lang", "cadence", "last crawl", "stored", "health")
     for row in rows:
         crawl_row = row.last_crawl
-        table.add_row(row.source_id, row.spider, row.lang or "", row.cadence,
-                      f"{row.last_started:%Y-%m-%d %H:%M}" if row.last_started else "-",
-                      str(crawl_row.items_stored) if crawl_row else "-", row.health)
+        table.add_row(
+            row.source_id,
+            row.spider,
+            row.lang or "",
+            row.cadence,
+            f"{row.last_started:%Y-%m-%d %H:%M}" if row.last_started else "-",
+            str(crawl_row.items_stored) if crawl_row else "-",
+            row.health,
+        )
     Console().print(table)
 
 
 def _source_row(row: SourceHealth) -> list[Any]:
     crawl = row.last_crawl
-    return [row.source_id, row.spider, row.lang, row.cadence, list(row.directions),
-            row.last_started, crawl.requests if crawl else None,
-            crawl.items_stored if crawl else None, crawl.items_dropped if crawl else None,
-            list(crawl.errors) if crawl else [], row.health]
+    return [
+        row.source_id,
+        row.spider,
+        row.lang,
+        row.cadence,
+        list(row.directions),
+        row.last_started,
+        crawl.requests if crawl else None,
+        crawl.items_stored if crawl else None,
+        crawl.items_dropped if crawl else None,
+        list(crawl.errors) if crawl else [],
+        row.health,
+    ]

@@ -25,8 +25,11 @@ from observatory.output import write_rows
 from pipeline.errors import ObservatoryError
 
 
-def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
-         output_format: FormatOption = "table", db: DbOption = None) -> None:
+def runs(
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    output_format: FormatOption = "table",
+    db: DbOption = None,
+) -> None:
     """Past runs (processing and crawls) with status, counts and timings, newest first."""
     from crawlers.run import crawl_runs
     from pipeline.db import session
@@ -35,23 +38,52 @@ def runs(limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
     settings = build_settings(db)
     try:
         with session(settings.db, read_only=True) as con:
-            rows = sorted(list_runs(con, limit) + crawl_runs(con, limit),
-                          key=lambda row: row["started"], reverse=True)[:limit]
+            rows = sorted(
+                list_runs(con, limit) + crawl_runs(con, limit),
+                key=lambda row: row["started"],
+                reverse=True,
+            )[:limit]
     except ObservatoryError as error:
         raise fail(error) from None
     if output_format != "table":
-        columns = ["run_id", "kind", "status", "started", "finished", "seconds", "model",
-                   "counts", "error"]
-        write_rows(output_format, columns, [[*(row[name] for name in columns[:5]), _seconds(
-            row), row["model"], json.loads(row["counts"] or "{}"), row["error"]]
-            for row in rows], sys.stdout)
+        columns = [
+            "run_id",
+            "kind",
+            "status",
+            "started",
+            "finished",
+            "seconds",
+            "model",
+            "counts",
+            "error",
+        ]
+        write_rows(
+            output_format,
+            columns,
+            [
+                [
+                    *(row[name] for name in columns[:5]),
+                    _seconds(row),
+                    row["model"],
+                    json.loads(row["counts"] or "{}"),
+                    row["error"],
+                ]
+                for row in rows
+            ],
+            sys.stdout,
+        )
         return
     table = Table("run", "kind", "status", "started", "seconds", "counts")
     for row in rows:
         seconds = _seconds(row)
-        table.add_row(row["run_id"], row["kind"], row["status"], f"{row['started']:%Y-%m-%d %H:%M}",
-                      f"{seconds:.1f}" if seconds is not None else "-",
-                      ", ".join(f"{k}={v}" for k, v in json.loads(row["counts"] or "{}").items()))
+        table.add_row(
+            row["run_id"],
+            row["kind"],
+            row["status"],
+            f"{row['started']:%Y-%m-%d %H:%M}",
+            f"{seconds:.1f}" if seconds is not None else "-",
+            ", ".join(f"{k}={v}" for k, v in json.loads(row["counts"] or "{}").items()),
+        )
     Console().print(table)
 
 
@@ -61,8 +93,9 @@ def _seconds(run: dict[str, Any]) -> float | None:
 
 
 def weekly(
-    source_ids: Annotated[list[str] | None, typer.Argument(help="Source ids (default: all).")]
-    = None,
+    source_ids: Annotated[
+        list[str] | None, typer.Argument(help="Source ids (default: all).")
+    ] = None,
     no_crawl: Annotated[bool, typer.Option("--no-crawl", help="Skip crawling.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -86,8 +119,13 @@ def weekly(
         # The database's granularity, like `process` and `report` (a demo database is by
         # quarter; a weekly job on it must not start a second, weekly series).
         chosen = granularity_for(settings, None)
-        result = weekly_flow(str(settings.db), source_ids or None, crawl=not no_crawl,
-                             progress=True, overrides={"granularity": chosen})
+        result = weekly_flow(
+            str(settings.db),
+            source_ids or None,
+            crawl=not no_crawl,
+            progress=True,
+            overrides={"granularity": chosen},
+        )
     except ObservatoryError as error:
         raise fail(error) from None
     finally:
@@ -103,16 +141,17 @@ def weekly(
 def _interrupted_weekly(signum: int, frame: Any) -> None:
     import os
 
-    err.print("weekly run interrupted (Ctrl-C): what was stored is kept (documents so far, "
-              "each processed period whole); run it again to continue")
+    err.print(
+        "weekly run interrupted (Ctrl-C): what was stored is kept (documents so far, "
+        "each processed period whole); run it again to continue"
+    )
     sys.stderr.flush()
     os._exit(130)
 
 
 def demo(
     db: DbOption = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder (default reports_out).")]
-    = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default reports_out).")] = None,
 ) -> None:
     """Offline end-to-end run on the bundled sample and recorded feeds; prints the report path.
 
@@ -125,13 +164,22 @@ def demo(
 
     if not settings.given("engine.cluster.reducer"):
         engine = settings.engine
-        settings = settings.model_copy(update={"engine": replace(
-            engine, cluster=replace(engine.cluster, reducer=DEMO_REDUCER))})
+        settings = settings.model_copy(
+            update={
+                "engine": replace(engine, cluster=replace(engine.cluster, reducer=DEMO_REDUCER))
+            }
+        )
     try:
         # The demo crawls recorded feeds only: no API key goes into its flow's parameters.
-        result = demo_flow(settings.db, settings.reports_dir, settings.crawl.without_secrets(),
-                           settings.engine_params(DEMO_GRANULARITY), settings.encoder,
-                           settings.encoder_threads, settings.taxonomy)
+        result = demo_flow(
+            settings.db,
+            settings.reports_dir,
+            settings.crawl.without_secrets(),
+            settings.engine_params(DEMO_GRANULARITY),
+            settings.encoder,
+            settings.encoder_threads,
+            settings.taxonomy,
+        )
     except ObservatoryError as error:
         raise fail(error) from None
     added = sum(r.added for r in result.ingested)
@@ -139,27 +187,33 @@ def demo(
     read = sum(s.items_stored + s.items_dropped for c in result.crawls for s in c.sources)
     kept = sum(c.items_stored for c in result.crawls)
     flagged = sum(p.n_flagged for p in result.processed.periods)
-    err.print(f"demo: {stored} sample documents ({added} new), as of {result.as_of}; "
-              f"{len(result.crawls)} recorded feeds crawled by the RSS spider: {read} items "
-              f"read, {kept} kept (all from 2020-04, after that day); "
-              f"{len(result.processed.periods)} quarters processed to {result.last_period}, "
-              f"{flagged} topic-quarters flagged")
+    err.print(
+        f"demo: {stored} sample documents ({added} new), as of {result.as_of}; "
+        f"{len(result.crawls)} recorded feeds crawled by the RSS spider: {read} items "
+        f"read, {kept} kept (all from 2020-04, after that day); "
+        f"{len(result.processed.periods)} quarters processed to {result.last_period}, "
+        f"{flagged} topic-quarters flagged"
+    )
     err.print(f"report: {result.report.html}")
     suffix = "" if db is None else f" --db {db}"
     err.print("next, try:")
-    for command in (f"observatory topics --status emerging{suffix}",
-                    f"observatory topics --direction energy{suffix}",
-                    f"observatory sql \"SELECT period, direction, label, signal_class "
-                    f"FROM v_emerging ORDER BY rank LIMIT 10\"{suffix}",
-                    f"observatory report --period 2016-Q2{suffix}"):
+    for command in (
+        f"observatory topics --status emerging{suffix}",
+        f"observatory topics --direction energy{suffix}",
+        f'observatory sql "SELECT period, direction, label, signal_class '
+        f'FROM v_emerging ORDER BY rank LIMIT 10"{suffix}',
+        f"observatory report --period 2016-Q2{suffix}",
+    ):
         err.print(f"  {command}")
     typer.echo(str(result.report.html))
 
 
 def schedule(
     cron: Annotated[str, typer.Option(help="Cron expression, e.g. '0 6 * * MON'.")],
-    timezone: Annotated[str | None, typer.Option(
-        help="Time zone of the cron expression (default UTC), e.g. Europe/Berlin.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Time zone of the cron expression (default UTC), e.g. Europe/Berlin."),
+    ] = None,
     name: Annotated[str, typer.Option(help="Prefect deployment name.")] = "observatory-weekly",
     no_crawl: Annotated[bool, typer.Option("--no-crawl", help="Skip crawling.")] = False,
     db: DbOption = None,
@@ -170,8 +224,9 @@ def schedule(
     settings = build_settings(db)
     try:
         chosen = cron_schedule(cron, timezone)
-        err.print(f"serving the weekly flow as {name!r} on {cron!r} ({timezone or 'UTC'}); "
-                  "Ctrl-C stops")
+        err.print(
+            f"serving the weekly flow as {name!r} on {cron!r} ({timezone or 'UTC'}); Ctrl-C stops"
+        )
         serve_weekly(settings, chosen, name, crawl=not no_crawl)
     except ObservatoryError as error:
         raise fail(error) from None

@@ -16,20 +16,53 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 PREFIX = "OBSERVATORY_"
-_CLUSTER = {"seed": "seed", "min_cluster_size": "min_cluster_size",
-            "min_samples": "min_samples", "reduce_dims": "reduce_dims",
-            "cluster_selection": "selection", "cluster_reducer": "reducer",
-            "cluster_algorithm": "algorithm", "outlier_reattach_threshold": "reattach_threshold"}
-_ENGINE = ("match_threshold", "outlier_min_cluster_size", "outlier_min_cohesion",
-           "outlier_reduce_dims", "split_share", "split_min", "split_inherits_history",
-           "drift_end", "direction_threshold", "direction_margin", "embed_batch_size",
-           "grace_days")
-_SCORE = ("novelty_min", "decay", "decay_power", "weak_percentile", "strong_percentile",
-          "weight_growth", "weight_novelty", "weight_burst", "weight_porter",
-          "weight_cross_source", "min_docs_to_flag", "flag_growth")
-_CRAWL = {"contact": "contact", "user_agent": "user_agent", "sources_file": "sources_file",
-          "openalex_mailto": "openalex_mailto", "crawl_source_timeout_s": "crawl_source_timeout_s",
-          "crawl_timeout_s": "crawl_timeout_s", "crawl_probe_timeout_s": "crawl_probe_timeout_s"}
+_CLUSTER = {
+    "seed": "seed",
+    "min_cluster_size": "min_cluster_size",
+    "min_samples": "min_samples",
+    "reduce_dims": "reduce_dims",
+    "cluster_selection": "selection",
+    "cluster_reducer": "reducer",
+    "cluster_algorithm": "algorithm",
+    "outlier_reattach_threshold": "reattach_threshold",
+}
+_ENGINE = (
+    "match_threshold",
+    "outlier_min_cluster_size",
+    "outlier_min_cohesion",
+    "outlier_reduce_dims",
+    "split_share",
+    "split_min",
+    "split_inherits_history",
+    "drift_end",
+    "direction_threshold",
+    "direction_margin",
+    "embed_batch_size",
+    "grace_days",
+)
+_SCORE = (
+    "novelty_min",
+    "decay",
+    "decay_power",
+    "weak_percentile",
+    "strong_percentile",
+    "weight_growth",
+    "weight_novelty",
+    "weight_burst",
+    "weight_porter",
+    "weight_cross_source",
+    "min_docs_to_flag",
+    "flag_growth",
+)
+_CRAWL = {
+    "contact": "contact",
+    "user_agent": "user_agent",
+    "sources_file": "sources_file",
+    "openalex_mailto": "openalex_mailto",
+    "crawl_source_timeout_s": "crawl_source_timeout_s",
+    "crawl_timeout_s": "crawl_timeout_s",
+    "crawl_probe_timeout_s": "crawl_probe_timeout_s",
+}
 KEPT = ("patentsview_api_key", "epo_ops_key", "epo_ops_secret")
 
 # Flat name -> the nested paths it sets (burst_s set both scores' burst before).
@@ -37,8 +70,10 @@ FLAT: dict[str, tuple[str, ...]] = {
     **{flat: (f"engine.cluster.{name}",) for flat, name in _CLUSTER.items()},
     **{name: (f"engine.{name}",) for name in _ENGINE},
     **{name: (f"engine.score.{name}",) for name in _SCORE},
-    **{name: (f"engine.score.{name}", f"engine.term_score.{name}")
-       for name in ("burst_s", "burst_gamma")},
+    **{
+        name: (f"engine.score.{name}", f"engine.term_score.{name}")
+        for name in ("burst_s", "burst_gamma")
+    },
     "signals": ("engine.signals.enabled",),
     "term_weight": ("engine.signals.term_weight",),
     "seed_taxonomy": ("engine.terms.seed_taxonomy",),
@@ -57,8 +92,11 @@ def _warn(flat: str, shown: str) -> None:
     if flat in KEPT or flat in _warned:
         return
     _warned.add(flat)
-    print(f"observatory: {shown} is deprecated and goes in the next release; use "
-          f"{' and '.join(env_name(path) for path in FLAT[flat])}", file=sys.stderr)
+    print(
+        f"observatory: {shown} is deprecated and goes in the next release; use "
+        f"{' and '.join(env_name(path) for path in FLAT[flat])}",
+        file=sys.stderr,
+    )
 
 
 def nest(values: Mapping[str, Any], shown: str = "{}") -> dict[str, Any]:
@@ -106,8 +144,7 @@ class _Source(PydanticBaseSettingsSource):
 class FlatInitSource(_Source):
     """Keyword arguments (and `weekly_flow`'s overrides) with flat names accepted."""
 
-    def __init__(self, settings_cls: type[BaseSettings],
-                 init: PydanticBaseSettingsSource) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource) -> None:
         super().__init__(settings_cls)
         self.init = init
 
@@ -119,6 +156,9 @@ class FlatEnvSource(_Source):
     """`OBSERVATORY_<FLAT NAME>` variables, below the nested ones."""
 
     def __call__(self) -> dict[str, Any]:
-        found = {key[len(PREFIX):]: value for key, value in os.environ.items()
-                 if key.upper().startswith(PREFIX) and key[len(PREFIX):].lower() in FLAT}
+        found = {
+            key[len(PREFIX) :]: value
+            for key, value in os.environ.items()
+            if key.upper().startswith(PREFIX) and key[len(PREFIX) :].lower() in FLAT
+        }
         return nest(found, PREFIX + "{}")

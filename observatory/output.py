@@ -53,8 +53,9 @@ def cell_text(value: Any) -> str:
     return converted if isinstance(converted, str) else str(converted)
 
 
-def write_csv(columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]],
-              stream: TextIO) -> int:
+def write_csv(
+    columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]], stream: TextIO
+) -> int:
     """Header and rows as CSV; the number of rows written."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
@@ -65,8 +66,9 @@ def write_csv(columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]
     return count
 
 
-def write_json_lines(columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]],
-                     stream: TextIO) -> int:
+def write_json_lines(
+    columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]], stream: TextIO
+) -> int:
     """One JSON object per row; the number of rows written."""
     count = 0
     for batch in batches:
@@ -76,8 +78,9 @@ def write_json_lines(columns: Sequence[str], batches: Iterable[Sequence[Sequence
     return count
 
 
-def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
-               title: str | None = None) -> Table:
+def rows_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
+) -> Table:
     """A rich table of rows, nested values as JSON, text never read as markup."""
     table = Table(*columns, title=title, title_justify="left")
     for row in rows:
@@ -85,8 +88,12 @@ def rows_table(columns: Sequence[str], rows: Iterable[Sequence[Any]],
     return table
 
 
-def write_rows(output_format: OutputFormat, columns: Sequence[str],
-               rows: Sequence[Sequence[Any]], stream: TextIO) -> None:
+def write_rows(
+    output_format: OutputFormat,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    stream: TextIO,
+) -> None:
     """Rows as CSV or JSON lines (a command draws its own table for the table format)."""
     if output_format == "csv":
         write_csv(columns, [rows], stream)

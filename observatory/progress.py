@@ -23,9 +23,15 @@ from models.embed import Encoder, Matrix
 
 def progress_bar(console: Console) -> Progress:
     """A transient bar (description, bar, done/total, time) on `console` when a terminal."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True,
-                    disable=not console.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 class CountingEncoder:

@@ -74,7 +74,8 @@ def parse_since(value: str, today: date) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InputError(
-            f"--since: expected 2y, 6m, 8w, 30d or YYYY-MM-DD, got {value!r}") from None
+            f"--since: expected 2y, 6m, 8w, 30d or YYYY-MM-DD, got {value!r}"
+        ) from None
 
 
 def parse_langs(value: str) -> list[str]:
@@ -94,10 +95,17 @@ def _edition(lang: str) -> dict[str, str]:
     return {"hl": hl, "gl": gl, "ceid": ceid}
 
 
-def _source(source_id: str, spider: str, query: str, since: date, match_key: str,
-            **fields: Any) -> ScanSource:
-    config = SourceConfig(id=source_id, spider=spider, name=f"scan: {spider}", queries=[query],
-                          cadence="daily", **fields)
+def _source(
+    source_id: str, spider: str, query: str, since: date, match_key: str, **fields: Any
+) -> ScanSource:
+    config = SourceConfig(
+        id=source_id,
+        spider=spider,
+        name=f"scan: {spider}",
+        queries=[query],
+        cadence="daily",
+        **fields,
+    )
     return ScanSource(config, since, match_key)
 
 
@@ -105,26 +113,82 @@ def scan_sources(phrase: str, since: date, langs: Sequence[str], today: date) ->
     """One source per API, the phrase written in that API's query syntax."""
     span_days = max((today - since).days + 1, 1)
     quoted = _quoted(phrase)
-    patent = json.dumps({"_or": [{"_text_phrase": {"patent_title": phrase}},
-                                 {"_text_phrase": {"patent_abstract": phrase}}]})
+    patent = json.dumps(
+        {
+            "_or": [
+                {"_text_phrase": {"patent_title": phrase}},
+                {"_text_phrase": {"patent_abstract": phrase}},
+            ]
+        }
+    )
     openalex = f"title_and_abstract.search:{quoted.replace(',', ' ')}"
     sources = [
-        _source("scan-arxiv", "arxiv", f"all:{quoted}", since, f"all:{quoted}", kind="paper",
-                delay_s=3.0, params={"page_size": 200}),
-        _source("scan-openalex", "openalex", openalex, since, openalex, kind="paper",
-                delay_s=0.2, params={"per_page": 200}),
-        _source("scan-patentsview", "patentsview", patent, since, patent, kind="patent",
-                delay_s=1.4, params={"size": 1000}),
-        _source("scan-epo", "epo_ops", f"ta={quoted}", since, f"ta={quoted}", kind="patent",
-                delay_s=2.0, params={"window_days": span_days, "page_size": 100}),
-        _source("scan-gdelt", "gdelt", quoted, max(since, today - timedelta(GDELT_REACH_DAYS)),
-                quoted, delay_s=5.0, params={"slice_hours": 24 * 7, "maxrecords": 250}),
+        _source(
+            "scan-arxiv",
+            "arxiv",
+            f"all:{quoted}",
+            since,
+            f"all:{quoted}",
+            kind="paper",
+            delay_s=3.0,
+            params={"page_size": 200},
+        ),
+        _source(
+            "scan-openalex",
+            "openalex",
+            openalex,
+            since,
+            openalex,
+            kind="paper",
+            delay_s=0.2,
+            params={"per_page": 200},
+        ),
+        _source(
+            "scan-patentsview",
+            "patentsview",
+            patent,
+            since,
+            patent,
+            kind="patent",
+            delay_s=1.4,
+            params={"size": 1000},
+        ),
+        _source(
+            "scan-epo",
+            "epo_ops",
+            f"ta={quoted}",
+            since,
+            f"ta={quoted}",
+            kind="patent",
+            delay_s=2.0,
+            params={"window_days": span_days, "page_size": 100},
+        ),
+        _source(
+            "scan-gdelt",
+            "gdelt",
+            quoted,
+            max(since, today - timedelta(GDELT_REACH_DAYS)),
+            quoted,
+            delay_s=5.0,
+            params={"slice_hours": 24 * 7, "maxrecords": 250},
+        ),
     ]
     for lang in langs:
         edition = _edition(lang)
         feed_key = urlencode({"q": quoted, **edition})
-        sources.append(_source(f"scan-gnews-{lang}", "google_news", quoted, since, feed_key,
-                               lang=lang, kind="news", delay_s=1.0, params=edition))
+        sources.append(
+            _source(
+                f"scan-gnews-{lang}",
+                "google_news",
+                quoted,
+                since,
+                feed_key,
+                lang=lang,
+                kind="news",
+                delay_s=1.0,
+                params=edition,
+            )
+        )
     return sources
 
 
@@ -140,18 +204,21 @@ def missing_secret(source: SourceConfig, settings: Settings) -> str | None:
 
 def endpoint(source: SourceConfig, base_urls: Mapping[str, str]) -> str:
     """The URL a source's spider will call first (the override when one is given)."""
-    return (base_urls.get(source.id) or base_urls.get(source.spider)
-            or DEFAULT_URLS[source.spider])
+    return base_urls.get(source.id) or base_urls.get(source.spider) or DEFAULT_URLS[source.spider]
 
 
-def unreachable_sources(sources: Sequence[ScanSource], base_urls: Mapping[str, str],
-                        timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, str]:
+def unreachable_sources(
+    sources: Sequence[ScanSource], base_urls: Mapping[str, str], timeout_s: float = PROBE_TIMEOUT_S
+) -> dict[str, str]:
     """Source id -> one line saying why its host cannot be reached, probed in parallel."""
     urls = [endpoint(source.config, base_urls) for source in sources]
     with ThreadPoolExecutor(max_workers=max(len(urls), 1)) as pool:
         answers = list(pool.map(lambda url: probe(url, timeout_s), urls))
-    return {source.config.id: f"{source.config.id}: {answer}"
-            for source, answer in zip(sources, answers, strict=True) if answer}
+    return {
+        source.config.id: f"{source.config.id}: {answer}"
+        for source, answer in zip(sources, answers, strict=True)
+        if answer
+    }
 
 
 @contextmanager
@@ -174,22 +241,25 @@ def _toml_entry(source: SourceConfig) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def crawl_sources(sources: Sequence[ScanSource], settings: Settings,
-                  base_urls: Mapping[str, str], polite: bool) -> list[SourceCrawl]:
+def crawl_sources(
+    sources: Sequence[ScanSource], settings: Settings, base_urls: Mapping[str, str], polite: bool
+) -> list[SourceCrawl]:
     """One crawl per distinct start date (GDELT reaches back less far than the others)."""
     crawled: list[SourceCrawl] = []
     with sources_file(sources) as path:
         chosen = settings.crawl.model_copy(update={"sources_file": path})
         for since in sorted({source.since for source in sources}):
             ids = [s.config.id for s in sources if s.since == since]
-            summary = run_crawl(settings.db, ids, since=since, params=chosen,
-                                base_urls=base_urls, polite=polite)
+            summary = run_crawl(
+                settings.db, ids, since=since, params=chosen, base_urls=base_urls, polite=polite
+            )
             crawled.extend(summary.sources)
     return crawled
 
 
-def _usable(sources: Sequence[ScanSource], settings: Settings, base_urls: Mapping[str, str],
-            notify: Notify) -> tuple[list[ScanSource], list[str], list[str]]:
+def _usable(
+    sources: Sequence[ScanSource], settings: Settings, base_urls: Mapping[str, str], notify: Notify
+) -> tuple[list[ScanSource], list[str], list[str]]:
     skipped = [line for s in sources if (line := missing_secret(s.config, settings))]
     for line in skipped:
         notify(line)
@@ -198,8 +268,10 @@ def _usable(sources: Sequence[ScanSource], settings: Settings, base_urls: Mappin
     for line in lost.values():
         notify(line)
     if not [s for s in keyed if s.config.id not in lost]:
-        raise SourceError(f"no scan source is reachable ({len(lost)} unreachable, "
-                          f"{len(skipped)} skipped); nothing was crawled")
+        raise SourceError(
+            f"no scan source is reachable ({len(lost)} unreachable, "
+            f"{len(skipped)} skipped); nothing was crawled"
+        )
     return [s for s in keyed if s.config.id not in lost], skipped, list(lost.values())
 
 
@@ -220,18 +292,25 @@ def _process(settings: Settings, granularity: str) -> int:
     return len(process_pending(settings.db, params, encoder, settings.taxonomy).periods)
 
 
-def scan(phrase: str, settings: Settings, since: date, langs: Sequence[str],
-         base_urls: Mapping[str, str] | None = None, granularity: str | None = None,
-         threshold: float = 0.35, polite: bool = True, today: date | None = None,
-         notify: Notify = lambda _line: None) -> ScanResult:
+def scan(
+    phrase: str,
+    settings: Settings,
+    since: date,
+    langs: Sequence[str],
+    base_urls: Mapping[str, str] | None = None,
+    granularity: str | None = None,
+    threshold: float = 0.35,
+    polite: bool = True,
+    today: date | None = None,
+    notify: Notify = lambda _line: None,
+) -> ScanResult:
     """Crawl the phrase from every reachable search API, watch it, and write its report."""
     from pipeline.periods import check_granularity
 
     phrase = " ".join(phrase.split())
     if not phrase:
         raise InputError("scan: expected a non-empty phrase")
-    chosen = check_granularity(granularity or settings.granularity
-                               or settings.engine.granularity)
+    chosen = check_granularity(granularity or settings.granularity or settings.engine.granularity)
     today = today or date.today()
     planned = scan_sources(phrase, since, langs, today)
     usable, skipped, lost = _usable(planned, settings, dict(base_urls or {}), notify)
@@ -242,5 +321,6 @@ def scan(phrase: str, settings: Settings, since: date, langs: Sequence[str],
     n_periods = _process(settings, chosen)
     keys = {s.config.id: s.match_key for s in usable}
     paths = write_focus(settings.db, settings.reports_dir, phrase, chosen, since, keys)
-    return ScanResult(phrase, watch_id, tuple(crawled), tuple(skipped), tuple(lost), n_periods,
-                      paths)
+    return ScanResult(
+        phrase, watch_id, tuple(crawled), tuple(skipped), tuple(lost), n_periods, paths
+    )

@@ -20,8 +20,9 @@ def cron_schedule(expression: str, timezone: str | None = None) -> Schedule:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"--timezone: unknown time zone {timezone!r}, "
-                             "e.g. 'Europe/Berlin' or 'UTC'") from None
+            raise InputError(
+                f"--timezone: unknown time zone {timezone!r}, e.g. 'Europe/Berlin' or 'UTC'"
+            ) from None
     from flows.prefect_env import configure
 
     configure()
@@ -30,8 +31,7 @@ def cron_schedule(expression: str, timezone: str | None = None) -> Schedule:
     try:
         return Cron(expression, timezone=timezone)
     except ValueError:
-        raise InputError(f"--cron: {expression!r} is not a cron expression ({CRON_HELP})") \
-            from None
+        raise InputError(f"--cron: {expression!r} is not a cron expression ({CRON_HELP})") from None
 
 
 def prefect_api_url() -> str | None:
@@ -50,7 +50,8 @@ def serve_weekly(settings: Settings, schedule: Schedule, name: str, crawl: bool)
         raise ObservatoryError(
             "schedule: a cron schedule needs a running Prefect server (the temporary one "
             "schedules nothing); run `prefect server start` and set "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api")
+            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
     from observatory.weekly import weekly_flow
 
     # Only the database path travels as a parameter: every other setting, secrets included,

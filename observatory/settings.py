@@ -40,39 +40,60 @@ PORTER_GRANULARITIES = ("month", "quarter", "year")
 class Settings(BaseSettings):
     """Everything a run can be tuned by; the CLI builds one per command and hands parts down."""
 
-    model_config = SettingsConfigDict(env_prefix="OBSERVATORY_", env_nested_delimiter="__",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="OBSERVATORY_", env_nested_delimiter="__", extra="ignore"
+    )
 
     db: Path = Field(default=Path("observatory.duckdb"), description="DuckDB file")
     reports_dir: Path = Field(default=Path("reports_out"), description="where reports go")
-    encoder: str = Field(default="use-multilingual-v3",
-                         description="use-multilingual-v3, hashing-256, minilm-offline, "
-                                     "or a sentence-transformers name or path")
+    encoder: str = Field(
+        default="use-multilingual-v3",
+        description="use-multilingual-v3, hashing-256, minilm-offline, "
+        "or a sentence-transformers name or path",
+    )
     encoder_threads: int = 1
-    workers: int = Field(default=0, ge=0, description="local Dask worker processes for "
-                         "embedding and clustering; 0: everything in this process")
-    dask_address: str | None = Field(default=None, description="scheduler of a running Dask "
-                                     "cluster, tcp://HOST:8786 (instead of local workers)")
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="local Dask worker processes for "
+        "embedding and clustering; 0: everything in this process",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler of a running Dask "
+        "cluster, tcp://HOST:8786 (instead of local workers)",
+    )
     granularity: str | None = Field(
-        default=None, description="day, week, month, quarter or year; unset: the one the "
-                                  "database was processed with, else engine.granularity")
+        default=None,
+        description="day, week, month, quarter or year; unset: the one the "
+        "database was processed with, else engine.granularity",
+    )
     taxonomy: str = "v1"
-    engine: EngineParams = Field(default_factory=EngineParams,
-                                 description="processing (models/engine.py and the stages)")
-    crawl: CrawlParams = Field(default_factory=CrawlParams, description="crawling "
-                               "(crawlers/params.py)")
+    engine: EngineParams = Field(
+        default_factory=EngineParams, description="processing (models/engine.py and the stages)"
+    )
+    crawl: CrawlParams = Field(
+        default_factory=CrawlParams, description="crawling (crawlers/params.py)"
+    )
     _given: frozenset[str] = PrivateAttr(default=frozenset())
 
     @classmethod
     def settings_customise_sources(
-            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Arguments first, then the nested variables, then last release's flat ones.
-        return (FlatInitSource(settings_cls, init_settings), env_settings,
-                FlatEnvSource(settings_cls), dotenv_settings, file_secret_settings)
+        return (
+            FlatInitSource(settings_cls, init_settings),
+            env_settings,
+            FlatEnvSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -91,11 +112,16 @@ class Settings(BaseSettings):
         """The engine's parameters at `granularity` (else the settings' own, else the
         engine's default); Porter's score is on for months and longer periods only."""
         chosen: Granularity = check_granularity(
-            granularity or self.granularity or self.engine.granularity)
+            granularity or self.granularity or self.engine.granularity
+        )
         porter = chosen in PORTER_GRANULARITIES
         engine = self.engine
-        return replace(engine, granularity=chosen, score=replace(engine.score, porter=porter),
-                       term_score=replace(engine.term_score, porter=porter))
+        return replace(
+            engine,
+            granularity=chosen,
+            score=replace(engine.score, porter=porter),
+            term_score=replace(engine.term_score, porter=porter),
+        )
 
 
 def load_settings(**given: Any) -> Settings:
@@ -105,5 +131,6 @@ def load_settings(**given: Any) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         path = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"setting {path} ({env_name(path)}): {first['msg']}, got "
-                         f"{first.get('input')!r}") from None
+        raise InputError(
+            f"setting {path} ({env_name(path)}): {first['msg']}, got {first.get('input')!r}"
+        ) from None

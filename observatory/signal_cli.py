@@ -20,7 +20,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _lead_lag(first_seen: dict[str, str]) -> str:
-    """"papers since 2019, patents since 2021, zh since 2023", earliest first."""
+    """ "papers since 2019, patents since 2021, zh since 2023", earliest first."""
     parts = sorted(first_seen.items(), key=lambda item: (item[1], item[0]))
     return ", ".join(f"{key.split(':', 1)[1]} since {period}" for key, period in parts)
 
@@ -28,35 +28,52 @@ def _lead_lag(first_seen: dict[str, str]) -> str:
 def signals_table(rows: Sequence[RankedSignal], title: str) -> Table:
     """One line per signal: rank, kind, class, score, label, direction, size, lead-lag, why."""
     table = Table(title=title, show_lines=True)
-    for name in ("#", "kind", "class", "score", "signal", "direction", "docs", "seen",
-                 "reasons"):
+    for name in ("#", "kind", "class", "score", "signal", "direction", "docs", "seen", "reasons"):
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(str(row.rank), row.kind, row.signal_class, f"{row.score:.2f}",
-                      f"{row.label}\n{row.signal_id}", row.direction,
-                      f"{row.n_docs} ({row.share:.1%})", _lead_lag(row.first_seen),
-                      "\n".join(row.reasons[:2]))
+        table.add_row(
+            str(row.rank),
+            row.kind,
+            row.signal_class,
+            f"{row.score:.2f}",
+            f"{row.label}\n{row.signal_id}",
+            row.direction,
+            f"{row.n_docs} ({row.share:.1%})",
+            _lead_lag(row.first_seen),
+            "\n".join(row.reasons[:2]),
+        )
     return table
 
 
 def signals_command(
-    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")]
-    = None,
-    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")]
-    = None,
-    granularity: Annotated[str | None, typer.Option(
-        "--granularity", "-g", help="day, week, month, quarter or year.")] = None,
+    period: Annotated[str | None, typer.Option(help="Period label (default: the latest).")] = None,
+    direction: Annotated[str | None, typer.Option(help="Only this direction, or unmapped.")] = None,
+    granularity: Annotated[
+        str | None, typer.Option("--granularity", "-g", help="day, week, month, quarter or year.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many signals.")] = 20,
-    flagged: Annotated[bool, typer.Option("--flagged", help="Only weak and strong signals.")]
-    = False,
-    output_format: Annotated[Literal["table", "json", "csv"], typer.Option(
-        "--format", "-f", help="table, json (one signal a line) or csv.")] = "table",
-    wait: Annotated[float, typer.Option(
-        "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot.")]
-    = 5.0,
-    db: Annotated[Path | None, typer.Option(
-        "--db", envvar="OBSERVATORY_DB", help="DuckDB file (default ./observatory.duckdb).",
-        show_default=False)] = None,
+    flagged: Annotated[
+        bool, typer.Option("--flagged", help="Only weak and strong signals.")
+    ] = False,
+    output_format: Annotated[
+        Literal["table", "json", "csv"],
+        typer.Option("--format", "-f", help="table, json (one signal a line) or csv."),
+    ] = "table",
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot."
+        ),
+    ] = 5.0,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="OBSERVATORY_DB",
+            help="DuckDB file (default ./observatory.duckdb).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """A period's ranked signals: emerging terms and topics in one list, flagged first."""
     from observatory.cli_common import build_settings, fail, period_and_direction, reading
@@ -65,9 +82,13 @@ def signals_command(
     settings = build_settings(db)
     try:
         with reading(settings.db, wait) as con:
-            chosen, label = period_and_direction(con, granularity, period, direction,
-                                                  settings.granularity
-                                                  or settings.engine.granularity)
+            chosen, label = period_and_direction(
+                con,
+                granularity,
+                period,
+                direction,
+                settings.granularity or settings.engine.granularity,
+            )
             rows = ranked_signals(con, chosen, label, direction, limit, flagged)
     except ObservatoryError as error:
         raise fail(error) from None

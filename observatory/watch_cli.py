@@ -14,12 +14,10 @@ from observatory.cli_common import DbOption, FormatOption, build_settings, fail
 from observatory.output import write_rows
 from pipeline.errors import ObservatoryError
 
-watch_app = typer.Typer(help="Follow phrases like topics: add, list, remove.",
-                        no_args_is_help=True)
+watch_app = typer.Typer(help="Follow phrases like topics: add, list, remove.", no_args_is_help=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 DEFAULT_THRESHOLD = 0.35
-COLUMNS = ["watch_id", "phrase", "threshold", "period", "n_docs", "signal_class",
-           "high_potential"]
+COLUMNS = ["watch_id", "phrase", "threshold", "period", "n_docs", "signal_class", "high_potential"]
 
 
 def _db(db: Path | None) -> Path:
@@ -27,10 +25,13 @@ def _db(db: Path | None) -> Path:
 
 
 @watch_app.command("add")
-def add(phrase: Annotated[str, typer.Argument(help="What to follow, in any language.")],
-        threshold: Annotated[float, typer.Option(
-            help="Cosine to the phrase that also counts as a match.")] = DEFAULT_THRESHOLD,
-        db: DbOption = None) -> None:
+def add(
+    phrase: Annotated[str, typer.Argument(help="What to follow, in any language.")],
+    threshold: Annotated[
+        float, typer.Option(help="Cosine to the phrase that also counts as a match.")
+    ] = DEFAULT_THRESHOLD,
+    db: DbOption = None,
+) -> None:
     """Add a watch phrase; it is scored from the next processed period on."""
     from pipeline.db import transaction, write_step
     from pipeline.watch_store import add_watch
@@ -56,7 +57,8 @@ def list_(output_format: FormatOption = "table", db: DbOption = None) -> None:
                 "SELECT w.watch_id, w.phrase, w.threshold, p.period, p.n_docs, p.signal_class, "
                 "p.high_potential FROM watchlist w LEFT JOIN (SELECT * FROM watch_periods "
                 "QUALIFY row_number() OVER (PARTITION BY watch_id ORDER BY period DESC) = 1) p "
-                "USING (watch_id) ORDER BY w.added_at").fetchall()
+                "USING (watch_id) ORDER BY w.added_at"
+            ).fetchall()
     except ObservatoryError as error:
         err.print(f"error: {error}")
         raise typer.Exit(error.exit_code) from None
@@ -70,8 +72,9 @@ def list_(output_format: FormatOption = "table", db: DbOption = None) -> None:
 
 
 @watch_app.command("remove")
-def remove(key: Annotated[str, typer.Argument(help="Watch id or the phrase.")],
-           db: DbOption = None) -> None:
+def remove(
+    key: Annotated[str, typer.Argument(help="Watch id or the phrase.")], db: DbOption = None
+) -> None:
     """Stop following a phrase (its rows are removed too)."""
     from pipeline.db import transaction, write_step
     from pipeline.watch_store import remove_watch

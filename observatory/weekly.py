@@ -17,9 +17,14 @@ from observatory.settings import load_settings
 
 
 @flow(name="weekly", log_prints=False)
-def weekly_flow(db: str | None = None, source_ids: list[str] | None = None,
-                files: list[str] | None = None, crawl: bool = True,
-                overrides: dict[str, Any] | None = None, progress: bool = False) -> WeeklyRun:
+def weekly_flow(
+    db: str | None = None,
+    source_ids: list[str] | None = None,
+    files: list[str] | None = None,
+    crawl: bool = True,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> WeeklyRun:
     """Crawl, ingest any extra files, process pending periods, and report the latest one.
 
     `overrides` are settings over the environment's (nested, e.g. {"engine": {"cluster":

@@ -16,8 +16,16 @@ from pipeline.snapshot import publish
 
 LOCK_WAIT_SECONDS = 60.0
 # What DuckDB says when the file itself is bad (not the query): checked by `damaged`.
-_DAMAGE_MARKERS = ("corrupt", "checksum", "not a valid duckdb database", "could not read",
-                   "is a directory", "serializ", "invalid metadata", "block")
+_DAMAGE_MARKERS = (
+    "corrupt",
+    "checksum",
+    "not a valid duckdb database",
+    "could not read",
+    "is a directory",
+    "serializ",
+    "invalid metadata",
+    "block",
+)
 
 
 def damaged(path: str | Path, error: Exception) -> SchemaError | None:
@@ -25,16 +33,21 @@ def damaged(path: str | Path, error: Exception) -> SchemaError | None:
     text = str(error).strip()
     first = text.splitlines()[0] if text else type(error).__name__
     if Path(path).is_dir():
-        return SchemaError(f"{path}: is a folder; --db expects a DuckDB file "
-                           "(e.g. observatory.duckdb), created on first use")
+        return SchemaError(
+            f"{path}: is a folder; --db expects a DuckDB file "
+            "(e.g. observatory.duckdb), created on first use"
+        )
     if not any(marker in text.lower() for marker in _DAMAGE_MARKERS):
         return None
-    return SchemaError(f"{path}: the database file is damaged or not a DuckDB file ({first}); "
-                       "restore it from a backup, or point --db at another file")
+    return SchemaError(
+        f"{path}: the database file is damaged or not a DuckDB file ({first}); "
+        "restore it from a backup, or point --db at another file"
+    )
 
 
-def _connect_with_retry(path: str, read_only: bool,
-                        wait_seconds: float) -> duckdb.DuckDBPyConnection:
+def _connect_with_retry(
+    path: str, read_only: bool, wait_seconds: float
+) -> duckdb.DuckDBPyConnection:
     # DuckDB lets one process hold the file; writers keep their connections short,
     # so a brief wait is usually enough for another process to let go.
     deadline = time.monotonic() + wait_seconds
@@ -51,21 +64,24 @@ def _connect_with_retry(path: str, read_only: bool,
                         "try again when it finishes"
                     ) from error
                 raise damaged(path, error) or SchemaError(
-                    f"{path}: cannot open database: {error}") from error
+                    f"{path}: cannot open database: {error}"
+                ) from error
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
 
-def connect(path: str | Path, read_only: bool = False,
-            wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path, read_only: bool = False, wait_seconds: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the database file, creating and migrating it when writable; wait up to
     `wait_seconds` (default `LOCK_WAIT_SECONDS`) for another process's lock."""
     wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     target = str(path)
     if target != ":memory:":
         if read_only and not Path(target).exists():
-            raise SchemaError(f"{target}: no such database; run `observatory ingest` or "
-                              "`observatory demo` first")
+            raise SchemaError(
+                f"{target}: no such database; run `observatory ingest` or `observatory demo` first"
+            )
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     con = _connect_with_retry(target, read_only, wait_seconds)
     if not read_only:

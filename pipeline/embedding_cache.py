@@ -27,14 +27,15 @@ def cache_attached(con: Any, cache: Path, read_only: bool = False) -> Iterator[N
         con.execute("DETACH cache")
 
 
-def copy_cached_embeddings(db_path: Path, cache: Path, hashes: Sequence[str],
-                           model: str) -> int:
+def copy_cached_embeddings(db_path: Path, cache: Path, hashes: Sequence[str], model: str) -> int:
     """Bring vectors already in the cache into the store; returns how many came in."""
     with session(db_path) as con, cache_attached(con, cache, read_only=True):
         before = con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
-        con.execute("INSERT INTO embeddings SELECT * FROM cache.embeddings WHERE model = ? "
-                    "AND content_hash IN (SELECT unnest(?)) ON CONFLICT DO NOTHING",
-                    [model, list(hashes)])
+        con.execute(
+            "INSERT INTO embeddings SELECT * FROM cache.embeddings WHERE model = ? "
+            "AND content_hash IN (SELECT unnest(?)) ON CONFLICT DO NOTHING",
+            [model, list(hashes)],
+        )
         return int(con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0] - before)
 
 
@@ -44,10 +45,14 @@ def save_embeddings(db_path: Path, cache: Path, model: str) -> int:
         missing = con.execute(
             "SELECT count(*) FROM embeddings e WHERE model = ? AND NOT EXISTS (SELECT 1 FROM "
             "cache.embeddings c WHERE c.content_hash = e.content_hash AND c.model = e.model)",
-            [model]).fetchall()[0][0]
+            [model],
+        ).fetchall()[0][0]
     if not missing:
         return 0  # nothing new: no write lock on a cache other runs may be reading
     with session(db_path) as con, cache_attached(con, cache):
-        con.execute("INSERT INTO cache.embeddings SELECT * FROM embeddings WHERE model = ? "
-                    "ON CONFLICT DO NOTHING", [model])
+        con.execute(
+            "INSERT INTO cache.embeddings SELECT * FROM embeddings WHERE model = ? "
+            "ON CONFLICT DO NOTHING",
+            [model],
+        )
     return int(missing)

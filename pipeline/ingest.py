@@ -66,7 +66,8 @@ def _decode(location: str, raw: bytes) -> str:
         raise InputError(
             f"{location}: not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
             "corpus files must be UTF-8: re-encode it, e.g. `iconv -f GBK -t UTF-8` "
-            "or `iconv -f LATIN1 -t UTF-8`") from None
+            "or `iconv -f LATIN1 -t UTF-8`"
+        ) from None
 
 
 def _field_error(location: str, name: str, expected: str, got: Any) -> InputError:
@@ -119,21 +120,31 @@ def parse_record(location: str, record: Any, latest: date | None = None) -> Docu
     if not title and not text:
         raise _field_error(location, "title", "a title or a text", record["title"])
     if len(text) > MAX_TEXT_CHARS:
-        raise _field_error(location, "text", f"at most {MAX_TEXT_CHARS:,} characters",
-                           f"{len(text):,} characters")
+        raise _field_error(
+            location, "text", f"at most {MAX_TEXT_CHARS:,} characters", f"{len(text):,} characters"
+        )
     url = _optional_str(location, record, "url")
     published = _parse_date(location, record["date"])
     latest = latest or future_limit()
     if published > latest:
-        raise InputError(f"{location}: field 'date': {record['date']} is in the future "
-                         f"(latest accepted: {latest.isoformat()}, today UTC plus "
-                         f"{FUTURE_TOLERANCE_DAYS} day)")
+        raise InputError(
+            f"{location}: field 'date': {record['date']} is in the future "
+            f"(latest accepted: {latest.isoformat()}, today UTC plus "
+            f"{FUTURE_TOLERANCE_DAYS} day)"
+        )
     return Document(
-        doc_id=record["id"].strip(), source=record["source"], kind=record["kind"],
-        title=title, text=text, lang=record["lang"] or "und",
-        published=published, url=url,
-        canonical_url=canonical_url(url), date_precision=precision,
-        venue=_optional_str(location, record, "venue"), meta=meta,
+        doc_id=record["id"].strip(),
+        source=record["source"],
+        kind=record["kind"],
+        title=title,
+        text=text,
+        lang=record["lang"] or "und",
+        published=published,
+        url=url,
+        canonical_url=canonical_url(url),
+        date_precision=precision,
+        venue=_optional_str(location, record, "venue"),
+        meta=meta,
     )
 
 
@@ -145,15 +156,20 @@ def _lines(path: Path, handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, raw
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         if number == 0 and isinstance(error, gzip.BadGzipFile):
-            raise InputError(f"{path}: not gzip-compressed, though its name ends in .gz; "
-                             "rename it to .jsonl or compress it") from None
+            raise InputError(
+                f"{path}: not gzip-compressed, though its name ends in .gz; "
+                "rename it to .jsonl or compress it"
+            ) from None
         reason = "cut off" if isinstance(error, EOFError) else f"damaged ({error})"
-        raise InputError(f"{path}: the gzip stream is {reason} after line {number}; "
-                         "nothing from this file was stored") from None
+        raise InputError(
+            f"{path}: the gzip stream is {reason} after line {number}; "
+            "nothing from this file was stored"
+        ) from None
 
 
-def read_documents(path: Path, skip_bad: bool, report: IngestReport,
-                   latest: date | None = None) -> Iterator[Document]:
+def read_documents(
+    path: Path, skip_bad: bool, report: IngestReport, latest: date | None = None
+) -> Iterator[Document]:
     """Parse a file line by line; a bad line raises unless `skip_bad`."""
     latest = latest or future_limit()
     with open_lines(path) as handle:
@@ -186,8 +202,12 @@ def _reason(message: str) -> str:
     return reason
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, skip_bad: bool = False,
-                on_batch: Callable[[int], object] | None = None) -> IngestReport:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    skip_bad: bool = False,
+    on_batch: Callable[[int], object] | None = None,
+) -> IngestReport:
     """Import one file in a single transaction, so a bad line stores nothing from it.
 
     `on_batch` hears how many documents each stored batch held (a progress bar's steps).

@@ -22,8 +22,11 @@ def canonical_url(url: str | None) -> str | None:
     parts = urlsplit(url.strip())
     if not parts.scheme or not parts.netloc:
         return url.strip()
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if not _TRACKING_PARAMS.match(k))
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k)
+    )
     path = parts.path or "/"
     if path != "/" and path.endswith("/"):
         path = path.rstrip("/")

@@ -29,9 +29,7 @@ _SHAPES = "expected 2024-05-06, 2024-W19, 2024-05, 2024-Q2 or 2024"
 def check_granularity(value: str) -> Granularity:
     """Validate a user's granularity word."""
     if value not in GRANULARITIES:
-        raise InputError(
-            f"granularity: expected one of {', '.join(GRANULARITIES)}, got {value!r}"
-        )
+        raise InputError(f"granularity: expected one of {', '.join(GRANULARITIES)}, got {value!r}")
     return value  # type: ignore[return-value]
 
 
@@ -117,8 +115,10 @@ class Period:
         """This period and every one after it up to `last`, inclusive, in order."""
         if last.granularity != self.granularity or last < self:
             raise InputError(f"period range: {self.label!r} is after {last.label!r}")
-        return [Period(self.granularity, _start_of(i, self.granularity))
-                for i in range(self.index, last.index + 1)]
+        return [
+            Period(self.granularity, _start_of(i, self.granularity))
+            for i in range(self.index, last.index + 1)
+        ]
 
     def closes_at(self, grace: timedelta) -> datetime:
         """When it may be processed: its end in UTC plus the grace for late publication."""

@@ -118,28 +118,38 @@ class TopicDetail:
 
 def processed_granularities(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Granularities with processed periods, the most recently processed first."""
-    rows = con.execute("SELECT granularity FROM processed_periods GROUP BY granularity "
-                       "ORDER BY max(processed_at) DESC").fetchall()
+    rows = con.execute(
+        "SELECT granularity FROM processed_periods GROUP BY granularity "
+        "ORDER BY max(processed_at) DESC"
+    ).fetchall()
     return [str(row[0]) for row in rows]
 
 
 def latest_period(con: duckdb.DuckDBPyConnection, granularity: str) -> str | None:
     """The last processed period of a granularity, if any."""
-    rows = con.execute("SELECT max_by(period, period_start) FROM processed_periods "
-                       "WHERE granularity = ?", [granularity]).fetchall()
+    rows = con.execute(
+        "SELECT max_by(period, period_start) FROM processed_periods WHERE granularity = ?",
+        [granularity],
+    ).fetchall()
     return str(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
 def known_directions(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Direction names in the taxonomy tables and topic mappings, plus `unmapped`."""
-    rows = con.execute("SELECT direction FROM directions UNION "
-                       "SELECT direction FROM topic_directions").fetchall()
+    rows = con.execute(
+        "SELECT direction FROM directions UNION SELECT direction FROM topic_directions"
+    ).fetchall()
     return {str(row[0]) for row in rows} | {"unmapped"}
 
 
-def topics_in_period(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
-                     direction: str | None = None, status: TopicStatus | None = None,
-                     limit: int = 20) -> list[TopicSummary]:
+def topics_in_period(
+    con: duckdb.DuckDBPyConnection,
+    granularity: str,
+    period: str,
+    direction: str | None = None,
+    status: TopicStatus | None = None,
+    limit: int = 20,
+) -> list[TopicSummary]:
     """Topics of a period, highest high-potential score first, optionally filtered."""
     # status_sql comes from the fixed table above, never from the user's text.
     status_sql = _STATUS_FILTERS[status] if status else "TRUE"
@@ -166,16 +176,31 @@ def topics_in_period(con: duckdb.DuckDBPyConnection, granularity: str, period: s
 
 def _summary(row: tuple[Any, ...]) -> TopicSummary:
     return TopicSummary(
-        topic_id=row[0], granularity=row[1], period=row[2], label=row[3], direction=row[4],
-        track=row[5], signal_class=row[6], high_potential=row[7], growth=row[8],
-        popularity=row[9], n_docs=row[10], share=row[11], born_period=row[12],
-        keywords=tuple(row[13]), reasons=tuple(row[14]))
+        topic_id=row[0],
+        granularity=row[1],
+        period=row[2],
+        label=row[3],
+        direction=row[4],
+        track=row[5],
+        signal_class=row[6],
+        high_potential=row[7],
+        growth=row[8],
+        popularity=row[9],
+        n_docs=row[10],
+        share=row[11],
+        born_period=row[12],
+        keywords=tuple(row[13]),
+        reasons=tuple(row[14]),
+    )
 
 
 def topic_info(con: duckdb.DuckDBPyConnection, topic_id: str) -> TopicInfo | None:
     """A topic's label, keywords and birth, or None when there is no such topic."""
-    rows = con.execute("SELECT topic_id, granularity, label, keywords, born_period, last_period "
-                       "FROM topics WHERE topic_id = ?", [topic_id]).fetchall()
+    rows = con.execute(
+        "SELECT topic_id, granularity, label, keywords, born_period, last_period "
+        "FROM topics WHERE topic_id = ?",
+        [topic_id],
+    ).fetchall()
     if not rows:
         return None
     row = rows[0]
@@ -199,14 +224,23 @@ def topic_scores(con: duckdb.DuckDBPyConnection, topic_id: str) -> list[PeriodSc
         "coalesce(reasons, []), metrics FROM topic_periods WHERE topic_id = ? ORDER BY period",
         [topic_id],
     ).fetchall()
-    return [PeriodScore(period=row[0], n_docs=row[1], share=row[2], growth=row[3],
-                        popularity=row[4], high_potential=row[5], signal_class=row[6],
-                        reasons=tuple(row[7]), metrics=json.loads(row[8]) if row[8] else {})
-            for row in rows]
+    return [
+        PeriodScore(
+            period=row[0],
+            n_docs=row[1],
+            share=row[2],
+            growth=row[3],
+            popularity=row[4],
+            high_potential=row[5],
+            signal_class=row[6],
+            reasons=tuple(row[7]),
+            metrics=json.loads(row[8]) if row[8] else {},
+        )
+        for row in rows
+    ]
 
 
-def topic_direction_weights(con: duckdb.DuckDBPyConnection,
-                            topic_id: str) -> list[DirectionWeight]:
+def topic_direction_weights(con: duckdb.DuckDBPyConnection, topic_id: str) -> list[DirectionWeight]:
     """The topic's distribution over directions in the last period it was mapped."""
     rows = con.execute(
         """
@@ -225,8 +259,9 @@ def topic_direction_weights(con: duckdb.DuckDBPyConnection,
     return [DirectionWeight(*row) for row in rows]
 
 
-def topic_evidence(con: duckdb.DuckDBPyConnection, topic_id: str,
-                   limit: int = 10) -> list[EvidenceDocument]:
+def topic_evidence(
+    con: duckdb.DuckDBPyConnection, topic_id: str, limit: int = 10
+) -> list[EvidenceDocument]:
     """The topic's documents closest to its centroid, over all periods."""
     rows = con.execute(
         "SELECT d.doc_id, dt.period, dt.similarity, d.title, d.source, d.kind, d.published, "
@@ -237,16 +272,20 @@ def topic_evidence(con: duckdb.DuckDBPyConnection, topic_id: str,
     return [EvidenceDocument(*row) for row in rows]
 
 
-def topic_detail(con: duckdb.DuckDBPyConnection, topic_id: str,
-                 n_evidence: int = 10) -> TopicDetail | None:
+def topic_detail(
+    con: duckdb.DuckDBPyConnection, topic_id: str, n_evidence: int = 10
+) -> TopicDetail | None:
     """Identity, lineage, scores, directions and evidence of one topic."""
     info = topic_info(con, topic_id)
     if info is None:
         return None
-    return TopicDetail(info, tuple(topic_lineage(con, topic_id)),
-                       tuple(topic_scores(con, topic_id)),
-                       tuple(topic_direction_weights(con, topic_id)),
-                       tuple(topic_evidence(con, topic_id, n_evidence)))
+    return TopicDetail(
+        info,
+        tuple(topic_lineage(con, topic_id)),
+        tuple(topic_scores(con, topic_id)),
+        tuple(topic_direction_weights(con, topic_id)),
+        tuple(topic_evidence(con, topic_id, n_evidence)),
+    )
 
 
 @dataclass(frozen=True)
@@ -276,9 +315,14 @@ class RankedSignal:
     parent_signal_id: str | None
 
 
-def ranked_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
-                   direction: str | None = None, limit: int | None = None,
-                   flagged_only: bool = False) -> list[RankedSignal]:
+def ranked_signals(
+    con: duckdb.DuckDBPyConnection,
+    granularity: str,
+    period: str,
+    direction: str | None = None,
+    limit: int | None = None,
+    flagged_only: bool = False,
+) -> list[RankedSignal]:
     """A period's one ranked list of term and topic signals, best first (what the report's
     headline and each direction's section read)."""
     rows = con.execute(
@@ -292,20 +336,45 @@ def ranked_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str
           AND (NOT $flagged OR signal_class <> 'noise')
         ORDER BY rank LIMIT $limit
         """,
-        {"g": granularity, "p": period, "direction": direction, "flagged": flagged_only,
-         "limit": limit if limit is not None else 1 << 31},
+        {
+            "g": granularity,
+            "p": period,
+            "direction": direction,
+            "flagged": flagged_only,
+            "limit": limit if limit is not None else 1 << 31,
+        },
     ).fetchall()
-    return [RankedSignal(
-        granularity=row[0], period=row[1], rank=row[2], signal_id=row[3], kind=row[4],
-        signal_class=row[5], score=row[6], label=row[7], direction=row[8], track=row[9],
-        n_docs=row[10], share=row[11], growth=row[12], keywords_en=tuple(row[13]),
-        keywords_zh=tuple(row[14]), topic_ids=tuple(row[15]),
-        first_seen=json.loads(row[16]) if row[16] else {}, reasons=tuple(row[17]),
-        born_period=row[18], event=row[19], parent_signal_id=row[20]) for row in rows]
+    return [
+        RankedSignal(
+            granularity=row[0],
+            period=row[1],
+            rank=row[2],
+            signal_id=row[3],
+            kind=row[4],
+            signal_class=row[5],
+            score=row[6],
+            label=row[7],
+            direction=row[8],
+            track=row[9],
+            n_docs=row[10],
+            share=row[11],
+            growth=row[12],
+            keywords_en=tuple(row[13]),
+            keywords_zh=tuple(row[14]),
+            topic_ids=tuple(row[15]),
+            first_seen=json.loads(row[16]) if row[16] else {},
+            reasons=tuple(row[17]),
+            born_period=row[18],
+            event=row[19],
+            parent_signal_id=row[20],
+        )
+        for row in rows
+    ]
 
 
-def signal_documents(con: duckdb.DuckDBPyConnection, granularity: str,
-                     period: str | None = None) -> dict[tuple[str, str], tuple[str, ...]]:
+def signal_documents(
+    con: duckdb.DuckDBPyConnection, granularity: str, period: str | None = None
+) -> dict[tuple[str, str], tuple[str, ...]]:
     """(period, signal id) -> the ids of the item's documents in that period: a term
     signal's evidence, a topic's members (what a backtest matches events against)."""
     rows = con.execute(
@@ -316,12 +385,15 @@ def signal_documents(con: duckdb.DuckDBPyConnection, granularity: str,
         SELECT period, topic_id, list(doc_id ORDER BY doc_id) FROM doc_topics
         WHERE granularity = $g AND topic_id IS NOT NULL AND ($p IS NULL OR period = $p)
         GROUP BY ALL
-        """, {"g": granularity, "p": period}).fetchall()
+        """,
+        {"g": granularity, "p": period},
+    ).fetchall()
     return {(str(p), str(s)): tuple(ids) for p, s, ids in rows}
 
 
-def term_signal_series(con: duckdb.DuckDBPyConnection,
-                       granularity: str) -> dict[tuple[str, str], int]:
+def term_signal_series(
+    con: duckdb.DuckDBPyConnection, granularity: str
+) -> dict[tuple[str, str], int]:
     """(period, term signal id) -> documents of the signal's lead term (its first row's best
     term) in every period that has the term: the signal's size before and after it fired."""
     rows = con.execute(
@@ -332,5 +404,7 @@ def term_signal_series(con: duckdb.DuckDBPyConnection,
         )
         SELECT tp.period, lead.signal_id, tp.documents
         FROM lead JOIN term_periods tp ON tp.term = lead.term AND tp.granularity = $g
-        """, {"g": granularity}).fetchall()
+        """,
+        {"g": granularity},
+    ).fetchall()
     return {(str(p), str(s)): int(n) for p, s, n in rows}

@@ -64,4 +64,3 @@ class EmergenceScore:
     signal_class: SignalClass
     high_potential: float
     reasons: tuple[str, ...] = ()
-

@@ -95,9 +95,14 @@ class SignalState:
     terms: tuple[str, ...]
 
 
-def load_term_history(con: duckdb.DuckDBPyConnection, granularity: str,
-                      terms: Sequence[str], earlier: Sequence[str], totals: dict[str, int],
-                      length: int) -> TermHistory:
+def load_term_history(
+    con: duckdb.DuckDBPyConnection,
+    granularity: str,
+    terms: Sequence[str],
+    earlier: Sequence[str],
+    totals: dict[str, int],
+    length: int,
+) -> TermHistory:
     """Counts of `terms` over the last `length` of the `earlier` processed periods, and how
     often and how long ago each was seen in any of them."""
     n = len(terms)
@@ -110,7 +115,8 @@ def load_term_history(con: duckdb.DuckDBPyConnection, granularity: str,
     rows = con.execute(
         "SELECT term, period, documents FROM term_periods WHERE granularity = ? "
         "AND period IN (SELECT unnest(?)) AND term IN (SELECT unnest(?))",
-        [granularity, recent, list(terms)]).fetchnumpy()
+        [granularity, recent, list(terms)],
+    ).fetchnumpy()
     if len(rows["term"]):
         r = np.fromiter((position[t] for t in rows["term"]), np.int64, len(rows["term"]))
         c = np.fromiter((column[p] for p in rows["period"]), np.int64, len(rows["period"]))
@@ -121,17 +127,26 @@ def load_term_history(con: duckdb.DuckDBPyConnection, granularity: str,
     seen = con.execute(
         "SELECT term, count(*) AS n, max(period) AS last FROM term_periods "
         "WHERE granularity = ? AND period IN (SELECT unnest(?)) AND term IN (SELECT unnest(?)) "
-        "GROUP BY term", [granularity, list(earlier), list(terms)]).fetchall()
+        "GROUP BY term",
+        [granularity, list(earlier), list(terms)],
+    ).fetchall()
     for term, count, last_period in seen:
         present[position[term]] = count
         last[position[term]] = index[last_period]
     gap = np.where(last >= 0, len(earlier) - last, 0)
-    return TermHistory(tuple(recent), np.asarray([totals.get(p, 0) for p in recent], np.int64),
-                       counts, present, gap, len(earlier))
+    return TermHistory(
+        tuple(recent),
+        np.asarray([totals.get(p, 0) for p in recent], np.int64),
+        counts,
+        present,
+        gap,
+        len(earlier),
+    )
 
 
-def first_seen(con: duckdb.DuckDBPyConnection, granularity: str,
-               terms: Sequence[str]) -> dict[str, dict[str, str]]:
+def first_seen(
+    con: duckdb.DuckDBPyConnection, granularity: str, terms: Sequence[str]
+) -> dict[str, dict[str, str]]:
     """For each term, the first period it was present in each kind and each language."""
     if not terms:
         return {}
@@ -142,7 +157,8 @@ def first_seen(con: duckdb.DuckDBPyConnection, granularity: str,
         "UNION ALL SELECT term, 'lang:' || l AS key, min(period) FROM "
         "(SELECT term, period, unnest(languages) AS l FROM term_periods WHERE granularity = $g "
         " AND term IN (SELECT unnest($t))) GROUP BY ALL",
-        {"g": granularity, "t": list(terms)}).fetchall()
+        {"g": granularity, "t": list(terms)},
+    ).fetchall()
     found: dict[str, dict[str, str]] = {}
     for term, key, period in rows:
         found.setdefault(term, {})[key] = period
@@ -151,79 +167,97 @@ def first_seen(con: duckdb.DuckDBPyConnection, granularity: str,
 
 def load_signal_states(con: duckdb.DuckDBPyConnection, granularity: str) -> list[SignalState]:
     """Every earlier term signal, oldest first."""
-    rows = con.execute("SELECT signal_id, born_period, last_period, terms FROM signals "
-                       "WHERE granularity = ? AND kind = 'term' ORDER BY born_period, signal_id",
-                       [granularity]).fetchall()
+    rows = con.execute(
+        "SELECT signal_id, born_period, last_period, terms FROM signals "
+        "WHERE granularity = ? AND kind = 'term' ORDER BY born_period, signal_id",
+        [granularity],
+    ).fetchall()
     return [SignalState(str(a), str(b), str(c), tuple(d)) for a, b, c, d in rows]
 
 
-def write_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
-                  write: SignalWrite) -> None:
+def write_signals(
+    con: duckdb.DuckDBPyConnection, granularity: str, period: str, write: SignalWrite
+) -> None:
     """Insert the period's term and signal rows (inside the period's transaction, after
     `delete_signals` when the period had rows)."""
     from pipeline.topic_store import insert_columns
 
     t = write.terms
     if t.terms:
-        insert_columns(con, "term_periods", {
-            "term": ("VARCHAR", list(t.terms)),
-            "label": ("VARCHAR", list(t.labels)),
-            "granularity": ("VARCHAR", [granularity] * len(t.terms)),
-            "period": ("VARCHAR", [period] * len(t.terms)),
-            "documents": ("INTEGER", [int(x) for x in t.documents]),
-            "share": ("DOUBLE", [float(x) for x in t.shares]),
-            "sources": ("INTEGER", [int(x) for x in t.sources]),
-            "outlets": ("INTEGER", [int(x) for x in t.outlets]),
-            "kinds": ("VARCHAR[]", [list(x) for x in t.kinds]),
-            "languages": ("VARCHAR[]", [list(x) for x in t.languages]),
-        })
+        insert_columns(
+            con,
+            "term_periods",
+            {
+                "term": ("VARCHAR", list(t.terms)),
+                "label": ("VARCHAR", list(t.labels)),
+                "granularity": ("VARCHAR", [granularity] * len(t.terms)),
+                "period": ("VARCHAR", [period] * len(t.terms)),
+                "documents": ("INTEGER", [int(x) for x in t.documents]),
+                "share": ("DOUBLE", [float(x) for x in t.shares]),
+                "sources": ("INTEGER", [int(x) for x in t.sources]),
+                "outlets": ("INTEGER", [int(x) for x in t.outlets]),
+                "kinds": ("VARCHAR[]", [list(x) for x in t.kinds]),
+                "languages": ("VARCHAR[]", [list(x) for x in t.languages]),
+            },
+        )
     rows = write.signals
     if not rows:
         return
-    insert_columns(con, "signals", {
-        "signal_id": ("VARCHAR", [r.signal_id for r in rows]),
-        "granularity": ("VARCHAR", [granularity] * len(rows)),
-        "kind": ("VARCHAR", [r.kind for r in rows]),
-        "born_period": ("VARCHAR", [r.born_period or period for r in rows]),
-        "last_period": ("VARCHAR", [period] * len(rows)),
-        "label": ("VARCHAR", [r.label for r in rows]),
-        "terms": ("VARCHAR[]", [list(r.terms) for r in rows]),
-    }, "ON CONFLICT (signal_id) DO UPDATE SET last_period = excluded.last_period, "
-       "label = excluded.label, terms = list_distinct(list_concat(terms, excluded.terms))")
-    insert_columns(con, "signal_periods", {
-        "signal_id": ("VARCHAR", [r.signal_id for r in rows]),
-        "granularity": ("VARCHAR", [granularity] * len(rows)),
-        "period": ("VARCHAR", [period] * len(rows)),
-        "kind": ("VARCHAR", [r.kind for r in rows]),
-        "rank": ("INTEGER", [r.rank for r in rows]),
-        "score": ("DOUBLE", [r.score for r in rows]),
-        "signal_class": ("VARCHAR", [r.signal_class for r in rows]),
-        "label": ("VARCHAR", [r.label for r in rows]),
-        "terms": ("VARCHAR[]", [list(r.terms) for r in rows]),
-        "keywords_en": ("VARCHAR[]", [list(r.keywords_en) for r in rows]),
-        "keywords_zh": ("VARCHAR[]", [list(r.keywords_zh) for r in rows]),
-        "n_docs": ("INTEGER", [r.n_docs for r in rows]),
-        "share": ("DOUBLE", [r.share for r in rows]),
-        "growth": ("DOUBLE", [r.growth for r in rows]),
-        "topic_ids": ("VARCHAR[]", [list(r.topic_ids) for r in rows]),
-        "direction": ("VARCHAR", [r.direction for r in rows]),
-        "track": ("VARCHAR", [r.track for r in rows]),
-        "first_seen": ("JSON", [json.dumps(r.first_seen, sort_keys=True) for r in rows]),
-        "metrics": ("JSON", [json.dumps(r.metrics, sort_keys=True) for r in rows]),
-        "reasons": ("VARCHAR[]", [list(r.reasons) for r in rows]),
-        "doc_ids": ("VARCHAR[]", [list(r.doc_ids) for r in rows]),
-        "event": ("VARCHAR", [r.event for r in rows]),
-        "parent_signal_id": ("VARCHAR", [r.parent_signal_id for r in rows]),
-    })
+    insert_columns(
+        con,
+        "signals",
+        {
+            "signal_id": ("VARCHAR", [r.signal_id for r in rows]),
+            "granularity": ("VARCHAR", [granularity] * len(rows)),
+            "kind": ("VARCHAR", [r.kind for r in rows]),
+            "born_period": ("VARCHAR", [r.born_period or period for r in rows]),
+            "last_period": ("VARCHAR", [period] * len(rows)),
+            "label": ("VARCHAR", [r.label for r in rows]),
+            "terms": ("VARCHAR[]", [list(r.terms) for r in rows]),
+        },
+        "ON CONFLICT (signal_id) DO UPDATE SET last_period = excluded.last_period, "
+        "label = excluded.label, terms = list_distinct(list_concat(terms, excluded.terms))",
+    )
+    insert_columns(
+        con,
+        "signal_periods",
+        {
+            "signal_id": ("VARCHAR", [r.signal_id for r in rows]),
+            "granularity": ("VARCHAR", [granularity] * len(rows)),
+            "period": ("VARCHAR", [period] * len(rows)),
+            "kind": ("VARCHAR", [r.kind for r in rows]),
+            "rank": ("INTEGER", [r.rank for r in rows]),
+            "score": ("DOUBLE", [r.score for r in rows]),
+            "signal_class": ("VARCHAR", [r.signal_class for r in rows]),
+            "label": ("VARCHAR", [r.label for r in rows]),
+            "terms": ("VARCHAR[]", [list(r.terms) for r in rows]),
+            "keywords_en": ("VARCHAR[]", [list(r.keywords_en) for r in rows]),
+            "keywords_zh": ("VARCHAR[]", [list(r.keywords_zh) for r in rows]),
+            "n_docs": ("INTEGER", [r.n_docs for r in rows]),
+            "share": ("DOUBLE", [r.share for r in rows]),
+            "growth": ("DOUBLE", [r.growth for r in rows]),
+            "topic_ids": ("VARCHAR[]", [list(r.topic_ids) for r in rows]),
+            "direction": ("VARCHAR", [r.direction for r in rows]),
+            "track": ("VARCHAR", [r.track for r in rows]),
+            "first_seen": ("JSON", [json.dumps(r.first_seen, sort_keys=True) for r in rows]),
+            "metrics": ("JSON", [json.dumps(r.metrics, sort_keys=True) for r in rows]),
+            "reasons": ("VARCHAR[]", [list(r.reasons) for r in rows]),
+            "doc_ids": ("VARCHAR[]", [list(r.doc_ids) for r in rows]),
+            "event": ("VARCHAR", [r.event for r in rows]),
+            "parent_signal_id": ("VARCHAR", [r.parent_signal_id for r in rows]),
+        },
+    )
 
 
 def delete_signals(con: duckdb.DuckDBPyConnection, granularity: str, period: str) -> None:
     """Remove a period's term and signal rows, and signals born in it."""
     for table in ("term_periods", "signal_periods"):
-        con.execute(f"DELETE FROM {table} WHERE granularity = ? AND period = ?",
-                    [granularity, period])
-    con.execute("DELETE FROM signals WHERE granularity = ? AND born_period = ?",
-                [granularity, period])
+        con.execute(
+            f"DELETE FROM {table} WHERE granularity = ? AND period = ?", [granularity, period]
+        )
+    con.execute(
+        "DELETE FROM signals WHERE granularity = ? AND born_period = ?", [granularity, period]
+    )
 
 
 def restore_signals(con: duckdb.DuckDBPyConnection, granularity: str) -> None:
@@ -233,19 +267,27 @@ def restore_signals(con: duckdb.DuckDBPyConnection, granularity: str) -> None:
     the fold is replayed over the kept `signal_periods` rows, oldest first; a signal with no
     row left did not exist yet.
     """
-    con.execute("DELETE FROM signals WHERE granularity = ? AND signal_id NOT IN "
-                "(SELECT signal_id FROM signal_periods WHERE granularity = ?)",
-                [granularity, granularity])
+    con.execute(
+        "DELETE FROM signals WHERE granularity = ? AND signal_id NOT IN "
+        "(SELECT signal_id FROM signal_periods WHERE granularity = ?)",
+        [granularity, granularity],
+    )
     con.execute(
         "UPDATE signals SET last_period = f.period, label = f.label, terms = f.terms FROM ("
         "  SELECT signal_id, min(period) AS period, arg_min(label, period) AS label, "
         "  arg_min(terms, period) AS terms FROM signal_periods WHERE granularity = ? "
-        "  GROUP BY signal_id) f WHERE signals.signal_id = f.signal_id", [granularity])
-    periods = con.execute("SELECT DISTINCT period FROM signal_periods WHERE granularity = ? "
-                          "ORDER BY period", [granularity]).fetchall()
+        "  GROUP BY signal_id) f WHERE signals.signal_id = f.signal_id",
+        [granularity],
+    )
+    periods = con.execute(
+        "SELECT DISTINCT period FROM signal_periods WHERE granularity = ? ORDER BY period",
+        [granularity],
+    ).fetchall()
     for (period,) in periods[1:]:
         con.execute(
             "UPDATE signals SET last_period = sp.period, label = sp.label, "
             "terms = list_distinct(list_concat(signals.terms, sp.terms)) FROM signal_periods sp "
             "WHERE sp.signal_id = signals.signal_id AND sp.granularity = ? AND sp.period = ? "
-            "AND sp.period > signals.last_period", [granularity, period])
+            "AND sp.period > signals.last_period",
+            [granularity, period],
+        )

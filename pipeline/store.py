@@ -21,19 +21,54 @@ _DOC_COLUMNS = (
 
 def _doc_row(doc: Document) -> tuple[Any, ...]:
     return (
-        doc.doc_id, doc.source, doc.kind, doc.url, doc.canonical_url, doc.title, doc.text,
-        doc.lang, doc.published, doc.date_precision, doc.venue, doc.fetched_at,
-        doc.content_hash, json.dumps(doc.meta, ensure_ascii=False, sort_keys=True),
+        doc.doc_id,
+        doc.source,
+        doc.kind,
+        doc.url,
+        doc.canonical_url,
+        doc.title,
+        doc.text,
+        doc.lang,
+        doc.published,
+        doc.date_precision,
+        doc.venue,
+        doc.fetched_at,
+        doc.content_hash,
+        json.dumps(doc.meta, ensure_ascii=False, sort_keys=True),
     )
 
 
 def _row_doc(row: Sequence[Any]) -> Document:
-    (doc_id, source, kind, url, canonical_url, title, text, lang, published,
-     precision, venue, fetched_at, _hash, meta) = row
+    (
+        doc_id,
+        source,
+        kind,
+        url,
+        canonical_url,
+        title,
+        text,
+        lang,
+        published,
+        precision,
+        venue,
+        fetched_at,
+        _hash,
+        meta,
+    ) = row
     return Document(
-        doc_id=doc_id, source=source, kind=kind, url=url, canonical_url=canonical_url,
-        title=title, text=text, lang=lang, published=published, date_precision=precision,
-        venue=venue, fetched_at=fetched_at, meta=json.loads(meta) if meta else {},
+        doc_id=doc_id,
+        source=source,
+        kind=kind,
+        url=url,
+        canonical_url=canonical_url,
+        title=title,
+        text=text,
+        lang=lang,
+        published=published,
+        date_precision=precision,
+        venue=venue,
+        fetched_at=fetched_at,
+        meta=json.loads(meta) if meta else {},
     )
 
 
@@ -73,11 +108,27 @@ def insert_documents(con: duckdb.DuckDBPyConnection, docs: Sequence[Document]) -
     if fresh:
         # One statement over column lists: executemany took 35 s for 10k documents.
         columns = list(zip(*(_doc_row(doc) for doc in fresh), strict=True))
-        types = ("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR",
-                 "VARCHAR", "DATE", "VARCHAR", "VARCHAR", "TIMESTAMP", "VARCHAR", "JSON")
+        types = (
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "VARCHAR",
+            "DATE",
+            "VARCHAR",
+            "VARCHAR",
+            "TIMESTAMP",
+            "VARCHAR",
+            "JSON",
+        )
         unnests = ", ".join(f"unnest(?::{kind}[])" for kind in types)
-        con.execute(f"INSERT INTO documents ({_DOC_COLUMNS}) SELECT {unnests}",
-                    [list(column) for column in columns])
+        con.execute(
+            f"INSERT INTO documents ({_DOC_COLUMNS}) SELECT {unnests}",
+            [list(column) for column in columns],
+        )
     return len(fresh)
 
 
@@ -101,8 +152,9 @@ def date_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     return None if first is None else (first, last)
 
 
-def missing_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
-                       model: str) -> list[str]:
+def missing_embeddings(
+    con: duckdb.DuckDBPyConnection, hashes: Sequence[str], model: str
+) -> list[str]:
     """Hashes that have no vector for this model yet, in the given order."""
     if not hashes:
         return []
@@ -115,8 +167,9 @@ def missing_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
     return [h for h in dict.fromkeys(hashes) if h not in have]
 
 
-def insert_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str], model: str,
-                      vectors: NDArray[np.float32]) -> None:
+def insert_embeddings(
+    con: duckdb.DuckDBPyConnection, hashes: Sequence[str], model: str, vectors: NDArray[np.float32]
+) -> None:
     """Store one vector per content hash and model; existing ones are kept."""
     # One statement with list parameters: executemany was 9x slower for 3,000 vectors.
     if not len(hashes):
@@ -129,8 +182,9 @@ def insert_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str], mod
     )
 
 
-def load_embedding_map(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
-                       model: str) -> dict[str, NDArray[np.float32]]:
+def load_embedding_map(
+    con: duckdb.DuckDBPyConnection, hashes: Sequence[str], model: str
+) -> dict[str, NDArray[np.float32]]:
     """The stored vectors among these hashes, by hash."""
     if not hashes:
         return {}
@@ -140,12 +194,15 @@ def load_embedding_map(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
         "(SELECT unnest(?))",
         [model, list(dict.fromkeys(hashes))],
     ).fetchnumpy()
-    return {str(h): np.asarray(vec, dtype=np.float32)
-            for h, vec in zip(columns["content_hash"], columns["vector"], strict=True)}
+    return {
+        str(h): np.asarray(vec, dtype=np.float32)
+        for h, vec in zip(columns["content_hash"], columns["vector"], strict=True)
+    }
 
 
-def load_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
-                    model: str) -> NDArray[np.float32]:
+def load_embeddings(
+    con: duckdb.DuckDBPyConnection, hashes: Sequence[str], model: str
+) -> NDArray[np.float32]:
     """Vectors for these hashes, in the given order (every hash must be embedded)."""
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32)
@@ -153,18 +210,35 @@ def load_embeddings(con: duckdb.DuckDBPyConnection, hashes: Sequence[str],
     return np.asarray([by_hash[h] for h in hashes], dtype=np.float32)
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str,
-              parameters: dict[str, Any], code_version: str, model: str | None) -> None:
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    kind: str,
+    parameters: dict[str, Any],
+    code_version: str,
+    model: str | None,
+) -> None:
     con.execute(
         "INSERT INTO runs (run_id, kind, started, status, parameters, code_version, model) "
         "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-        [run_id, kind, datetime.now(), json.dumps(parameters, sort_keys=True, default=str),
-         code_version, model],
+        [
+            run_id,
+            kind,
+            datetime.now(),
+            json.dumps(parameters, sort_keys=True, default=str),
+            code_version,
+            model,
+        ],
     )
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
-               counts: dict[str, Any], error: str | None = None) -> None:
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    counts: dict[str, Any],
+    error: str | None = None,
+) -> None:
     con.execute(
         "UPDATE runs SET finished = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
         [datetime.now(), status, json.dumps(counts, sort_keys=True, default=str), error, run_id],
@@ -184,7 +258,7 @@ def list_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str,
 def iter_batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Fixed-size slices, so stages work in bounded memory."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def state_set(con: duckdb.DuckDBPyConnection, source_id: str, key: str, value: str | None) -> None:
@@ -197,8 +271,9 @@ def state_set(con: duckdb.DuckDBPyConnection, source_id: str, key: str, value: s
 
 
 def state_items(con: duckdb.DuckDBPyConnection, source_id: str) -> Iterable[tuple[str, str]]:
-    return con.execute("SELECT key, value FROM source_state WHERE source_id = ? ORDER BY key",
-                       [source_id]).fetchall()
+    return con.execute(
+        "SELECT key, value FROM source_state WHERE source_id = ? ORDER BY key", [source_id]
+    ).fetchall()
 
 
 def documents_per_day(con: duckdb.DuckDBPyConnection) -> dict[date, int]:

@@ -57,58 +57,82 @@ def add_watch(con: duckdb.DuckDBPyConnection, phrase: str, threshold: float) -> 
     if not phrase.strip():
         raise InputError("watch: expected a non-empty phrase")
     watch = Watch(watch_id_of(phrase), " ".join(phrase.split()), threshold)
-    con.execute("INSERT INTO watchlist (watch_id, phrase, threshold) VALUES (?, ?, ?) "
-                "ON CONFLICT (watch_id) DO UPDATE SET threshold = excluded.threshold",
-                [watch.watch_id, watch.phrase, watch.threshold])
+    con.execute(
+        "INSERT INTO watchlist (watch_id, phrase, threshold) VALUES (?, ?, ?) "
+        "ON CONFLICT (watch_id) DO UPDATE SET threshold = excluded.threshold",
+        [watch.watch_id, watch.phrase, watch.threshold],
+    )
     return watch
 
 
 def remove_watch(con: duckdb.DuckDBPyConnection, key: str) -> bool:
     """Remove by id or phrase; True when something was removed."""
     ids = [key, watch_id_of(key)]
-    found = con.execute("SELECT count(*) FROM watchlist WHERE watch_id IN (SELECT unnest(?))",
-                        [ids]).fetchall()[0][0]
+    found = con.execute(
+        "SELECT count(*) FROM watchlist WHERE watch_id IN (SELECT unnest(?))", [ids]
+    ).fetchall()[0][0]
     con.execute("DELETE FROM watch_periods WHERE watch_id IN (SELECT unnest(?))", [ids])
     con.execute("DELETE FROM watchlist WHERE watch_id IN (SELECT unnest(?))", [ids])
     return bool(found)
 
 
 def list_watches(con: duckdb.DuckDBPyConnection) -> list[Watch]:
-    rows = con.execute("SELECT watch_id, phrase, threshold FROM watchlist "
-                       "ORDER BY added_at, watch_id").fetchall()
+    rows = con.execute(
+        "SELECT watch_id, phrase, threshold FROM watchlist ORDER BY added_at, watch_id"
+    ).fetchall()
     return [Watch(*row) for row in rows]
 
 
-def load_watch_states(con: duckdb.DuckDBPyConnection, granularity: str,
-                      recent_periods: Sequence[Period]) -> list[WatchState]:
+def load_watch_states(
+    con: duckdb.DuckDBPyConnection, granularity: str, recent_periods: Sequence[Period]
+) -> list[WatchState]:
     states = {w.watch_id: WatchState(w) for w in list_watches(con)}
     for watch_id, popularity, last in con.execute(
-            "SELECT watch_id, arg_max(popularity, period), max(period) FROM watch_periods "
-            "WHERE granularity = ? GROUP BY watch_id", [granularity]).fetchall():
+        "SELECT watch_id, arg_max(popularity, period), max(period) FROM watch_periods "
+        "WHERE granularity = ? GROUP BY watch_id",
+        [granularity],
+    ).fetchall():
         if watch_id in states:
             states[watch_id].popularity = float(popularity or 0.0)
             states[watch_id].last_period = Period.parse(last)  # a stored label, parsed once
     recent = {p.label: p for p in recent_periods}
     for watch_id, label, share, n_docs in con.execute(
-            "SELECT watch_id, period, share, n_docs FROM watch_periods WHERE granularity = ? "
-            "AND period IN (SELECT unnest(?))", [granularity, list(recent)]).fetchall():
+        "SELECT watch_id, period, share, n_docs FROM watch_periods WHERE granularity = ? "
+        "AND period IN (SELECT unnest(?))",
+        [granularity, list(recent)],
+    ).fetchall():
         if watch_id in states:
             states[watch_id].shares[recent[label]] = float(share)
             states[watch_id].counts[recent[label]] = int(n_docs)
     return list(states.values())
 
 
-def write_watch_rows(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
-                     rows: Sequence[WatchRow]) -> None:
+def write_watch_rows(
+    con: duckdb.DuckDBPyConnection, granularity: str, period: str, rows: Sequence[WatchRow]
+) -> None:
     """Replace the period's watch rows (part of the period's transaction)."""
-    con.execute("DELETE FROM watch_periods WHERE granularity = ? AND period = ?",
-                [granularity, period])
+    con.execute(
+        "DELETE FROM watch_periods WHERE granularity = ? AND period = ?", [granularity, period]
+    )
     if rows:
         con.executemany(
             "INSERT INTO watch_periods (watch_id, granularity, period, n_docs, share, growth, "
             "popularity, high_potential, signal_class, reasons, doc_ids) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.watch_id, granularity, period, r.n_docs, r.share, r.growth, r.popularity,
-              r.high_potential, r.signal_class, list(r.reasons), list(r.doc_ids))
-             for r in rows],
+            [
+                (
+                    r.watch_id,
+                    granularity,
+                    period,
+                    r.n_docs,
+                    r.share,
+                    r.growth,
+                    r.popularity,
+                    r.high_potential,
+                    r.signal_class,
+                    list(r.reasons),
+                    list(r.doc_ids),
+                )
+                for r in rows
+            ],
         )

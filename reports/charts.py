@@ -18,12 +18,29 @@ from matplotlib.patches import Patch
 
 from reports.model import HeatCell, SourceCount, TopicEntry, TrajectoryPoint
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Serif CJK SC",
+)
 LATIN_FONTS = ("DejaVu Sans",)
 SIGNAL_COLOURS = {"strong": "#c2410c", "weak": "#f59e0b", "noise": "#94a3b8"}
-LINE_COLOURS = ("#2563eb", "#c2410c", "#059669", "#7c3aed", "#db2777", "#0891b2", "#ca8a04",
-                "#4b5563", "#65a30d", "#9333ea")
+LINE_COLOURS = (
+    "#2563eb",
+    "#c2410c",
+    "#059669",
+    "#7c3aed",
+    "#db2777",
+    "#0891b2",
+    "#ca8a04",
+    "#4b5563",
+    "#65a30d",
+    "#9333ea",
+)
 KIND_COLOURS = {"news": "#2563eb", "paper": "#059669", "patent": "#7c3aed", "policy": "#c2410c"}
 INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"
 _ROOT_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
@@ -39,12 +56,21 @@ def font_families() -> tuple[str, ...]:
 
 def _rc(salt: str) -> Any:  # matplotlib types rc keys as a Literal of every name
     return {
-        "svg.hashsalt": f"observatory-{salt}", "svg.fonttype": "none",
-        "font.family": list(font_families()), "font.size": 9,
-        "axes.edgecolor": GRID, "axes.labelcolor": MUTED, "axes.titlecolor": INK,
-        "xtick.color": MUTED, "ytick.color": MUTED, "axes.spines.top": False,
-        "axes.spines.right": False, "axes.grid": True, "grid.color": GRID,
-        "grid.linewidth": 0.6, "axes.axisbelow": True,
+        "svg.hashsalt": f"observatory-{salt}",
+        "svg.fonttype": "none",
+        "font.family": list(font_families()),
+        "font.size": 9,
+        "axes.edgecolor": GRID,
+        "axes.labelcolor": MUTED,
+        "axes.titlecolor": INK,
+        "xtick.color": MUTED,
+        "ytick.color": MUTED,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.color": GRID,
+        "grid.linewidth": 0.6,
+        "axes.axisbelow": True,
     }
 
 
@@ -58,8 +84,9 @@ def _quiet_fonts() -> Iterator[None]:
     logger.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font",
-                                    category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning
+            )
             yield
     finally:
         logger.setLevel(level)
@@ -70,14 +97,23 @@ def figure_svg(fig: Figure, salt: str, label: str) -> str:
     sized by the page's CSS (class chart), labelled for screen readers."""
     buffer = io.StringIO()
     with _quiet_fonts(), rc_context(_rc(salt)):
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight", pad_inches=0.08, transparent=True)
+        fig.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None, "Creator": None},
+            bbox_inches="tight",
+            pad_inches=0.08,
+            transparent=True,
+        )
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     label_attr = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return _ROOT_SIZE.sub(
         rf'<svg\1 class="chart" role="img" aria-label="{label_attr}" preserveAspectRatio='
-        r'"xMidYMid meet"', text, count=1)
+        r'"xMidYMid meet"',
+        text,
+        count=1,
+    )
 
 
 def _figure(salt: str, width: float, height: float) -> tuple[Figure, Axes]:
@@ -95,8 +131,9 @@ def _short(text: str, size: int = 42) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
-                   size: tuple[float, float] = (8.6, 3.0)) -> str:
+def trajectory_svg(
+    topics: Sequence[TopicEntry], key: str, label: str, size: tuple[float, float] = (8.6, 3.0)
+) -> str:
     """Share of each topic's period documents over the report's history, one line per topic."""
     salt = f"trajectory-{key}"
     with _quiet_fonts(), rc_context(_rc(salt)):
@@ -105,8 +142,9 @@ def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
             _no_data(ax, "No flagged topics in this period")
             return figure_svg(fig, salt, label)
         for index, topic in enumerate(topics[: len(LINE_COLOURS)]):
-            _trajectory_line(ax, topic.trajectory, _short(topic.label),
-                             LINE_COLOURS[index % len(LINE_COLOURS)])
+            _trajectory_line(
+                ax, topic.trajectory, _short(topic.label), LINE_COLOURS[index % len(LINE_COLOURS)]
+            )
         ax.set_ylabel("share of period documents (%)")
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
@@ -114,8 +152,7 @@ def trajectory_svg(topics: Sequence[TopicEntry], key: str, label: str,
         return figure_svg(fig, salt, label)
 
 
-def _trajectory_line(ax: Axes, points: Sequence[TrajectoryPoint], name: str,
-                     colour: str) -> None:
+def _trajectory_line(ax: Axes, points: Sequence[TrajectoryPoint], name: str, colour: str) -> None:
     periods = [point.period for point in points]
     shares = [point.share * 100 for point in points]
     ax.plot(periods, shares, color=colour, linewidth=1.8, marker="o", markersize=3, label=name)
@@ -146,8 +183,15 @@ def heatmap_svg(cells: Sequence[HeatCell], names: Mapping[str, str]) -> str:
         peak = max(1, *map(max, grid))
         for row, values in enumerate(grid):
             for col, value in enumerate(values):
-                ax.text(col, row, str(value), ha="center", va="center", fontsize=9,
-                        color="white" if value > peak * 0.6 else INK)
+                ax.text(
+                    col,
+                    row,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="white" if value > peak * 0.6 else INK,
+                )
         for spine in ax.spines.values():
             spine.set_visible(False)
         return figure_svg(fig, salt, "Direction by signal class")
@@ -162,8 +206,12 @@ def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
         if not shown:
             _no_data(ax, "No documents in this period")
             return figure_svg(fig, salt, "Source mix")
-        ax.barh([_short(c.source, 28) for c in shown], [c.n_docs for c in shown],
-                color=[KIND_COLOURS.get(c.kind, MUTED) for c in shown], height=0.62)
+        ax.barh(
+            [_short(c.source, 28) for c in shown],
+            [c.n_docs for c in shown],
+            color=[KIND_COLOURS.get(c.kind, MUTED) for c in shown],
+            height=0.62,
+        )
         for index, count in enumerate(shown):
             ax.text(count.n_docs, index, f" {count.n_docs}", va="center", fontsize=8, color=INK)
         ax.set_xlabel("documents")
@@ -173,8 +221,15 @@ def source_mix_svg(counts: Sequence[SourceCount], limit: int = 15) -> str:
         # The legend sits above the bars and the x axis leaves room for the value labels, so
         # neither covers the other whatever the lengths of the bars.
         ax.set_xlim(0, max(c.n_docs for c in shown) * 1.18)
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
-                  ncol=len(handles), frameon=False, fontsize=8, borderaxespad=0.2)
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=len(handles),
+            frameon=False,
+            fontsize=8,
+            borderaxespad=0.2,
+        )
         return figure_svg(fig, salt, "Source mix")
 
 
@@ -185,13 +240,19 @@ def sparkline_svg(points: Sequence[TrajectoryPoint], width: int = 120, height: i
     peak = max((p.share for p in points), default=0.0) or 1.0
     pad = 3
     step = (width - 2 * pad) / max(len(points) - 1, 1)
-    coords = [(round(pad + i * step, 1), round(height - 3 - (p.share / peak) * (height - 6), 1))
-              for i, p in enumerate(points)]
+    coords = [
+        (round(pad + i * step, 1), round(height - 3 - (p.share / peak) * (height - 6), 1))
+        for i, p in enumerate(points)
+    ]
     line = " ".join(f"{x},{y}" for x, y in coords)
-    dots = "".join(f'<circle cx="{x}" cy="{y}" r="2" fill="{SIGNAL_COLOURS[p.signal_class]}"/>'
-                   for (x, y), p in zip(coords, points, strict=True)
-                   if p.signal_class in ("weak", "strong"))
-    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="trajectory">'
-            f'<polyline points="{line}" fill="none" stroke="#2563eb" stroke-width="1.5"/>'
-            f"{dots}</svg>")
+    dots = "".join(
+        f'<circle cx="{x}" cy="{y}" r="2" fill="{SIGNAL_COLOURS[p.signal_class]}"/>'
+        for (x, y), p in zip(coords, points, strict=True)
+        if p.signal_class in ("weak", "strong")
+    )
+    return (
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="trajectory">'
+        f'<polyline points="{line}" fill="none" stroke="#2563eb" stroke-width="1.5"/>'
+        f"{dots}</svg>"
+    )

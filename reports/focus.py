@@ -119,8 +119,9 @@ def _matched_by(row: tuple[Any, ...], keys: Mapping[str, str]) -> str:
     return ", ".join(name for name, hit in (("search", searched), ("phrase", lexical)) if hit)
 
 
-def matching_documents(con: duckdb.DuckDBPyConnection, phrase: str, since: date,
-                       keys: Mapping[str, str]) -> list[FocusEvidence]:
+def matching_documents(
+    con: duckdb.DuckDBPyConnection, phrase: str, since: date, keys: Mapping[str, str]
+) -> list[FocusEvidence]:
     """Documents since `since` that a scan source's query found or that contain the phrase."""
     stems = list(phrase_stems(phrase))
     lexical = _lexical_sql(stems)
@@ -129,14 +130,19 @@ def matching_documents(con: duckdb.DuckDBPyConnection, phrase: str, since: date,
         "json_extract_string(meta, '$.query'), json_extract_string(meta, '$.feed'), "
         f"{lexical} FROM documents WHERE published >= ? AND (source IN (SELECT unnest(?)) "
         f"OR {lexical}) ORDER BY published DESC, doc_id",
-        [*stems, since, list(keys), *stems]).fetchall()
+        [*stems, since, list(keys), *stems],
+    ).fetchall()
     found = [(row, _matched_by(row, keys)) for row in rows]
-    return [FocusEvidence(row[0], row[3], row[4], row[1], row[2], row[5], row[6], how)
-            for row, how in found if how]
+    return [
+        FocusEvidence(row[0], row[3], row[4], row[1], row[2], row[5], row[6], how)
+        for row, how in found
+        if how
+    ]
 
 
-def _volume(docs: Sequence[FocusEvidence], granularity: Granularity,
-            kinds: Sequence[str]) -> list[VolumeRow]:
+def _volume(
+    docs: Sequence[FocusEvidence], granularity: Granularity, kinds: Sequence[str]
+) -> list[VolumeRow]:
     if not docs:
         return []
     counts = Counter((period_of(d.published, granularity), d.kind) for d in docs)
@@ -148,18 +154,23 @@ def _volume(docs: Sequence[FocusEvidence], granularity: Granularity,
     return rows
 
 
-def _watch(con: duckdb.DuckDBPyConnection, watch_id: str, granularity: Granularity,
-           since: date) -> list[WatchPoint]:
+def _watch(
+    con: duckdb.DuckDBPyConnection, watch_id: str, granularity: Granularity, since: date
+) -> list[WatchPoint]:
     rows = con.execute(
         "SELECT period, n_docs, share, growth, high_potential, signal_class, reasons "
         "FROM watch_periods WHERE watch_id = ? AND granularity = ? AND period >= ? AND n_docs > 0 "
-        "ORDER BY period", [watch_id, granularity, period_of(since, granularity)]).fetchall()
-    return [WatchPoint(p, int(n), float(s), g, h, c, tuple(r or ()))
-            for p, n, s, g, h, c, r in rows]
+        "ORDER BY period",
+        [watch_id, granularity, period_of(since, granularity)],
+    ).fetchall()
+    return [
+        WatchPoint(p, int(n), float(s), g, h, c, tuple(r or ())) for p, n, s, g, h, c, r in rows
+    ]
 
 
-def _topics(con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str],
-            granularity: str) -> list[FocusTopic]:
+def _topics(
+    con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], granularity: str
+) -> list[FocusTopic]:
     rows = con.execute(
         "WITH hits AS (SELECT topic_id, count(*) AS n FROM doc_topics WHERE granularity = ? "
         "AND topic_id IS NOT NULL AND doc_id IN (SELECT unnest(?)) GROUP BY topic_id) "
@@ -168,34 +179,52 @@ def _topics(con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str],
         "FROM topic_periods tp JOIN hits USING (topic_id) WHERE tp.granularity = ? "
         "QUALIFY row_number() OVER (PARTITION BY tp.topic_id ORDER BY tp.period DESC) = 1 "
         "ORDER BY hits.n DESC, tp.high_potential DESC NULLS LAST, tp.topic_id LIMIT ?",
-        [granularity, list(doc_ids), granularity, TOPIC_LIMIT]).fetchall()
-    return [FocusTopic(t, label, tuple(kw or ()), p, int(n), int(total), c, h, g, pop,
-                       tuple(r or ()))
-            for t, label, kw, p, n, total, c, h, g, pop, r in rows]
+        [granularity, list(doc_ids), granularity, TOPIC_LIMIT],
+    ).fetchall()
+    return [
+        FocusTopic(t, label, tuple(kw or ()), p, int(n), int(total), c, h, g, pop, tuple(r or ()))
+        for t, label, kw, p, n, total, c, h, g, pop, r in rows
+    ]
 
 
-def build_focus(con: duckdb.DuckDBPyConnection, phrase: str, granularity: Granularity,
-                since: date, keys: Mapping[str, str]) -> FocusReport:
+def build_focus(
+    con: duckdb.DuckDBPyConnection,
+    phrase: str,
+    granularity: Granularity,
+    since: date,
+    keys: Mapping[str, str],
+) -> FocusReport:
     """The focused report from store rows; `keys` maps scan source ids to their query keys."""
     docs = matching_documents(con, phrase, since, keys)
     by_kind = Counter(d.kind for d in docs)
     kinds = tuple(k for k in KIND_ORDER if by_kind[k]) or ("paper", "patent", "news")
     watch_id = watch_id_of(phrase)
     return FocusReport(
-        phrase=phrase, watch_id=watch_id, granularity=granularity, since=since,
-        generated=datetime.now().replace(microsecond=0), n_documents=len(docs), kinds=kinds,
+        phrase=phrase,
+        watch_id=watch_id,
+        granularity=granularity,
+        since=since,
+        generated=datetime.now().replace(microsecond=0),
+        n_documents=len(docs),
+        kinds=kinds,
         kind_totals=tuple(by_kind[k] for k in kinds),
         volume=tuple(_volume(docs, granularity, kinds)),
         watch=tuple(_watch(con, watch_id, granularity, since)),
         topics=tuple(_topics(con, [d.doc_id for d in docs], granularity)),
-        evidence=tuple(docs[:EVIDENCE_LIMIT]))
+        evidence=tuple(docs[:EVIDENCE_LIMIT]),
+    )
 
 
 def volume_svg(report: FocusReport) -> str:
     """Stacked bars of matching documents per period, coloured by kind, as inline SVG."""
-    rc: Any = {"svg.hashsalt": "observatory-focus", "svg.fonttype": "none",
-               "font.family": list(font_families()), "font.size": 9,
-               "axes.spines.top": False, "axes.spines.right": False}
+    rc: Any = {
+        "svg.hashsalt": "observatory-focus",
+        "svg.fonttype": "none",
+        "font.family": list(font_families()),
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
     with rc_context(rc):
         fig = Figure(figsize=(8.6, 2.8))
         ax = fig.add_subplot()
@@ -203,13 +232,20 @@ def volume_svg(report: FocusReport) -> str:
         bottom = [0] * len(periods)
         for index, kind in enumerate(report.kinds):
             heights = [row.counts[index] for row in report.volume]
-            ax.bar(periods, heights, bottom=bottom, label=kind,
-                   color=KIND_COLOURS.get(kind, MUTED), width=0.8)
+            ax.bar(
+                periods,
+                heights,
+                bottom=bottom,
+                label=kind,
+                color=KIND_COLOURS.get(kind, MUTED),
+                width=0.8,
+            )
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         if not periods:
             ax.axis("off")
-            ax.text(0.5, 0.5, "No matching documents", ha="center", color=MUTED,
-                    transform=ax.transAxes)
+            ax.text(
+                0.5, 0.5, "No matching documents", ha="center", color=MUTED, transform=ax.transAxes
+            )
         else:
             ax.set_ylabel("matching documents")
             ax.tick_params(axis="x", labelrotation=60, labelsize=7)
@@ -224,8 +260,11 @@ def render_focus_markdown(report: FocusReport) -> str:
 
 def render_focus_html(report: FocusReport) -> str:
     """One self-contained page: inline CSS and SVG, no scripts or remote assets."""
-    return environment(True).get_template("focus.html.j2").render(
-        report=report, volume_chart=Markup(volume_svg(report)))
+    return (
+        environment(True)
+        .get_template("focus.html.j2")
+        .render(report=report, volume_chart=Markup(volume_svg(report)))
+    )
 
 
 def render_focus_json(report: FocusReport) -> str:
@@ -239,8 +278,14 @@ def focus_stem(phrase: str, granularity: str) -> str:
     return f"focus-{slug or watch_id_of(phrase)}-{granularity}"
 
 
-def write_focus(db_path: Path, out_dir: Path, phrase: str, granularity: Granularity,
-                since: date, keys: Mapping[str, str]) -> FocusPaths:
+def write_focus(
+    db_path: Path,
+    out_dir: Path,
+    phrase: str,
+    granularity: Granularity,
+    since: date,
+    keys: Mapping[str, str],
+) -> FocusPaths:
     """Build the focused report from a read-only connection, then write its three renderings."""
     with session(db_path, read_only=True) as con:
         report = build_focus(con, phrase, granularity, since, keys)

@@ -53,13 +53,15 @@ def processed(con: duckdb.DuckDBPyConnection, granularity: str) -> list[Processe
     """Every processed period of a granularity, oldest first."""
     rows = con.execute(
         "SELECT period, period_start, run_id, model, n_docs, n_topics, n_outliers, processed_at "
-        "FROM processed_periods WHERE granularity = ? ORDER BY period_start", [granularity],
+        "FROM processed_periods WHERE granularity = ? ORDER BY period_start",
+        [granularity],
     ).fetchall()
     return [ProcessedPeriod(*row) for row in rows]
 
 
-def topic_rows(con: duckdb.DuckDBPyConnection, granularity: str,
-               periods: Sequence[str]) -> list[TopicRow]:
+def topic_rows(
+    con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[str]
+) -> list[TopicRow]:
     """Every topic of the given periods with scores, birth and primary direction."""
     rows = con.execute(
         """
@@ -83,16 +85,32 @@ def topic_rows(con: duckdb.DuckDBPyConnection, granularity: str,
 def _topic_row(row: Sequence[Any]) -> TopicRow:
     metrics = json.loads(row[10]) if isinstance(row[10], str) else (row[10] or {})
     return TopicRow(
-        topic_id=row[0], period=row[1], n_docs=int(row[2]), share=float(row[3]), label=row[4],
-        keywords=tuple(row[5]), growth=float(row[6]), popularity=float(row[7]),
-        high_potential=float(row[8]), signal_class=row[9], metrics=metrics,
-        reasons=tuple(row[11]), born_period=row[12], direction=row[13], track=row[14],
+        topic_id=row[0],
+        period=row[1],
+        n_docs=int(row[2]),
+        share=float(row[3]),
+        label=row[4],
+        keywords=tuple(row[5]),
+        growth=float(row[6]),
+        popularity=float(row[7]),
+        high_potential=float(row[8]),
+        signal_class=row[9],
+        metrics=metrics,
+        reasons=tuple(row[11]),
+        born_period=row[12],
+        direction=row[13],
+        track=row[14],
         taxonomy_version=row[15],
     )
 
 
-def evidence(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
-             topic_ids: Sequence[str], per_topic: int) -> dict[str, list[EvidenceDoc]]:
+def evidence(
+    con: duckdb.DuckDBPyConnection,
+    granularity: str,
+    period: str,
+    topic_ids: Sequence[str],
+    per_topic: int,
+) -> dict[str, list[EvidenceDoc]]:
     """The member documents closest to each topic's centroid in the period."""
     rows = con.execute(
         """
@@ -110,8 +128,10 @@ def evidence(con: duckdb.DuckDBPyConnection, granularity: str, period: str,
     found: dict[str, list[EvidenceDoc]] = {}
     for topic_id, *doc in rows:
         found.setdefault(topic_id, []).append(
-            EvidenceDoc(doc[0], doc[1], doc[2], doc[3], doc[4], _web_link(doc[5]), doc[6],
-                        float(doc[7])))
+            EvidenceDoc(
+                doc[0], doc[1], doc[2], doc[3], doc[4], _web_link(doc[5]), doc[6], float(doc[7])
+            )
+        )
     return found
 
 
@@ -120,8 +140,7 @@ def _web_link(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
-def source_mix(con: duckdb.DuckDBPyConnection, granularity: str,
-               period: str) -> list[SourceCount]:
+def source_mix(con: duckdb.DuckDBPyConnection, granularity: str, period: str) -> list[SourceCount]:
     """The period's processed documents counted by source, largest first."""
     rows = con.execute(
         """
@@ -133,25 +152,34 @@ def source_mix(con: duckdb.DuckDBPyConnection, granularity: str,
     return [SourceCount(source, kind, int(n)) for source, kind, n in rows]
 
 
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int,
-                until: datetime | None = None) -> list[RunRow]:
+def recent_runs(
+    con: duckdb.DuckDBPyConnection, limit: int, until: datetime | None = None
+) -> list[RunRow]:
     """The latest rows of `runs` started by `until` (all when None), newest first."""
     rows = con.execute(
         "SELECT run_id, kind, status, started, finished, model, coalesce(counts, '{}'), error "
         "FROM runs WHERE $until IS NULL OR started <= $until "
-        "ORDER BY started DESC, run_id LIMIT $limit", {"until": until, "limit": limit},
+        "ORDER BY started DESC, run_id LIMIT $limit",
+        {"until": until, "limit": limit},
     ).fetchall()
-    return [RunRow(row[0], row[1], row[2], row[3], row[4], row[5], _compact_json(row[6]), row[7])
-            for row in rows]
+    return [
+        RunRow(row[0], row[1], row[2], row[3], row[4], row[5], _compact_json(row[6]), row[7])
+        for row in rows
+    ]
 
 
 def revisions(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     """The periods a process run did again, and why, one line each."""
-    rows = con.execute("SELECT period, reason, n_docs_before, n_docs_now FROM period_revisions "
-                       "WHERE run_id = ? ORDER BY period", [run_id]).fetchall()
-    return [f"{period}: {reason}" + (f", {before} → {now} documents"
-                                     if before is not None and before != now else "")
-            for period, reason, before, now in rows]
+    rows = con.execute(
+        "SELECT period, reason, n_docs_before, n_docs_now FROM period_revisions "
+        "WHERE run_id = ? ORDER BY period",
+        [run_id],
+    ).fetchall()
+    return [
+        f"{period}: {reason}"
+        + (f", {before} → {now} documents" if before is not None and before != now else "")
+        for period, reason, before, now in rows
+    ]
 
 
 def _compact_json(text: str) -> str:
@@ -164,8 +192,7 @@ def _compact_json(text: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def latest_crawl(con: duckdb.DuckDBPyConnection,
-                 until: datetime | None = None) -> list[CrawlRow]:
+def latest_crawl(con: duckdb.DuckDBPyConnection, until: datetime | None = None) -> list[CrawlRow]:
     """The per-source rows of the most recent crawl run started by `until` (any when None)."""
     rows = con.execute(
         """
@@ -174,10 +201,13 @@ def latest_crawl(con: duckdb.DuckDBPyConnection,
         WHERE run_id = (SELECT run_id FROM crawl_log WHERE $until IS NULL OR started <= $until
                         ORDER BY started DESC, run_id DESC LIMIT 1)
         ORDER BY source_id
-        """, {"until": until},
+        """,
+        {"until": until},
     ).fetchall()
-    return [CrawlRow(row[0], row[1], row[2], row[3], row[4], row[5], _error_list(row[6]))
-            for row in rows]
+    return [
+        CrawlRow(row[0], row[1], row[2], row[3], row[4], row[5], _error_list(row[6]))
+        for row in rows
+    ]
 
 
 def _error_list(value: str | None) -> tuple[str, ...]:
@@ -192,33 +222,52 @@ def _error_list(value: str | None) -> tuple[str, ...]:
 
 def track_names(con: duckdb.DuckDBPyConnection, version: str | None) -> dict[str, str]:
     """Track id -> English name from the `directions` table (empty until it is filled)."""
-    rows = con.execute("SELECT track, name_en FROM directions WHERE taxonomy_version = ?",
-                       [version]).fetchall() if version else []
+    rows = (
+        con.execute(
+            "SELECT track, name_en FROM directions WHERE taxonomy_version = ?", [version]
+        ).fetchall()
+        if version
+        else []
+    )
     return {str(track): str(name) for track, name in rows}
 
 
-def documents_by_id(con: duckdb.DuckDBPyConnection,
-                    doc_ids: Sequence[str]) -> dict[str, EvidenceDoc]:
+def documents_by_id(
+    con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str]
+) -> dict[str, EvidenceDoc]:
     """Evidence rows for these documents (similarity 1: a term's documents hold the term)."""
     rows = con.execute(
         "SELECT doc_id, title, source, kind, published, url, lang FROM documents "
-        "WHERE list_contains(?, doc_id)", [list(doc_ids)]).fetchall()
-    return {row[0]: EvidenceDoc(row[0], row[1], row[2], row[3], row[4], _web_link(row[5]),
-                                row[6], 1.0) for row in rows}
+        "WHERE list_contains(?, doc_id)",
+        [list(doc_ids)],
+    ).fetchall()
+    return {
+        row[0]: EvidenceDoc(row[0], row[1], row[2], row[3], row[4], _web_link(row[5]), row[6], 1.0)
+        for row in rows
+    }
 
 
-def signal_history(con: duckdb.DuckDBPyConnection, granularity: str, signal_ids: Sequence[str],
-                   periods: Sequence[str]) -> dict[str, dict[str, tuple[float, int, str, str]]]:
+def signal_history(
+    con: duckdb.DuckDBPyConnection,
+    granularity: str,
+    signal_ids: Sequence[str],
+    periods: Sequence[str],
+) -> dict[str, dict[str, tuple[float, int, str, str]]]:
     """signal id -> period -> (share, documents, class, metrics JSON) over these periods."""
     rows = con.execute(
         "SELECT signal_id, period, share, n_docs, signal_class, coalesce(metrics, '{}') "
         "FROM signal_periods WHERE granularity = ? AND list_contains(?, signal_id) "
-        "AND list_contains(?, period)", [granularity, list(signal_ids), list(periods)],
+        "AND list_contains(?, period)",
+        [granularity, list(signal_ids), list(periods)],
     ).fetchall()
     found: dict[str, dict[str, tuple[float, int, str, str]]] = {}
     for signal_id, period, share, n_docs, signal_class, metrics in rows:
-        found.setdefault(signal_id, {})[period] = (float(share), int(n_docs), signal_class,
-                                                   str(metrics))
+        found.setdefault(signal_id, {})[period] = (
+            float(share),
+            int(n_docs),
+            signal_class,
+            str(metrics),
+        )
     return found
 
 
@@ -228,8 +277,9 @@ def count_documents(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def watch_rows(con: duckdb.DuckDBPyConnection, granularity: str,
-               periods: Sequence[str]) -> list[tuple[Any, ...]]:
+def watch_rows(
+    con: duckdb.DuckDBPyConnection, granularity: str, periods: Sequence[str]
+) -> list[tuple[Any, ...]]:
     """Watch phrases with their rows in these periods (phrase order, then period)."""
     return con.execute(
         "SELECT w.watch_id, w.phrase, p.period, p.n_docs, p.share, p.growth, "

@@ -45,9 +45,14 @@ def bcp47(lang: str) -> str:
 @cache
 def environment(autoescape: bool) -> Environment:
     """The reports' Jinja environment (weekly and focused): templates, filters, strict."""
-    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=autoescape,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(md=md_escape, pct=percent, score=score, text_lang=text_lang, bcp47=bcp47)
     env.globals.update(signed=signed)
     return env
@@ -74,28 +79,42 @@ def _direction_names(sections: tuple[DirectionSection, ...]) -> dict[str, str]:
 
 def _charts(report: WeeklyReport) -> dict[str, Markup]:
     drawn = {
-        "headline": charts.trajectory_svg(report.headline, "headline",
-                                          "Trajectories of the headline topics"),
+        "headline": charts.trajectory_svg(
+            report.headline, "headline", "Trajectories of the headline topics"
+        ),
         "heatmap": charts.heatmap_svg(report.heatmap, _direction_names(report.directions)),
         "sources": charts.source_mix_svg(report.source_mix),
     }
     for section in report.directions:
         if section.topics:
             drawn[f"direction-{section.direction}"] = charts.trajectory_svg(
-                section.topics, section.direction, f"Trajectories: {section.name_en}", (7.0, 2.4))
+                section.topics, section.direction, f"Trajectories: {section.name_en}", (7.0, 2.4)
+            )
     return {key: Markup(svg) for key, svg in drawn.items()}
 
 
 def render_html(report: WeeklyReport) -> str:
     """One self-contained page: inline CSS, inline SVG charts, no scripts or remote assets."""
     template = environment(True).get_template("report.html.j2")
-    sparks = {topic.topic_id: Markup(charts.sparkline_svg(topic.trajectory))
-              for topic in (*report.headline, *report.new_topics,
-                            *(t for s in report.directions for t in s.topics))}
+    sparks = {
+        topic.topic_id: Markup(charts.sparkline_svg(topic.trajectory))
+        for topic in (
+            *report.headline,
+            *report.new_topics,
+            *(t for s in report.directions for t in s.topics),
+        )
+    }
     sparks.update({f.topic_id: Markup(charts.sparkline_svg(f.trajectory)) for f in report.faded})
-    sparks.update({w.watch_id: Markup(charts.sparkline_svg(w.trajectory))
-                   for w in report.watches})
-    sparks.update({f"item:{i.item_id}": Markup(charts.sparkline_svg(i.trajectory))
-                   for i in (*report.items, *(i for s in report.directions for i in s.items))})
-    return template.render(report=report, charts=_charts(report), sparks=sparks,
-                           names=_direction_names(report.directions))
+    sparks.update({w.watch_id: Markup(charts.sparkline_svg(w.trajectory)) for w in report.watches})
+    sparks.update(
+        {
+            f"item:{i.item_id}": Markup(charts.sparkline_svg(i.trajectory))
+            for i in (*report.items, *(i for s in report.directions for i in s.items))
+        }
+    )
+    return template.render(
+        report=report,
+        charts=_charts(report),
+        sparks=sparks,
+        names=_direction_names(report.directions),
+    )

@@ -20,8 +20,9 @@ class ReportPaths:
     json: Path
 
 
-def write_report(db_path: Path, out_dir: Path, granularity: str,
-                 period: str | None = None) -> ReportPaths:
+def write_report(
+    db_path: Path, out_dir: Path, granularity: str, period: str | None = None
+) -> ReportPaths:
     """Build the report from a read-only connection held only while reading, then render it."""
     with session(db_path, read_only=True) as con:
         report = build_report(con, granularity, period)

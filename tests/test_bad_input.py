@@ -17,8 +17,15 @@ from observatory.cli import app
 from pipeline.db import session
 
 runner = CliRunner()
-GOOD = {"id": "n:1", "source": "s", "kind": "news", "date": "2024-05-06", "title": "Solid-state "
-        "battery pilot line", "text": "Une cellule à électrolyte solide.", "lang": "en"}
+GOOD = {
+    "id": "n:1",
+    "source": "s",
+    "kind": "news",
+    "date": "2024-05-06",
+    "title": "Solid-state battery pilot line",
+    "text": "Une cellule à électrolyte solide.",
+    "lang": "en",
+}
 
 
 def invoke(*args: object) -> Result:
@@ -28,8 +35,10 @@ def invoke(*args: object) -> Result:
 
 
 def lines(path: Path, records: list[dict[str, object] | str], encoding: str = "utf-8") -> Path:
-    text = "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)
-                     for r in records) + "\n"
+    text = (
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records)
+        + "\n"
+    )
     path.write_bytes(text.encode(encoding))
     return path
 
@@ -49,16 +58,15 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_a_bad_json_line_names_file_and_line(tmp_path: Path, db: Path) -> None:
-    bad = lines(tmp_path / "bad.jsonl", [record(1), "{\"id\": broken", record(3)])
+    bad = lines(tmp_path / "bad.jsonl", [record(1), '{"id": broken', record(3)])
     result = invoke("ingest", bad, "--db", db)
     assert result.exit_code == 2
     assert f"{bad}:2: not valid JSON (Expecting value)" in result.stderr
     assert stored(db) == 0
 
 
-def test_a_bad_file_stops_only_itself_and_the_summary_lists_each(tmp_path: Path,
-                                                                 db: Path) -> None:
-    bad = lines(tmp_path / "bad.jsonl", [record(1), "{\"id\": broken"])
+def test_a_bad_file_stops_only_itself_and_the_summary_lists_each(tmp_path: Path, db: Path) -> None:
+    bad = lines(tmp_path / "bad.jsonl", [record(1), '{"id": broken'])
     good = lines(tmp_path / "good.jsonl", [record(5), record(6)])
     result = invoke("ingest", bad, good, "--db", db)
     assert result.exit_code == 2
@@ -68,8 +76,9 @@ def test_a_bad_file_stops_only_itself_and_the_summary_lists_each(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("encoding", "byte"), [("gbk", "0xd6"), ("latin-1", "0xe8")])
-def test_a_non_utf8_file_names_line_and_byte(tmp_path: Path, db: Path, encoding: str,
-                                             byte: str) -> None:
+def test_a_non_utf8_file_names_line_and_byte(
+    tmp_path: Path, db: Path, encoding: str, byte: str
+) -> None:
     title = "中文标题" if encoding == "gbk" else "Première"
     path = lines(tmp_path / "other.jsonl", [record(1, title=title, text="x")], encoding)
     result = invoke("ingest", path, "--db", db)
@@ -102,8 +111,10 @@ def test_a_10_mb_document_is_a_bad_line(tmp_path: Path, db: Path) -> None:
     path = lines(tmp_path / "big.jsonl", [record(1), record(2, text="x" * 10_485_760)])
     result = invoke("ingest", path, "--db", db)
     assert result.exit_code == 2
-    assert (f"{path}:2: field 'text': expected at most 1,000,000 characters, "
-            "got '10,485,760 characters'") in result.stderr
+    assert (
+        f"{path}:2: field 'text': expected at most 1,000,000 characters, "
+        "got '10,485,760 characters'"
+    ) in result.stderr
 
 
 def test_a_future_date_is_refused_or_counted(tmp_path: Path, db: Path) -> None:
@@ -154,9 +165,16 @@ def test_a_bad_cron(db: Path, cron: str) -> None:
     assert f"--cron: {cron!r} is not a cron expression" in result.stderr
 
 
-COMMANDS = [["topics"], ["topic", "2024-W19/01"], ["report"], ["runs"], ["sources"],
-            ["sql", "SELECT count(*) FROM documents"], ["ingest", "GOOD"],
-            ["process", "-g", "month", "--encoder", "hashing-256"]]
+COMMANDS = [
+    ["topics"],
+    ["topic", "2024-W19/01"],
+    ["report"],
+    ["runs"],
+    ["sources"],
+    ["sql", "SELECT count(*) FROM documents"],
+    ["ingest", "GOOD"],
+    ["process", "-g", "month", "--encoder", "hashing-256"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -210,10 +228,10 @@ def test_processing_an_empty_database_processes_nothing(db: Path) -> None:
     assert result.exit_code == 0 and "0 periods processed (week)" in result.stderr
 
 
-@pytest.mark.parametrize("encoder", ["st:paraphrase-multilingual-MiniLM-L12-v2",
-                                     "minilm-offline"])
+@pytest.mark.parametrize("encoder", ["st:paraphrase-multilingual-MiniLM-L12-v2", "minilm-offline"])
 def test_a_sentence_transformers_encoder_without_the_st_extra(
-        db: Path, encoder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Path, encoder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As on a default install, which leaves torch and sentence-transformers out.
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     result = invoke("process", "-g", "week", "--encoder", encoder, "--db", db)
@@ -221,5 +239,7 @@ def test_a_sentence_transformers_encoder_without_the_st_extra(
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1
     assert f"encoder {encoder!r} needs sentence-transformers and torch" in message
-    assert 'install the [st] extra: pip install torch==2.13.0 && pip install -c constraints.txt ' \
-           '-e ".[st]"' in message
+    assert (
+        "install the [st] extra: pip install torch==2.13.0 && pip install -c constraints.txt "
+        '-e ".[st]"' in message
+    )

@@ -57,13 +57,13 @@ def test_missing_file_is_a_clear_error(tmp_path):
     assert result.exit_code == 2 and "nope.jsonl: no such file" in result.stderr
 
 
-def test_process_uses_db_from_the_environment(tmp_path, small_corpus, mini_taxonomy,
-                                              monkeypatch):
+def test_process_uses_db_from_the_environment(tmp_path, small_corpus, mini_taxonomy, monkeypatch):
     db = tmp_path / "env.duckdb"
     monkeypatch.setenv("OBSERVATORY_DB", str(db))
     invoke("ingest", small_corpus)
-    result = invoke("process", "-g", "month", "--encoder", "hashing-256", "--taxonomy",
-                    mini_taxonomy)
+    result = invoke(
+        "process", "-g", "month", "--encoder", "hashing-256", "--taxonomy", mini_taxonomy
+    )
     assert result.exit_code == 0, result.output
     assert "5 periods processed (month)" in result.stderr
     again = invoke("process", "--encoder", "hashing-256", "--taxonomy", mini_taxonomy)
@@ -76,11 +76,14 @@ def test_process_uses_db_from_the_environment(tmp_path, small_corpus, mini_taxon
     assert older.stdout.strip().endswith("report-month-2020-01.html")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["process", "-g", "fortnight"], "granularity: expected one of day, week"),
-    (["report", "--period", "May"], "period: expected 2024-05-06"),
-    (["crawl", "--spider", "rss"], "give --spider and --url together"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["process", "-g", "fortnight"], "granularity: expected one of day, week"),
+        (["report", "--period", "May"], "period: expected 2024-05-06"),
+        (["crawl", "--spider", "rss"], "give --spider and --url together"),
+    ],
+)
 def test_bad_arguments_are_one_line_errors(args, message):
     result = invoke(*args)
     assert result.exit_code != 0 and message in result.stderr

@@ -37,8 +37,17 @@ def invoke(*args):
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("analyst") / "observatory.duckdb"
     assert invoke("ingest", FIXTURES / "huffpost_2020q1.jsonl", "--db", path).exit_code == 0
-    result = invoke("process", "--db", path, "--encoder", "hashing-256", "--taxonomy",
-                    FIXTURES / "mini_taxonomy.toml", "-g", "month")
+    result = invoke(
+        "process",
+        "--db",
+        path,
+        "--encoder",
+        "hashing-256",
+        "--taxonomy",
+        FIXTURES / "mini_taxonomy.toml",
+        "-g",
+        "month",
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -46,8 +55,9 @@ def db(tmp_path_factory):
 @pytest.fixture
 def writer(db):
     """A second process that holds the write lock on the database until the test ends."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         yield holder
@@ -61,13 +71,24 @@ def test_sql_csv_and_json_are_fit_for_pipes(db):
     as_csv = invoke("sql", query, "--format", "csv", "--db", db)
     assert as_csv.exit_code == 0, as_csv.output
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert [row["period"] for row in rows] == ["2019-11", "2019-12", "2020-01", "2020-02",
-                                              "2020-03"]
+    assert [row["period"] for row in rows] == [
+        "2019-11",
+        "2019-12",
+        "2020-01",
+        "2020-02",
+        "2020-03",
+    ]
     assert sum(int(row["n_docs"]) for row in rows) == 804
     assert "5 rows" in as_csv.stderr and "5 rows" not in as_csv.stdout
-    as_json = invoke("sql", "SELECT topic_id, keywords, period_start FROM topics "
-                     "JOIN processed_periods ON born_period = period LIMIT 3", "-f", "json",
-                     "--db", db)
+    as_json = invoke(
+        "sql",
+        "SELECT topic_id, keywords, period_start FROM topics "
+        "JOIN processed_periods ON born_period = period LIMIT 3",
+        "-f",
+        "json",
+        "--db",
+        db,
+    )
     objects = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert len(objects) == 3 and isinstance(objects[0]["keywords"], list)
     assert objects[0]["period_start"].count("-") == 2
@@ -78,23 +99,26 @@ def test_sql_table_format_prints_a_table(db):
     assert result.exit_code == 0 and "direction" in result.stdout and "unmapped" in result.stdout
 
 
-@pytest.mark.parametrize("statement", [
-    "INSERT INTO runs (run_id, kind, started, status) VALUES ('x', 'y', now(), 'ok')",
-    "UPDATE topics SET label = 'x'",
-    "DELETE FROM documents",
-    "CREATE TABLE t AS SELECT 1",
-    "CREATE TEMP TABLE t AS SELECT 1",
-    "DROP VIEW v_emerging",
-    "ALTER TABLE topics ADD COLUMN x INTEGER",
-    "COPY topics TO 'topics.csv'",
-    "ATTACH 'other.duckdb'",
-    "PRAGMA threads = 1",
-    "SET enable_external_access = true",
-    "CHECKPOINT",
-    "INSTALL httpfs",
-    "EXPLAIN ANALYZE DELETE FROM documents",
-    "SELECT 1; DELETE FROM documents",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO runs (run_id, kind, started, status) VALUES ('x', 'y', now(), 'ok')",
+        "UPDATE topics SET label = 'x'",
+        "DELETE FROM documents",
+        "CREATE TABLE t AS SELECT 1",
+        "CREATE TEMP TABLE t AS SELECT 1",
+        "DROP VIEW v_emerging",
+        "ALTER TABLE topics ADD COLUMN x INTEGER",
+        "COPY topics TO 'topics.csv'",
+        "ATTACH 'other.duckdb'",
+        "PRAGMA threads = 1",
+        "SET enable_external_access = true",
+        "CHECKPOINT",
+        "INSTALL httpfs",
+        "EXPLAIN ANALYZE DELETE FROM documents",
+        "SELECT 1; DELETE FROM documents",
+    ],
+)
 def test_sql_refuses_writes(db, statement):
     result = invoke("sql", statement, "--db", db)
     assert result.exit_code == 2, result.output
@@ -117,8 +141,16 @@ def test_readers_use_the_published_snapshot_while_another_process_writes(db, wri
     snapshot = db.with_name("observatory.read.duckdb")
     published = snapshot.stat().st_mtime - 60  # as if the writer had been at it a minute
     os.utime(snapshot, (published, published))
-    result = invoke("sql", "SELECT count(*) AS n FROM processed_periods", "-f", "csv",
-                    "--wait", "0.2", "--db", db)
+    result = invoke(
+        "sql",
+        "SELECT count(*) AS n FROM processed_periods",
+        "-f",
+        "csv",
+        "--wait",
+        "0.2",
+        "--db",
+        db,
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["n", "5"]
     assert "answered from its read snapshot of" in result.stderr
@@ -136,8 +168,9 @@ def test_a_database_without_a_snapshot_is_read_directly_or_refused_while_busy(db
     shutil.copy(db, legacy)
     answer = invoke("sql", "SELECT count(*) FROM topics", "-f", "csv", "--db", legacy)
     assert answer.exit_code == 0 and int(answer.stdout.splitlines()[1]) > 0
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(legacy)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(legacy)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         busy = invoke("sql", "SELECT 1", "--wait", "0.2", "--db", legacy)
@@ -158,19 +191,33 @@ def test_topics_lists_the_latest_period_with_filters(db):
     new = invoke("topics", "--status", "new", "--period", "2019-12", "-f", "json", "--db", db)
     new_rows = [json.loads(line) for line in new.stdout.splitlines()]
     assert new_rows and all(row["born_period"] == "2019-12" for row in new_rows)
-    emerging = invoke("topics", "--status", "emerging", "--direction", "unmapped", "-f", "json",
-                      "--limit", "1", "--db", db)
+    emerging = invoke(
+        "topics",
+        "--status",
+        "emerging",
+        "--direction",
+        "unmapped",
+        "-f",
+        "json",
+        "--limit",
+        "1",
+        "--db",
+        db,
+    )
     emerging_rows = [json.loads(line) for line in emerging.stdout.splitlines()]
     assert len(emerging_rows) == 1 and emerging_rows[0]["signal_class"] in {"weak", "strong"}
     assert invoke("topics", "--db", db).exit_code == 0
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["--direction", "underwater"], 2, "--direction: unknown direction 'underwater'"),
-    (["--period", "March"], 2, "period: expected 2024-05-06"),
-    (["-g", "week"], 1, "no week periods processed yet"),
-    (["--status", "hot"], 2, "hot"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--direction", "underwater"], 2, "--direction: unknown direction 'underwater'"),
+        (["--period", "March"], 2, "period: expected 2024-05-06"),
+        (["-g", "week"], 1, "no week periods processed yet"),
+        (["--status", "hot"], 2, "hot"),
+    ],
+)
 def test_topics_bad_arguments_are_clear(db, args, code, message):
     result = invoke("topics", *args, "--db", db)
     assert result.exit_code == code and message in result.stderr
@@ -186,11 +233,13 @@ def test_topic_shows_lineage_scores_directions_and_evidence(db):
     assert ("2019-11/01", "born") in events
     assert any(topic_id != "2019-11/01" for topic_id, _ in events)
     assert [score["period"] for score in detail["scores"]] == sorted(
-        score["period"] for score in detail["scores"])
+        score["period"] for score in detail["scores"]
+    )
     # a period where nothing fired (noise, no growth) legitimately has no reasons
     assert any(score["reasons"] for score in detail["scores"])
-    assert abs(sum(row["weight"] for row in detail["directions"] if not row["is_primary"])
-               - 1) < 1e-3
+    assert (
+        abs(sum(row["weight"] for row in detail["directions"] if not row["is_primary"]) - 1) < 1e-3
+    )
     assert len(detail["evidence"]) == 3
     assert {"title", "source", "published", "url"} <= set(detail["evidence"][0])
     table = invoke("topic", "2019-11/01", "--db", db)
@@ -222,11 +271,14 @@ def test_export_names_unknown_tables(db, tmp_path):
     assert result.exit_code == 2 and "--table: no table 'nope'" in result.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--cron", "0 6 * * MONDAY"], "--cron: '0 6 * * MONDAY' is not a cron expression"),
-    (["--cron", "61 6 * * MON"], "is not a cron expression"),
-    (["--cron", "0 6 * * MON", "--timezone", "Mars/Olympus"], "unknown time zone"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cron", "0 6 * * MONDAY"], "--cron: '0 6 * * MONDAY' is not a cron expression"),
+        (["--cron", "61 6 * * MON"], "is not a cron expression"),
+        (["--cron", "0 6 * * MON", "--timezone", "Mars/Olympus"], "unknown time zone"),
+    ],
+)
 def test_schedule_rejects_a_bad_cron(args, message):
     result = invoke("schedule", *args)
     assert result.exit_code == 2 and message in result.stderr

@@ -34,19 +34,30 @@ def invoke(*args):
 def test_runs_as_table_json_and_csv(tmp_path):
     db = tmp_path / "r.duckdb"
     with session(db) as con:
-        con.execute("INSERT INTO runs (run_id, kind, started, finished, status, counts) VALUES "
-                    "('process-1', 'process', TIMESTAMP '2026-12-01 10:00:00', "
-                    "TIMESTAMP '2026-12-01 10:00:30', 'completed', '{\"periods\": 3}')")
+        con.execute(
+            "INSERT INTO runs (run_id, kind, started, finished, status, counts) VALUES "
+            "('process-1', 'process', TIMESTAMP '2026-12-01 10:00:00', "
+            "TIMESTAMP '2026-12-01 10:00:30', 'completed', '{\"periods\": 3}')"
+        )
     table = invoke("runs", "--db", db)
     assert table.exit_code == 0 and "process-1" in table.stdout and "periods=3" in table.stdout
-    rows = [json.loads(line) for line in invoke("runs", "-f", "json", "--db", db)
-            .stdout.splitlines()]
-    assert rows == [{"run_id": "process-1", "kind": "process", "status": "completed",
-                     "started": "2026-12-01T10:00:00", "finished": "2026-12-01T10:00:30",
-                     "seconds": 30.0, "model": None, "counts": {"periods": 3},
-                     "error": None}]
-    lines = list(csv.DictReader(io.StringIO(invoke("runs", "--format", "csv", "--db", db)
-                                            .stdout)))
+    rows = [
+        json.loads(line) for line in invoke("runs", "-f", "json", "--db", db).stdout.splitlines()
+    ]
+    assert rows == [
+        {
+            "run_id": "process-1",
+            "kind": "process",
+            "status": "completed",
+            "started": "2026-12-01T10:00:00",
+            "finished": "2026-12-01T10:00:30",
+            "seconds": 30.0,
+            "model": None,
+            "counts": {"periods": 3},
+            "error": None,
+        }
+    ]
+    lines = list(csv.DictReader(io.StringIO(invoke("runs", "--format", "csv", "--db", db).stdout)))
     assert lines[0]["run_id"] == "process-1" and lines[0]["seconds"] == "30.0"
     assert json.loads(lines[0]["counts"]) == {"periods": 3}
 
@@ -65,11 +76,21 @@ def test_sources_as_json_and_csv(tmp_path):
 def test_watch_list_formats(tmp_path):
     db = tmp_path / "w.duckdb"
     watch_id = invoke("watch", "add", "solid-state batteries", "--db", db).stdout.strip()
-    rows = [json.loads(line) for line in invoke("watch", "list", "-f", "json", "--db", db)
-            .stdout.splitlines()]
-    assert rows == [{"watch_id": watch_id, "phrase": "solid-state batteries",
-                     "threshold": 0.35, "period": None, "n_docs": None,
-                     "signal_class": None, "high_potential": None}]
+    rows = [
+        json.loads(line)
+        for line in invoke("watch", "list", "-f", "json", "--db", db).stdout.splitlines()
+    ]
+    assert rows == [
+        {
+            "watch_id": watch_id,
+            "phrase": "solid-state batteries",
+            "threshold": 0.35,
+            "period": None,
+            "n_docs": None,
+            "signal_class": None,
+            "high_potential": None,
+        }
+    ]
     as_csv = invoke("watch", "list", "--format", "csv", "--db", db).stdout.splitlines()
     assert as_csv[0].startswith("watch_id,phrase,threshold") and watch_id in as_csv[1]
 
@@ -83,12 +104,12 @@ def test_watch_remove_on_a_busy_database_is_one_line(tmp_path, monkeypatch):
     db = tmp_path / "busy.duckdb"
     invoke("watch", "add", "solid-state batteries", "--db", db)
     monkeypatch.setattr(pipeline.db, "LOCK_WAIT_SECONDS", 0.2)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = runner.invoke(app, ["watch", "remove", "solid-state batteries", "--db",
-                                     str(db)])
+        result = runner.invoke(app, ["watch", "remove", "solid-state batteries", "--db", str(db)])
         assert result.exit_code == 1, result.output
         assert "another process is writing to this database" in result.stderr
         assert "Traceback" not in result.output and result.exception is not None
@@ -107,6 +128,7 @@ def test_progress_shows_at_a_terminal_only_and_counts_embedded_texts():
         vectors = encoder.encode(["a text", "another text", "a third"])
         assert bar.tasks[0].completed == 3
     assert vectors.shape == (3, 256) and encoder.name == "hashing-256"
-    assert np.allclose(vectors, build_encoder("hashing-256").encode(
-        ["a text", "another text", "a third"]))
+    assert np.allclose(
+        vectors, build_encoder("hashing-256").encode(["a text", "another text", "a third"])
+    )
     assert "embedding (texts)" in screen.getvalue()

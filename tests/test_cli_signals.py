@@ -22,8 +22,17 @@ def invoke(*args):
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("signals") / "observatory.duckdb"
     assert invoke("ingest", FIXTURES / "huffpost_2020q1.jsonl", "--db", path).exit_code == 0
-    result = invoke("process", "--db", path, "--encoder", "hashing-256", "--taxonomy",
-                    FIXTURES / "mini_taxonomy.toml", "-g", "month")
+    result = invoke(
+        "process",
+        "--db",
+        path,
+        "--encoder",
+        "hashing-256",
+        "--taxonomy",
+        FIXTURES / "mini_taxonomy.toml",
+        "-g",
+        "month",
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -44,8 +53,11 @@ def test_signals_as_json_csv_and_table(db):
 def test_signals_filters_by_direction_and_refuses_unknown_ones(db):
     ok = invoke("signals", "--db", db, "-g", "month", "--direction", "unmapped", "-f", "json")
     assert ok.exit_code == 0
-    assert all(json.loads(line)["direction"] == "unmapped"
-               for line in ok.stdout.splitlines() if line.startswith("{"))
+    assert all(
+        json.loads(line)["direction"] == "unmapped"
+        for line in ok.stdout.splitlines()
+        if line.startswith("{")
+    )
     bad = invoke("signals", "--db", db, "-g", "month", "--direction", "nowhere")
     assert bad.exit_code != 0 and "--direction" in bad.output
 

@@ -28,8 +28,10 @@ TODAY = date(2026, 1, 15)
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, ReplayServer]]:
     with ExitStack() as stack:
-        yield {name: stack.enter_context(serve(RECORDED / name))
-               for name in ("arxiv", "openalex", "patentsview", "google_news", "gdelt")}
+        yield {
+            name: stack.enter_context(serve(RECORDED / name))
+            for name in ("arxiv", "openalex", "patentsview", "google_news", "gdelt")
+        }
 
 
 def _base_urls(servers: dict[str, ReplayServer]) -> dict[str, str]:
@@ -42,7 +44,8 @@ def _base_urls(servers: dict[str, ReplayServer]) -> dict[str, str]:
         "scan-gnews-en": news.url("search_en-US_old_style_decodable_token_2023_CONSTRUCTED.xml"),
         "scan-gnews-zh": news.url("search_zh-CN_memory_chips_CONSTRUCTED_with_real_items.xml"),
         "scan-gdelt": servers["gdelt"].url(
-            "paging/window2_20240108120000-20240109000000_last.json"),
+            "paging/window2_20240108120000-20240109000000_last.json"
+        ),
     }
 
 
@@ -53,19 +56,33 @@ def _closed_port() -> int:
 
 
 def test_the_phrase_is_written_in_each_api_query_syntax() -> None:
-    sources = {s.config.id: s for s in scan_sources("solid-state batteries", date(2024, 1, 15),
-                                                    ["en", "zh"], TODAY)}
-    assert set(sources) == {"scan-arxiv", "scan-openalex", "scan-patentsview", "scan-epo",
-                            "scan-gdelt", "scan-gnews-en", "scan-gnews-zh"}
+    sources = {
+        s.config.id: s
+        for s in scan_sources("solid-state batteries", date(2024, 1, 15), ["en", "zh"], TODAY)
+    }
+    assert set(sources) == {
+        "scan-arxiv",
+        "scan-openalex",
+        "scan-patentsview",
+        "scan-epo",
+        "scan-gdelt",
+        "scan-gnews-en",
+        "scan-gnews-zh",
+    }
     assert sources["scan-arxiv"].config.queries == ['all:"solid-state batteries"']
     assert sources["scan-openalex"].config.queries == [
-        'title_and_abstract.search:"solid-state batteries"']
+        'title_and_abstract.search:"solid-state batteries"'
+    ]
     assert sources["scan-epo"].config.queries == ['ta="solid-state batteries"']
     assert sources["scan-gdelt"].config.queries == ['"solid-state batteries"']
     assert json.loads(sources["scan-patentsview"].config.queries[0])["_or"][1] == {
-        "_text_phrase": {"patent_abstract": "solid-state batteries"}}
-    assert sources["scan-gnews-zh"].config.params == {"hl": "zh-CN", "gl": "CN",
-                                                      "ceid": "CN:zh-Hans"}
+        "_text_phrase": {"patent_abstract": "solid-state batteries"}
+    }
+    assert sources["scan-gnews-zh"].config.params == {
+        "hl": "zh-CN",
+        "gl": "CN",
+        "ceid": "CN:zh-Hans",
+    }
     assert sources["scan-gdelt"].since == date(2025, 10, 17)  # GDELT searches three months
     assert sources["scan-arxiv"].since == date(2024, 1, 15)
 
@@ -78,20 +95,39 @@ def test_since_takes_spans_and_dates() -> None:
         parse_since("soon", TODAY)
 
 
-def test_a_replayed_scan_writes_the_focused_report(servers: dict[str, ReplayServer],
-                                                    tmp_path: Path) -> None:
-    settings = Settings(db=tmp_path / "scan.duckdb", reports_dir=tmp_path / "reports",
-                        encoder="hashing-256", patentsview_api_key="test-key")
+def test_a_replayed_scan_writes_the_focused_report(
+    servers: dict[str, ReplayServer], tmp_path: Path
+) -> None:
+    settings = Settings(
+        db=tmp_path / "scan.duckdb",
+        reports_dir=tmp_path / "reports",
+        encoder="hashing-256",
+        patentsview_api_key="test-key",
+    )
     lines: list[str] = []
-    result = scan("solid-state batteries", settings, date(2015, 1, 1), ["en", "zh"],
-                  _base_urls(servers), "year", polite=False, notify=lines.append)
+    result = scan(
+        "solid-state batteries",
+        settings,
+        date(2015, 1, 1),
+        ["en", "zh"],
+        _base_urls(servers),
+        "year",
+        polite=False,
+        notify=lines.append,
+    )
 
-    assert result.skipped == ("scan-epo: skipped, needs OBSERVATORY_EPO_OPS_KEY and "
-                              "OBSERVATORY_EPO_OPS_SECRET",)
+    assert result.skipped == (
+        "scan-epo: skipped, needs OBSERVATORY_EPO_OPS_KEY and OBSERVATORY_EPO_OPS_SECRET",
+    )
     assert result.items_stored > 0 and result.n_periods > 0
     markdown = result.report.markdown.read_text("utf-8")
-    for heading in ("# Focus: solid-state batteries", "## Volume over time",
-                    "## Watch scores", "## Topics around it", "## Evidence"):
+    for heading in (
+        "# Focus: solid-state batteries",
+        "## Volume over time",
+        "## Watch scores",
+        "## Topics around it",
+        "## Evidence",
+    ):
         assert heading in markdown
     html = result.report.html.read_text("utf-8")
     assert 'id="volume"' in html and "<svg" in html and "<script" not in html
@@ -101,7 +137,8 @@ def test_a_replayed_scan_writes_the_focused_report(servers: dict[str, ReplayServ
     assert all(doc["matched_by"] for doc in report["evidence"])
     with duckdb.connect(str(settings.db), read_only=True) as con:
         assert con.execute("SELECT phrase FROM watchlist").fetchall() == [
-            ("solid-state batteries",)]
+            ("solid-state batteries",)
+        ]
 
 
 def test_offline_the_scan_fails_fast_with_one_line_per_source(tmp_path: Path) -> None:
@@ -124,9 +161,9 @@ def test_offline_the_scan_fails_fast_with_one_line_per_source(tmp_path: Path) ->
     assert not list(tmp_path.glob("focus-*"))
 
 
-def test_a_scan_leaves_the_weekly_scores_unchanged(servers: dict[str, ReplayServer],
-                                                   tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scan_leaves_the_weekly_scores_unchanged(
+    servers: dict[str, ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from models.embed import HashingEncoder
     from models.engine import EngineParams
     from models.runner import process_pending
@@ -139,17 +176,32 @@ def test_a_scan_leaves_the_weekly_scores_unchanged(servers: dict[str, ReplayServ
         ingest_file(con, Path(__file__).parent / "fixtures" / "huffpost_2020q1.jsonl")
     params = EngineParams(granularity="year")
     process_pending(weekly, params, HashingEncoder(), "v1")
-    scores = "SELECT topic_id, period, n_docs, share, growth, high_potential, signal_class " \
-             "FROM topic_periods ORDER BY ALL"
+    scores = (
+        "SELECT topic_id, period, n_docs, share, growth, high_potential, signal_class "
+        "FROM topic_periods ORDER BY ALL"
+    )
     with duckdb.connect(str(weekly), read_only=True) as con:
         before = con.execute(scores).fetchall()
         documents = con.execute("SELECT count(*) FROM documents").fetchall()
     app = typer.Typer()
     app.command()(scan_command)
-    args = ["solid-state batteries", "-g", "year", "--encoder", "hashing-256", "--impolite",
-            "--since", "2015-01-01", "--out", str(tmp_path / "reports")]
-    args += [arg for source, url in _base_urls(servers).items()
-             for arg in ("--base-url", f"{source}={url}")]
+    args = [
+        "solid-state batteries",
+        "-g",
+        "year",
+        "--encoder",
+        "hashing-256",
+        "--impolite",
+        "--since",
+        "2015-01-01",
+        "--out",
+        str(tmp_path / "reports"),
+    ]
+    args += [
+        arg
+        for source, url in _base_urls(servers).items()
+        for arg in ("--base-url", f"{source}={url}")
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "observatory.scans.duckdb" in result.output
@@ -158,5 +210,9 @@ def test_a_scan_leaves_the_weekly_scores_unchanged(servers: dict[str, ReplayServ
         assert con.execute(scores).fetchall() == before
         assert con.execute("SELECT count(*) FROM documents").fetchall() == documents
     with duckdb.connect(str(tmp_path / "observatory.scans.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM documents WHERE source LIKE 'scan-%'"
-                           ).fetchall()[0][0] > 0
+        assert (
+            con.execute("SELECT count(*) FROM documents WHERE source LIKE 'scan-%'").fetchall()[0][
+                0
+            ]
+            > 0
+        )

@@ -56,8 +56,10 @@ def test_flat_names_still_work_with_one_deprecation_line(monkeypatch, capsys):
     assert settings.engine.score.burst_s == settings.engine.term_score.burst_s == 3
     assert settings.engine.cluster.reducer == "none"
     err = capsys.readouterr().err.splitlines()
-    assert ("observatory: OBSERVATORY_MIN_CLUSTER_SIZE is deprecated and goes in the next "
-            "release; use OBSERVATORY_ENGINE__CLUSTER__MIN_CLUSTER_SIZE") in err
+    assert (
+        "observatory: OBSERVATORY_MIN_CLUSTER_SIZE is deprecated and goes in the next "
+        "release; use OBSERVATORY_ENGINE__CLUSTER__MIN_CLUSTER_SIZE"
+    ) in err
     assert len(err) == 3  # once per name and process
     assert Settings(crawl_timeout_s=5).crawl.crawl_timeout_s == 5  # flat keyword too
 
@@ -93,9 +95,13 @@ def test_no_layer_below_the_command_line_imports_it():
     for package in ("crawlers", "pipeline", "models", "reports", "flows"):
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-                names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-                if any(name == "observatory" or name.startswith("observatory.")
-                       for name in names):
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                if any(name == "observatory" or name.startswith("observatory.") for name in names):
                     importers.append(str(path.relative_to(ROOT)))
     assert importers == []

@@ -25,22 +25,39 @@ def tables():
 
 
 def result(system, ranked_first):
-    items = [RankedItem(p, f"s{t}", "topic", 0.0, 20 + t, ("plain",) * (20 + t), PERIODS[0])
-             for p in PERIODS for t in range(12)]
-    items += [RankedItem(p, "new", "topic", 0.0, 5, ("a qubit",) * 5, "2021-07")
-              for p in PERIODS[6:]]
+    items = [
+        RankedItem(p, f"s{t}", "topic", 0.0, 20 + t, ("plain",) * (20 + t), PERIODS[0])
+        for p in PERIODS
+        for t in range(12)
+    ]
+    items += [
+        RankedItem(p, "new", "topic", 0.0, 5, ("a qubit",) * 5, "2021-07") for p in PERIODS[6:]
+    ]
     history = History(PERIODS, dict.fromkeys(PERIODS, 100), tuple(items), 0)
-    ranked = {p: [i for i in items if i.period == p and (i.item_id == "new") == ranked_first]
-              for p in PERIODS}
+    ranked = {
+        p: [i for i in items if i.period == p and (i.item_id == "new") == ranked_first]
+        for p in PERIODS
+    }
     events = [Event("syn", "month", "qubit", r"qubit", "event", "2021-07", None, 3)]
     cut, figures, rows = score_replay(history, ranked, events, (3, 10), "2021-05")
     return BacktestResult(
-        corpus="syn.jsonl.gz", granularity="month", system=system, n_docs=1000, n_periods=10,
-        params={}, model="bertrend x" if system == "BERTrend" else "hashing-256",
-        code_version="abc", budget=(3, 10), cut=cut, headline=headline(figures),
-        figures=figures, events=rows, summary={**history_summary(history, ranked),
-                                               "run_to_run_identical": True},
-        timings={"cluster": 1.0}, peak_rss_mb=10.0)
+        corpus="syn.jsonl.gz",
+        granularity="month",
+        system=system,
+        n_docs=1000,
+        n_periods=10,
+        params={},
+        model="bertrend x" if system == "BERTrend" else "hashing-256",
+        code_version="abc",
+        budget=(3, 10),
+        cut=cut,
+        headline=headline(figures),
+        figures=figures,
+        events=rows,
+        summary={**history_summary(history, ranked), "run_to_run_identical": True},
+        timings={"cluster": 1.0},
+        peak_rss_mb=10.0,
+    )
 
 
 def test_the_page_gets_every_table_from_the_result_files(tmp_path, tables):
@@ -50,21 +67,25 @@ def test_the_page_gets_every_table_from_the_result_files(tmp_path, tables):
     stale = tmp_path / "peer_old_month.json"
     stale.write_text(json.dumps({"corpus": "old", "model": "bertrend", "summary": {}}))
     page = tmp_path / "backtest.md"
-    blocks = "".join(f"<!-- TABLE:{n} -->\nold\n<!-- /TABLE:{n} -->\n\ntext\n"
-                     for n in ("headline", "budget", "events", "runs"))
+    blocks = "".join(
+        f"<!-- TABLE:{n} -->\nold\n<!-- /TABLE:{n} -->\n\ntext\n"
+        for n in ("headline", "budget", "events", "runs")
+    )
     page.write_text("# Backtest\n\n" + blocks)
     assert tables.main(["--write", str(page), str(ours), str(peer), str(stale)]) == 0
     text = page.read_text()
     assert "old\n" not in text and text.count("text\n") == 4
-    headline_rows = [line for line in text.splitlines() if line.startswith("| syn / month |")
-                     and "| check |" in line]
+    headline_rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| syn / month |") and "| check |" in line
+    ]
     # ours finds the planted topic in its top 10, BERTrend (ranking the steady ones) does not
     assert headline_rows[0].split(" | ")[4:7] == ["1", "0", "0"]
     # beats biggest@10; against every baseline "-": these results predate the term baselines
     assert headline_rows[0].endswith("| yes | - |")
     assert "| syn / month | qubit | event | check | 2021-07 | 2021-07 (+0) | - |" in text
-    assert "Stale (written before the flag budget, not scored here): `peer_old_month.json`" \
-        in text
+    assert "Stale (written before the flag budget, not scored here): `peer_old_month.json`" in text
 
 
 def test_a_page_without_a_block_is_refused(tmp_path, tables):
@@ -80,9 +101,20 @@ def test_stages_of_our_runs(tmp_path, tables, capsys):
     ours = tmp_path / "ours.json"
     write_result(result("ours", True), ours)
     old = tmp_path / "ours_old.json"  # written before the flag budget: timings only
-    old.write_text(json.dumps({"corpus": "old.jsonl", "granularity": "year", "model": "use",
-                               "n_docs": 50, "n_periods": 5, "timings": {"embed": 10.0},
-                               "periods": [{"n_docs": 10}] * 5, "peak_rss_mb": 1.0}))
+    old.write_text(
+        json.dumps(
+            {
+                "corpus": "old.jsonl",
+                "granularity": "year",
+                "model": "use",
+                "n_docs": 50,
+                "n_periods": 5,
+                "timings": {"embed": 10.0},
+                "periods": [{"n_docs": 10}] * 5,
+                "peak_rss_mb": 1.0,
+            }
+        )
+    )
     assert tables.main(["--stages", str(ours), str(old)]) == 0
     out = capsys.readouterr().out
     assert "| syn / month | 1000 | 10 |" in out and "| old / year | 50 | 5 | 10 (10) |" in out

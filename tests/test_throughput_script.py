@@ -14,10 +14,36 @@ from pipeline.periods import period_of
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "throughput.py"
 WORDS = [
-    "battery", "lithium", "anode", "cathode", "charge", "grid", "solar", "wind", "turbine",
-    "storage", "robot", "arm", "sensor", "vision", "camera", "lidar", "chip", "wafer",
-    "lithography", "etch", "model", "training", "inference", "dataset", "protein", "enzyme",
-    "cell", "gene", "editing", "vaccine",
+    "battery",
+    "lithium",
+    "anode",
+    "cathode",
+    "charge",
+    "grid",
+    "solar",
+    "wind",
+    "turbine",
+    "storage",
+    "robot",
+    "arm",
+    "sensor",
+    "vision",
+    "camera",
+    "lidar",
+    "chip",
+    "wafer",
+    "lithography",
+    "etch",
+    "model",
+    "training",
+    "inference",
+    "dataset",
+    "protein",
+    "enzyme",
+    "cell",
+    "gene",
+    "editing",
+    "vaccine",
 ]
 
 
@@ -34,11 +60,19 @@ def base_corpus(path: Path, n: int = 60) -> Path:
     lines = []
     for i in range(n):
         picked = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(8)]
-        lines.append({"id": f"base:{i}", "source": "synthetic", "kind": "paper",
-                      "date": f"2019-{1 + i % 12:02d}-01", "date_precision": "month",
-                      "title": f"{picked[0]} {picked[1]} study {i}",
-                      "text": " ".join(picked) + f" item {i}", "lang": "en",
-                      "url": f"https://example.org/paper/{i}?utm_source=feed#abstract"})
+        lines.append(
+            {
+                "id": f"base:{i}",
+                "source": "synthetic",
+                "kind": "paper",
+                "date": f"2019-{1 + i % 12:02d}-01",
+                "date_precision": "month",
+                "title": f"{picked[0]} {picked[1]} study {i}",
+                "text": " ".join(picked) + f" item {i}",
+                "lang": "en",
+                "url": f"https://example.org/paper/{i}?utm_source=feed#abstract",
+            }
+        )
     lines.append(dict(lines[0], id="base:dup"))  # same text and URL: dropped from the base
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     return path
@@ -47,8 +81,7 @@ def base_corpus(path: Path, n: int = 60) -> Path:
 def test_copies_never_share_a_period(throughput, tmp_path):
     base = throughput.load_base(base_corpus(tmp_path / "base.jsonl"))
     assert len(base) == 60
-    assert [b.doc_id for b in base] == sorted(
-        (b.doc_id for b in base), key=throughput._order_key)
+    assert [b.doc_id for b in base] == sorted((b.doc_id for b in base), key=throughput._order_key)
     path = throughput.write_synthetic(base, 200, 4, tmp_path / "synthetic.jsonl")
     docs = list(read_documents(path, skip_bad=False, report=IngestReport(str(path))))
     assert len(docs) == 200
@@ -63,8 +96,10 @@ def test_copies_never_share_a_period(throughput, tmp_path):
     copies = [d for d in docs if "#r" in d.doc_id]
     assert copies and max(int(d.doc_id.rsplit("#r", 1)[1]) for d in copies) == 3
     assert all(f"copy={d.doc_id.rsplit('#r', 1)[1]}" in (d.canonical_url or "") for d in copies)
-    assert canonical_url(throughput.copy_url("https://a.org/x?utm_source=y#f", 2)) \
+    assert (
+        canonical_url(throughput.copy_url("https://a.org/x?utm_source=y#f", 2))
         == "https://a.org/x?copy=2"
+    )
     with pytest.raises(ValueError, match="distinct base texts"):
         list(throughput.synthetic_records(base, 400, 4))  # 100 per period > 60 texts
 
@@ -73,10 +108,24 @@ def test_one_configuration_end_to_end(throughput, tmp_path):
     base = throughput.load_base(base_corpus(tmp_path / "base.jsonl"))
     corpus = throughput.write_synthetic(base, 200, 4, tmp_path / "synthetic.jsonl.gz")
     result_path = tmp_path / "out" / "n200_p4.json"
-    status = throughput.main(["run", str(corpus), "--db", str(tmp_path / "store.duckdb"),
-                              "--reports", str(tmp_path / "reports"), "--result",
-                              str(result_path), "--encoder", "hashing-256",
-                              "--expect-periods", "4", "--grid", "periods"])
+    status = throughput.main(
+        [
+            "run",
+            str(corpus),
+            "--db",
+            str(tmp_path / "store.duckdb"),
+            "--reports",
+            str(tmp_path / "reports"),
+            "--result",
+            str(result_path),
+            "--encoder",
+            "hashing-256",
+            "--expect-periods",
+            "4",
+            "--grid",
+            "periods",
+        ]
+    )
     assert status == 0
     result = json.loads(result_path.read_text(encoding="utf-8"))
     assert result["n_docs"] == 200 and result["n_periods"] == 4

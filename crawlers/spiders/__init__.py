@@ -16,6 +16,16 @@ from crawlers.spiders.rss import RssSpider
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     cls.name: cls
-    for cls in (RssSpider, ArxivSpider, OpenAlexSpider, PatentsViewSpider, EpoOpsSpider,
-                GoogleNewsSpider, NewsSitemapSpider, GdeltSpider, GovCnSpider, MiitSpider)
+    for cls in (
+        RssSpider,
+        ArxivSpider,
+        OpenAlexSpider,
+        PatentsViewSpider,
+        EpoOpsSpider,
+        GoogleNewsSpider,
+        NewsSitemapSpider,
+        GdeltSpider,
+        GovCnSpider,
+        MiitSpider,
+    )
 }

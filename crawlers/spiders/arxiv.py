@@ -27,8 +27,13 @@ class ArxivSpider(SourceSpider):
         since, until = self.window(query)
         size = min(int(self.source.params.get("page_size", 200)), MAX_PAGE)
         search = f"({query}) AND submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
-        params = {"search_query": search, "start": start, "max_results": size,
-                  "sortBy": "submittedDate", "sortOrder": "descending"}
+        params = {
+            "search_query": search,
+            "start": start,
+            "max_results": size,
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+        }
         return f"{self.base_url}?{urlencode(params)}"
 
     async def start(self) -> AsyncIterator[Any]:
@@ -60,13 +65,26 @@ class ArxivSpider(SourceSpider):
 
     def document(self, entry: ArxivEntry, query: str) -> Document:
         return Document(
-            doc_id=f"arxiv:{entry.arxiv_id}", source=self.source_id, kind="paper",
-            title=entry.title, text=entry.summary, lang="en", published=entry.published.date(),
-            url=entry.abs_url, canonical_url=canonical_url(entry.abs_url), venue="arXiv",
+            doc_id=f"arxiv:{entry.arxiv_id}",
+            source=self.source_id,
+            kind="paper",
+            title=entry.title,
+            text=entry.summary,
+            lang="en",
+            published=entry.published.date(),
+            url=entry.abs_url,
+            canonical_url=canonical_url(entry.abs_url),
+            venue="arXiv",
             fetched_at=self.fetched_at,
-            meta={"arxiv_id": entry.arxiv_id, "version": entry.version,
-                  "authors": list(entry.authors),
-                  "categories": list(entry.categories), "primary_category": entry.primary_category,
-                  "pdf_url": entry.pdf_url, "doi": entry.doi, "comment": entry.comment,
-                  "query": query},
+            meta={
+                "arxiv_id": entry.arxiv_id,
+                "version": entry.version,
+                "authors": list(entry.authors),
+                "categories": list(entry.categories),
+                "primary_category": entry.primary_category,
+                "pdf_url": entry.pdf_url,
+                "doi": entry.doi,
+                "comment": entry.comment,
+                "query": query,
+            },
         )

@@ -42,10 +42,16 @@ class SourceSpider(scrapy.Spider):
     default_window_days: ClassVar[int] = 7
     api_name: ClassVar[str] = ""  # how problems name the source's API
 
-    def __init__(self, source: SourceConfig, since: date | None = None,
-                 until: date | None = None, state: Mapping[str, str | None] | None = None,
-                 base_url: str | None = None, fetched_at: datetime | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: SourceConfig,
+        since: date | None = None,
+        until: date | None = None,
+        state: Mapping[str, str | None] | None = None,
+        base_url: str | None = None,
+        fetched_at: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.source_id = source.id
@@ -58,8 +64,7 @@ class SourceSpider(scrapy.Spider):
     def request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
         """A request that hands error statuses to the callback and failures to `on_failure`."""
         meta = {"handle_httpstatus_list": HANDLED_STATUSES, **kwargs.pop("meta", {})}
-        return scrapy.Request(url, callback=callback, errback=self.on_failure, meta=meta,
-                              **kwargs)
+        return scrapy.Request(url, callback=callback, errback=self.on_failure, meta=meta, **kwargs)
 
     def on_failure(self, failure: Failure) -> Iterator[SourceProblem]:
         request = getattr(failure, "request", None)
@@ -70,11 +75,14 @@ class SourceSpider(scrapy.Spider):
         """A SourceProblem for any non-200 answer, with the server's stated reason."""
         if response.status == 200:
             return None
-        reason = next((response.headers.get(name) for name in _REASON_HEADERS
-                       if response.headers.get(name)), None)
+        reason = next(
+            (response.headers.get(name) for name in _REASON_HEADERS if response.headers.get(name)),
+            None,
+        )
         detail = reason.decode("utf-8", "replace") if reason else _snippet(response.body)
-        return SourceProblem(self.source_id, f"HTTP {response.status}: {detail}".strip(),
-                             response.url)
+        return SourceProblem(
+            self.source_id, f"HTTP {response.status}: {detail}".strip(), response.url
+        )
 
     def unreadable(self, response: Response, reason: str, retry: bool = True) -> Iterator[Any]:
         """A page that cannot be read: an error status is a source error; a 200 is fetched
@@ -85,7 +93,8 @@ class SourceSpider(scrapy.Spider):
         attempt = int(response.meta.get("body_retries", 0))
         if retry and attempt < BODY_RETRIES:
             yield response.request.replace(  # type: ignore[union-attr]
-                dont_filter=True, meta={**response.meta, "body_retries": attempt + 1})
+                dont_filter=True, meta={**response.meta, "body_retries": attempt + 1}
+            )
             return
         yield self.problem(f"unreadable {self.api_name} page: {reason}", response.url)
 
@@ -116,7 +125,8 @@ class SourceSpider(scrapy.Spider):
 
     def in_window(self, day: date) -> bool:
         return (self.since is None or day >= self.since) and (
-            self.until is None or day <= self.until)
+            self.until is None or day <= self.until
+        )
 
     def problem(self, message: str, url: str | None = None) -> SourceProblem:
         return SourceProblem(self.source_id, message, url)

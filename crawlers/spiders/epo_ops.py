@@ -41,8 +41,10 @@ class Slice:
 
     def halves(self) -> tuple[Slice, Slice]:
         middle = self.first + (self.last - self.first) // 2
-        return (Slice(self.query, self.first, middle),
-                Slice(self.query, middle + timedelta(days=1), self.last))
+        return (
+            Slice(self.query, self.first, middle),
+            Slice(self.query, middle + timedelta(days=1), self.last),
+        )
 
 
 def windows(first: date, last: date, days: int) -> Iterator[tuple[date, date]]:
@@ -60,8 +62,9 @@ class EpoOpsSpider(SourceSpider):
     kind = "patent"
     default_url = "https://ops.epo.org/3.2"
 
-    def __init__(self, *args: Any, key: str | None = None, secret: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, key: str | None = None, secret: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._credentials = (key, secret)
         self._token: str | None = None
@@ -87,26 +90,35 @@ class EpoOpsSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         key, secret = self._credentials
         if not key or not secret:
-            yield self.problem("no EPO OPS credentials: set OBSERVATORY_EPO_OPS_KEY and "
-                               "OBSERVATORY_EPO_OPS_SECRET")
+            yield self.problem(
+                "no EPO OPS credentials: set OBSERVATORY_EPO_OPS_KEY and OBSERVATORY_EPO_OPS_SECRET"
+            )
             return
         yield self.token_request(list(self.slices()))
 
     def token_request(self, pending: list[Slice]) -> scrapy.Request:
         """OAuth2 client credentials: Basic key:secret, answered with a Bearer token."""
         pair = base64.b64encode(":".join(map(str, self._credentials)).encode()).decode()
-        return self.request(f"{self.base_url}/auth/accesstoken", self.parse_token,
-                            method="POST", body="grant_type=client_credentials",
-                            headers={"Authorization": f"Basic {pair}",
-                                     "Content-Type": "application/x-www-form-urlencoded"},
-                            meta={"pending": pending}, dont_filter=True)
+        return self.request(
+            f"{self.base_url}/auth/accesstoken",
+            self.parse_token,
+            method="POST",
+            body="grant_type=client_credentials",
+            headers={
+                "Authorization": f"Basic {pair}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            meta={"pending": pending},
+            dont_filter=True,
+        )
 
     def parse_token(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         if response.status != 200:
             fault = parse_fault(response.body)
             detail = fault or (p.message if (p := self.http_problem(response)) else "")
-            yield self.problem(f"EPO OPS token refused: HTTP {response.status}: {detail}",
-                               response.url)
+            yield self.problem(
+                f"EPO OPS token refused: HTTP {response.status}: {detail}", response.url
+            )
             return
         try:
             answer = json.loads(response.body)
@@ -127,9 +139,13 @@ class EpoOpsSpider(SourceSpider):
         last = piece.begin + self.page_size - 1
         params = {"q": piece.cql(), "Range": f"{piece.begin}-{last}"}
         url = f"{self.base_url}/rest-services/published-data/search/biblio?{urlencode(params)}"
-        return self.request(url, self.parse, meta={"slice": piece}, dont_filter=True,
-                            headers={"Authorization": f"Bearer {self._token}",
-                                     "Accept": "application/xml"})
+        return self.request(
+            url,
+            self.parse,
+            meta={"slice": piece},
+            dont_filter=True,
+            headers={"Authorization": f"Bearer {self._token}", "Accept": "application/xml"},
+        )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         piece: Slice = response.meta["slice"]
@@ -160,8 +176,10 @@ class EpoOpsSpider(SourceSpider):
             yield self.search(Slice(piece.query, piece.first, piece.last, following))
             return
         if page.total > RETRIEVABLE:
-            yield self.problem(f"{page.total} results for {piece.cql()}; OPS serves only the "
-                               f"first {RETRIEVABLE}", response.url)
+            yield self.problem(
+                f"{page.total} results for {piece.cql()}; OPS serves only the first {RETRIEVABLE}",
+                response.url,
+            )
         yield from self.finished(piece)
 
     def finished(self, piece: Slice) -> Iterator[StateUpdate]:
@@ -192,10 +210,22 @@ class EpoOpsSpider(SourceSpider):
             return self.skip("no publication date", url)
         lang = doc.title_lang if doc.title_lang not in (None, "ol") else guess_lang(doc.title)
         return Document(
-            doc_id=f"epo:{doc.docdb}", source=self.source_id, kind="patent", title=doc.title,
-            text=doc.abstract, lang=str(lang), published=doc.published, url=url,
-            canonical_url=canonical_url(url), venue="EPO OPS",
+            doc_id=f"epo:{doc.docdb}",
+            source=self.source_id,
+            kind="patent",
+            title=doc.title,
+            text=doc.abstract,
+            lang=str(lang),
+            published=doc.published,
+            url=url,
+            canonical_url=canonical_url(url),
+            venue="EPO OPS",
             fetched_at=self.fetched_at,
-            meta={"docdb": doc.docdb, "family_id": doc.family_id, "cpc": list(doc.cpc),
-                  "applicants": list(doc.applicants), "query": query},
+            meta={
+                "docdb": doc.docdb,
+                "family_id": doc.family_id,
+                "cpc": list(doc.cpc),
+                "applicants": list(doc.applicants),
+                "query": query,
+            },
         )

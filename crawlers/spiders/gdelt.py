@@ -51,11 +51,20 @@ class GdeltSpider(SourceSpider):
 
     def call(self, query: str, queue: list[Window]) -> Any:
         start, end = (datetime.fromisoformat(value) for value in queue[0])
-        params = {"query": query, "mode": "artlist", "format": "json",
-                  "maxrecords": self.max_records, "sort": "dateasc",
-                  "startdatetime": gdelt_time(start), "enddatetime": gdelt_time(end)}
-        return self.request(f"{self.base_url}?{urlencode(params)}", self.parse,
-                            meta={"query": query, "queue": queue})
+        params = {
+            "query": query,
+            "mode": "artlist",
+            "format": "json",
+            "maxrecords": self.max_records,
+            "sort": "dateasc",
+            "startdatetime": gdelt_time(start),
+            "enddatetime": gdelt_time(end),
+        }
+        return self.request(
+            f"{self.base_url}?{urlencode(params)}",
+            self.parse,
+            meta={"query": query, "queue": queue},
+        )
 
     async def start(self) -> AsyncIterator[Any]:
         for query in self.source.queries:
@@ -66,8 +75,9 @@ class GdeltSpider(SourceSpider):
         query, queue = str(response.meta["query"]), list(response.meta["queue"])
         page = parse_artlist(response.body)
         if response.status != 200:
-            yield self.problem(f"HTTP {response.status}: {page.error or 'GDELT error'}",
-                               response.url)
+            yield self.problem(
+                f"HTTP {response.status}: {page.error or 'GDELT error'}", response.url
+            )
             return
         if page.error:
             yield self.problem(f"GDELT error: {page.error}", response.url)
@@ -81,11 +91,16 @@ class GdeltSpider(SourceSpider):
         smallest = timedelta(minutes=float(self.source.params.get("min_slice_minutes", 15)))
         if found >= self.max_records and end - start > smallest:
             middle = start + (end - start) / 2
-            queue[:0] = [(start.isoformat(), middle.isoformat()),
-                         (middle.isoformat(), end.isoformat())]
+            queue[:0] = [
+                (start.isoformat(), middle.isoformat()),
+                (middle.isoformat(), end.isoformat()),
+            ]
         elif found >= self.max_records:
-            yield self.problem(f"GDELT window {gdelt_time(start)}-{gdelt_time(end)} still holds "
-                               f"{found} articles (the cap); some may be missing", url)
+            yield self.problem(
+                f"GDELT window {gdelt_time(start)}-{gdelt_time(end)} still holds "
+                f"{found} articles (the cap); some may be missing",
+                url,
+            )
         if queue:
             yield self.call(query, queue)
         else:
@@ -98,11 +113,21 @@ class GdeltSpider(SourceSpider):
             return self.skip("no publication date", article.url)
         lang = language_code(article.language) or guess_lang(article.title)
         return Document(
-            doc_id=url_doc_id(self.source_id, article.url), source=self.source_id,
-            kind=self.kind, title=article.title, text="", lang=lang,
-            published=article.seen.date(), url=article.url,
-            canonical_url=canonical_url(article.url), venue=article.domain or None,
+            doc_id=url_doc_id(self.source_id, article.url),
+            source=self.source_id,
+            kind=self.kind,
+            title=article.title,
+            text="",
+            lang=lang,
+            published=article.seen.date(),
+            url=article.url,
+            canonical_url=canonical_url(article.url),
+            venue=article.domain or None,
             fetched_at=self.fetched_at,
-            meta={"seendate_utc": article.seen.isoformat(), "language": article.language,
-                  "sourcecountry": article.country, "query": query},
+            meta={
+                "seendate_utc": article.seen.isoformat(),
+                "language": article.language,
+                "sourcecountry": article.country,
+                "query": query,
+            },
         )

@@ -48,9 +48,14 @@ class GoogleNewsSpider(RssSpider):
         lang = "zh" if _CJK.search(query) else "en"
         hl, gl, ceid = EDITIONS[lang]
         params = self.source.params
-        return f"{self.base_url}?" + urlencode({
-            "q": query, "hl": params.get("hl", hl), "gl": params.get("gl", gl),
-            "ceid": params.get("ceid", ceid)})
+        return f"{self.base_url}?" + urlencode(
+            {
+                "q": query,
+                "hl": params.get("hl", hl),
+                "gl": params.get("gl", gl),
+                "ceid": params.get("ceid", ceid),
+            }
+        )
 
     def feed_urls(self) -> list[str]:
         urls = [self.search_url(query) for query in self.source.queries]
@@ -58,21 +63,29 @@ class GoogleNewsSpider(RssSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.feed_urls():
-            yield self.request(url, self.parse, headers=self.conditional_headers(url),
-                               meta={"feed_url": url, "dont_redirect": True,
-                                     "handle_httpstatus_list": [*HANDLED_STATUSES, 301, 302,
-                                                                303, 307]})
+            yield self.request(
+                url,
+                self.parse,
+                headers=self.conditional_headers(url),
+                meta={
+                    "feed_url": url,
+                    "dont_redirect": True,
+                    "handle_httpstatus_list": [*HANDLED_STATUSES, 301, 302, 303, 307],
+                },
+            )
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         if response.status in (301, 302, 303, 307):
             target = (response.headers.get(b"Location") or b"").decode("latin-1")
-            reason = ("a consent page" if "consent." in target else target or "nowhere")
-            yield self.problem(f"blocked: HTTP {response.status} redirect to {reason}",
-                               response.url)
+            reason = "a consent page" if "consent." in target else target or "nowhere"
+            yield self.problem(
+                f"blocked: HTTP {response.status} redirect to {reason}", response.url
+            )
             return
         if _UNUSUAL.search(response.body[:4000].decode("utf-8", "replace")):
-            yield self.problem(f"blocked: Google 'unusual traffic' page (HTTP {response.status})",
-                               response.url)
+            yield self.problem(
+                f"blocked: Google 'unusual traffic' page (HTTP {response.status})", response.url
+            )
             return
         yield from super().parse(response, **kwargs)
 
@@ -81,14 +94,26 @@ class GoogleNewsSpider(RssSpider):
             return rejected
         day = entry.published.date()
         title = split_outlet(entry.title, entry.source)
-        outlet = entry.source or entry.title[len(title):].removeprefix(" - ").strip()
+        outlet = entry.source or entry.title[len(title) :].removeprefix(" - ").strip()
         lang = self.source.lang or (feed.lang or "").split("-")[0].lower() or guess_lang(title)
         return Document(
             doc_id=url_doc_id(self.source_id, article_token(entry.link) or entry.link or title),
-            source=self.source_id, kind=self.kind, title=title, text="", lang=lang,
-            published=day, url=entry.link, canonical_url=canonical_url(entry.link),
-            venue=outlet or None, fetched_at=self.fetched_at,
-            meta={"feed": feed_url, "outlet": outlet, "outlet_url": entry.source_url,
-                  "token": article_token(entry.link), "published_utc": entry.published.isoformat(),
-                  "query_title": feed.title},
+            source=self.source_id,
+            kind=self.kind,
+            title=title,
+            text="",
+            lang=lang,
+            published=day,
+            url=entry.link,
+            canonical_url=canonical_url(entry.link),
+            venue=outlet or None,
+            fetched_at=self.fetched_at,
+            meta={
+                "feed": feed_url,
+                "outlet": outlet,
+                "outlet_url": entry.source_url,
+                "token": article_token(entry.link),
+                "published_utc": entry.published.isoformat(),
+                "query_title": feed.title,
+            },
         )

@@ -74,8 +74,9 @@ class GovCnSpider(SourceSpider):
                 yield StateUpdate(self.source_id, "last_day", last_day)
             return
         meta = {"row": queue[0], "queue": queue[1:], "last_day": last_day}
-        yield self.request(self.mirror(queue[0][1]), self.parse_detail, meta=meta,
-                           errback=self.detail_failed)
+        yield self.request(
+            self.mirror(queue[0][1]), self.parse_detail, meta=meta, errback=self.detail_failed
+        )
 
     def request(self, url: str, callback: Any, **kwargs: Any) -> Any:
         errback = kwargs.pop("errback", None)
@@ -100,11 +101,22 @@ class GovCnSpider(SourceSpider):
         detail = parse_govcn_detail(response.text)
         published = detail.published.date() if detail.published else date.fromisoformat(day)
         return Document(
-            doc_id=url_doc_id(self.source_id, url), source=self.source_id, kind="policy",
-            title=title or detail.title, text=detail.text, lang=self.source.lang or "zh",
-            published=published, url=url, canonical_url=canonical_url(url),
-            venue=self.source.name or "中国政府网", fetched_at=self.fetched_at,
-            meta={"firstpublishedtime": detail.raw_published, "list_day": day,
-                  "published_utc": detail.published.isoformat() if detail.published else None,
-                  "subtitle": subtitle, **detail.meta},
+            doc_id=url_doc_id(self.source_id, url),
+            source=self.source_id,
+            kind="policy",
+            title=title or detail.title,
+            text=detail.text,
+            lang=self.source.lang or "zh",
+            published=published,
+            url=url,
+            canonical_url=canonical_url(url),
+            venue=self.source.name or "中国政府网",
+            fetched_at=self.fetched_at,
+            meta={
+                "firstpublishedtime": detail.raw_published,
+                "list_day": day,
+                "published_utc": detail.published.isoformat() if detail.published else None,
+                "subtitle": subtitle,
+                **detail.meta,
+            },
         )

@@ -16,12 +16,19 @@ from crawlers.spiders.base import SourceSpider, url_doc_id
 from pipeline.normalise import canonical_url
 
 # MIIT site-wide JPaaS values quoted by public scrapers (verify once against the live site).
-UNIT_PARAMS = {"parseType": "buildstatic", "webId": "8d828e408d90447786ddbe128d495e9e",
-               "tplSetId": "209741b2109044b5b7695700b2bec37e", "pageType": "column",
-               "tagId": "当前栏目_list", "editType": "null"}
+UNIT_PARAMS = {
+    "parseType": "buildstatic",
+    "webId": "8d828e408d90447786ddbe128d495e9e",
+    "tplSetId": "209741b2109044b5b7695700b2bec37e",
+    "pageType": "column",
+    "tagId": "当前栏目_list",
+    "editType": "null",
+}
 # The endpoint refuses bare requests (403): it wants a browser User-Agent and a Referer.
-BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/124.0 Safari/537.36")
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
 
 
 class MiitSpider(SourceSpider):
@@ -38,16 +45,24 @@ class MiitSpider(SourceSpider):
 
     def page_request(self, column: str, page: int, newest: str | None) -> Any:
         size = int(self.source.params.get("page_size", 24))
-        params = {**UNIT_PARAMS, "pageId": column,
-                  "paramJson": json.dumps({"pageNo": page, "pageSize": size},
-                                          separators=(",", ":"))}
+        params = {
+            **UNIT_PARAMS,
+            "pageId": column,
+            "paramJson": json.dumps({"pageNo": page, "pageSize": size}, separators=(",", ":")),
+        }
         referer = str(self.source.params.get("referer", "https://www.miit.gov.cn/"))
-        headers = {"User-Agent": str(self.source.params.get("user_agent", BROWSER_UA)),
-                   "Referer": referer, "Accept-Language": "zh-CN,zh;q=0.9",
-                   "Accept": "application/json, text/javascript, */*; q=0.01"}
-        return self.request(f"{self.mirror(self.base_url)}?{urlencode(params)}", self.parse,
-                            headers=headers,
-                            meta={"column": column, "page": page, "newest": newest})
+        headers = {
+            "User-Agent": str(self.source.params.get("user_agent", BROWSER_UA)),
+            "Referer": referer,
+            "Accept-Language": "zh-CN,zh;q=0.9",
+            "Accept": "application/json, text/javascript, */*; q=0.01",
+        }
+        return self.request(
+            f"{self.mirror(self.base_url)}?{urlencode(params)}",
+            self.parse,
+            headers=headers,
+            meta={"column": column, "page": page, "newest": newest},
+        )
 
     async def start(self) -> AsyncIterator[Any]:
         for column in self.source.queries:
@@ -65,8 +80,11 @@ class MiitSpider(SourceSpider):
             return
         days = [row.day for row in rows if row.day]
         newest = response.meta["newest"] or (max(days).isoformat() if days else None)
-        yield from (self.document(row, column) for row in rows
-                    if row.day is None or row.day >= self.first_day(column))
+        yield from (
+            self.document(row, column)
+            for row in rows
+            if row.day is None or row.day >= self.first_day(column)
+        )
         if rows and all(day >= self.first_day(column) for day in days):
             yield self.page_request(column, page + 1, newest)
         elif newest:
@@ -86,9 +104,16 @@ class MiitSpider(SourceSpider):
         if not self.in_window(row.day):
             return self.skip("outside the date window", row.url)
         return Document(
-            doc_id=url_doc_id(self.source_id, row.url), source=self.source_id, kind="policy",
-            title=row.title, text="", lang=self.source.lang or "zh", published=row.day,
-            url=row.url, canonical_url=canonical_url(row.url),
-            venue=self.source.name or "工业和信息化部", fetched_at=self.fetched_at,
+            doc_id=url_doc_id(self.source_id, row.url),
+            source=self.source_id,
+            kind="policy",
+            title=row.title,
+            text="",
+            lang=self.source.lang or "zh",
+            published=row.day,
+            url=row.url,
+            canonical_url=canonical_url(row.url),
+            venue=self.source.name or "工业和信息化部",
+            fetched_at=self.fetched_at,
             meta={"column": column, "list_day": row.day.isoformat()},
         )

@@ -32,15 +32,20 @@ class NewsSitemapSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         for url in [self.mirror(u) for u in self.source.urls] or [self.base_url]:
             if urlsplit(url).path.endswith("/robots.txt"):
-                yield self.request(url, self.parse_robots, meta={
-                    "dont_obey_robotstxt": True, "handle_httpstatus_all": True})
+                yield self.request(
+                    url,
+                    self.parse_robots,
+                    meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True},
+                )
             else:
                 yield self.request(url, self.parse)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         if response.status != 200:
-            yield self.problem(f"robots.txt unavailable (HTTP {response.status}): not crawling "
-                               "this site", response.url)
+            yield self.problem(
+                f"robots.txt unavailable (HTTP {response.status}): not crawling this site",
+                response.url,
+            )
             return
         text, _ = decode_body(response.body, None)
         urls = robots_sitemaps(text)
@@ -67,8 +72,10 @@ class NewsSitemapSpider(SourceSpider):
 
     def document(self, entry: NewsEntry, sitemap_url: str) -> Any:
         if entry.published is None:
-            return self.skip("no news:news entry" if not entry.raw_date else
-                             "no publication date", entry.loc or None)
+            return self.skip(
+                "no news:news entry" if not entry.raw_date else "no publication date",
+                entry.loc or None,
+            )
         if not entry.title or not entry.loc:
             return self.skip("no title", entry.loc or None)
         day = entry.published.date()
@@ -76,13 +83,22 @@ class NewsSitemapSpider(SourceSpider):
             return self.skip("outside the date window", entry.loc)
         lang = entry.language.split("-")[0] or self.source.lang or guess_lang(entry.title)
         return Document(
-            doc_id=url_doc_id(self.source_id, entry.loc), source=self.source_id, kind=self.kind,
-            title=entry.title, text="", lang=lang, published=day, url=entry.loc,
+            doc_id=url_doc_id(self.source_id, entry.loc),
+            source=self.source_id,
+            kind=self.kind,
+            title=entry.title,
+            text="",
+            lang=lang,
+            published=day,
+            url=entry.loc,
             canonical_url=canonical_url(entry.loc),
-            venue=entry.publication or self.source.name or None, fetched_at=self.fetched_at,
-            meta={"sitemap": sitemap_url, "language": entry.language,
-                  "publication_date": entry.raw_date,
-                  "published_utc": entry.published.isoformat(),
-                  "keywords": list(entry.keywords)},
+            venue=entry.publication or self.source.name or None,
+            fetched_at=self.fetched_at,
+            meta={
+                "sitemap": sitemap_url,
+                "language": entry.language,
+                "publication_date": entry.raw_date,
+                "published_utc": entry.published.isoformat(),
+                "keywords": list(entry.keywords),
+            },
         )
-

@@ -45,7 +45,8 @@ class OpenAlexSpider(SourceSpider):
         params: dict[str, str | int] = {
             "filter": f"{query},from_publication_date:{since},to_publication_date:{until}",
             "per-page": min(int(self.source.params.get("per_page", MAX_PER_PAGE)), MAX_PER_PAGE),
-            "cursor": cursor}
+            "cursor": cursor,
+        }
         if select := self.source.params.get("select"):
             params["select"] = str(select)
         if self.mailto:
@@ -65,16 +66,19 @@ class OpenAlexSpider(SourceSpider):
             return
         if response.status != 200 or page.error:
             status = f"HTTP {response.status}: " if response.status != 200 else ""
-            yield self.problem(f"{status}OpenAlex API error: {page.error or 'no message'}",
-                               response.url)
+            yield self.problem(
+                f"{status}OpenAlex API error: {page.error or 'no message'}", response.url
+            )
             return
         yield from (self.document(work, query) for work in page.works)
         if page.works and page.next_cursor:
-            yield self.request(self.page_url(query, page.next_cursor), self.parse,
-                               meta={"query": query})
+            yield self.request(
+                self.page_url(query, page.next_cursor), self.parse, meta={"query": query}
+            )
         else:
-            yield StateUpdate(self.source_id, f"last_date:{query}",
-                              self.window(query)[1].isoformat())
+            yield StateUpdate(
+                self.source_id, f"last_date:{query}", self.window(query)[1].isoformat()
+            )
 
     def document(self, work: Work, query: str) -> Any:
         if not work.title:
@@ -82,12 +86,25 @@ class OpenAlexSpider(SourceSpider):
         if work.published is None:
             return self.skip("no publication date", work.url)
         return Document(
-            doc_id=work_doc_id(work), source=self.source_id, kind="paper", title=work.title,
-            text=work.abstract, lang=work.lang or self.source.lang or guess_lang(work.title),
-            published=work.published, url=work.url, canonical_url=canonical_url(work.url),
-            venue=work.venue, fetched_at=self.fetched_at,
-            meta={"openalex_id": work.openalex_id, "doi": work.doi, "type": work.work_type,
-                  "topics": list(work.topics), "concepts": list(work.concepts),
-                  "keywords": list(work.keywords), "cited_by_count": work.cited_by_count,
-                  "query": query},
+            doc_id=work_doc_id(work),
+            source=self.source_id,
+            kind="paper",
+            title=work.title,
+            text=work.abstract,
+            lang=work.lang or self.source.lang or guess_lang(work.title),
+            published=work.published,
+            url=work.url,
+            canonical_url=canonical_url(work.url),
+            venue=work.venue,
+            fetched_at=self.fetched_at,
+            meta={
+                "openalex_id": work.openalex_id,
+                "doi": work.doi,
+                "type": work.work_type,
+                "topics": list(work.topics),
+                "concepts": list(work.concepts),
+                "keywords": list(work.keywords),
+                "cited_by_count": work.cited_by_count,
+                "query": query,
+            },
         )

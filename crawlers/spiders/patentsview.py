@@ -17,16 +17,27 @@ from crawlers.spiders.base import SourceSpider
 from pipeline.normalise import canonical_url
 
 MAX_SIZE = 1000
-FIELDS = ["patent_id", "patent_title", "patent_date", "patent_abstract", "patent_type",
-          "wipo_kind", "cpc_current.cpc_group_id", "assignees.assignee_organization",
-          "inventors.inventor_name_first", "inventors.inventor_name_last",
-          "application.filing_date"]
+FIELDS = [
+    "patent_id",
+    "patent_title",
+    "patent_date",
+    "patent_abstract",
+    "patent_type",
+    "wipo_kind",
+    "cpc_current.cpc_group_id",
+    "assignees.assignee_organization",
+    "inventors.inventor_name_first",
+    "inventors.inventor_name_last",
+    "application.filing_date",
+]
 
 
 def patent_query(query: str, since: date, until: date) -> dict[str, Any]:
     """A CPC prefix (`H01M`, `G06N10`) or a raw JSON query, limited to grants in the window."""
-    window: list[dict[str, Any]] = [{"_gte": {"patent_date": since.isoformat()}},
-                                    {"_lte": {"patent_date": until.isoformat()}}]
+    window: list[dict[str, Any]] = [
+        {"_gte": {"patent_date": since.isoformat()}},
+        {"_lte": {"patent_date": until.isoformat()}},
+    ]
     if query.lstrip().startswith("{"):
         return {"_and": [*window, json.loads(query)]}
     return {"_and": [*window, {"_begins": {"cpc_current.cpc_group_id": query.strip()}}]}
@@ -58,13 +69,18 @@ class PatentsViewSpider(SourceSpider):
         options: dict[str, Any] = {"size": self.size}
         if after is not None:
             options["after"] = after
-        params = {"q": json.dumps(patent_query(query, *self.window(query))),
-                  "f": json.dumps(FIELDS), "s": json.dumps([{"patent_id": "asc"}]),
-                  "o": json.dumps(options)}
-        return self.request(f"{self.base_url}?{urlencode(params)}", self.parse,
-                            headers={"X-Api-Key": self._api_key or "",
-                                     "Accept": "application/json"},
-                            meta={"query": query})
+        params = {
+            "q": json.dumps(patent_query(query, *self.window(query))),
+            "f": json.dumps(FIELDS),
+            "s": json.dumps([{"patent_id": "asc"}]),
+            "o": json.dumps(options),
+        }
+        return self.request(
+            f"{self.base_url}?{urlencode(params)}",
+            self.parse,
+            headers={"X-Api-Key": self._api_key or "", "Accept": "application/json"},
+            meta={"query": query},
+        )
 
     async def start(self) -> AsyncIterator[Any]:
         if not self._api_key:
@@ -82,8 +98,9 @@ class PatentsViewSpider(SourceSpider):
             page = parse_patents(response.body)
         except NotPatents as error:
             # Only a body that is not JSON can be a cut-off one worth fetching again.
-            yield from self.unreadable(response, str(error),
-                                       retry=str(error).startswith("not JSON"))
+            yield from self.unreadable(
+                response, str(error), retry=str(error).startswith("not JSON")
+            )
             return
         if page.error:
             yield self.problem(f"PatentsView API error: {page.error}", response.url)
@@ -92,8 +109,9 @@ class PatentsViewSpider(SourceSpider):
         if len(page.patents) >= self.size:
             yield self.page_request(query, page.patents[-1].patent_id)
         else:
-            yield StateUpdate(self.source_id, f"last_date:{query}",
-                              self.window(query)[1].isoformat())
+            yield StateUpdate(
+                self.source_id, f"last_date:{query}", self.window(query)[1].isoformat()
+            )
 
     def http_error(self, response: Response) -> Any:
         """The `X-Status-Reason` header first, then a JSON `detail`, then a body snippet."""
@@ -110,12 +128,25 @@ class PatentsViewSpider(SourceSpider):
         if patent.published is None:
             return self.skip("no publication date", url)
         return Document(
-            doc_id=f"patent:US{patent.patent_id}", source=self.source_id, kind="patent",
-            title=patent.title, text=patent.abstract, lang="en", published=patent.published,
-            url=url, canonical_url=canonical_url(url), venue="USPTO",
+            doc_id=f"patent:US{patent.patent_id}",
+            source=self.source_id,
+            kind="patent",
+            title=patent.title,
+            text=patent.abstract,
+            lang="en",
+            published=patent.published,
+            url=url,
+            canonical_url=canonical_url(url),
+            venue="USPTO",
             fetched_at=self.fetched_at,
-            meta={"patent_number": f"US{patent.patent_id}", "cpc": list(patent.cpc),
-                  "assignees": list(patent.assignees), "inventors": list(patent.inventors),
-                  "kind_code": patent.kind_code, "patent_type": patent.patent_type,
-                  "filing_date": patent.filing_date, "query": query},
+            meta={
+                "patent_number": f"US{patent.patent_id}",
+                "cpc": list(patent.cpc),
+                "assignees": list(patent.assignees),
+                "inventors": list(patent.inventors),
+                "kind_code": patent.kind_code,
+                "patent_type": patent.patent_type,
+                "filing_date": patent.filing_date,
+                "query": query,
+            },
         )

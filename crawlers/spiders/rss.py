@@ -31,12 +31,15 @@ class RssSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.urls or [self.base_url]:
-            yield self.request(url, self.parse, headers=self.conditional_headers(url),
-                               meta={"feed_url": url})
+            yield self.request(
+                url, self.parse, headers=self.conditional_headers(url), meta={"feed_url": url}
+            )
 
     def conditional_headers(self, url: str) -> dict[str, str]:
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-                             "text/xml;q=0.8, */*;q=0.5"}
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+            "text/xml;q=0.8, */*;q=0.5"
+        }
         if etag := self.state.get(f"etag:{url}"):
             headers["If-None-Match"] = etag
         if modified := self.state.get(f"last_modified:{url}"):
@@ -62,8 +65,11 @@ class RssSpider(SourceSpider):
         for entry in feed.entries:
             yield self.document(entry, feed, feed_url)
         if feed.truncated:
-            yield self.problem(f"feed cut off: {feed.complete_entries} complete entries read, "
-                               f"{len(feed.entries) - feed.complete_entries} cut off", feed_url)
+            yield self.problem(
+                f"feed cut off: {feed.complete_entries} complete entries read, "
+                f"{len(feed.entries) - feed.complete_entries} cut off",
+                feed_url,
+            )
 
     def rejection(self, entry: FeedEntry) -> Any | None:
         """Why an entry cannot be stored (no title, no date, outside the window), or None."""
@@ -84,18 +90,29 @@ class RssSpider(SourceSpider):
         summary = entry.summary[:SUMMARY_CHARS]
         key = entry.link or entry.guid or f"{entry.title}|{entry.published.isoformat()}"
         return Document(
-            doc_id=url_doc_id(self.source_id, key), source=self.source_id, kind=self.kind,
-            title=entry.title, text=summary,
+            doc_id=url_doc_id(self.source_id, key),
+            source=self.source_id,
+            kind=self.kind,
+            title=entry.title,
+            text=summary,
             lang=_lang(feed.lang, self.source.lang, f"{entry.title} {summary}"),
-            published=day, url=entry.link, canonical_url=canonical_url(entry.link),
-            venue=self.source.name or feed.title or None, fetched_at=self.fetched_at,
-            meta={"feed": feed_url, "guid": entry.guid, "encoding": feed.encoding,
-                  "published_utc": entry.published.isoformat(),
-                  "categories": list(entry.categories)},
+            published=day,
+            url=entry.link,
+            canonical_url=canonical_url(entry.link),
+            venue=self.source.name or feed.title or None,
+            fetched_at=self.fetched_at,
+            meta={
+                "feed": feed_url,
+                "guid": entry.guid,
+                "encoding": feed.encoding,
+                "published_utc": entry.published.isoformat(),
+                "categories": list(entry.categories),
+            },
         )
 
     def validators(self, response: Response, feed_url: str) -> Iterator[StateUpdate]:
         for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
             value = response.headers.get(header)
-            yield StateUpdate(self.source_id, f"{key}:{feed_url}",
-                              value.decode("latin-1") if value else None)
+            yield StateUpdate(
+                self.source_id, f"{key}:{feed_url}", value.decode("latin-1") if value else None
+            )

@@ -18,14 +18,24 @@ from pathlib import Path
 
 from PIL import Image
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--force-device-scale-factor=1")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+)
 # Appended to a temporary copy only: the page itself has no scripts.
-PROBE = ("<script>document.body.setAttribute('data-overflow', String("
-         "document.documentElement.scrollWidth > window.innerWidth));"
-         "document.body.setAttribute('data-height', String("
-         "document.documentElement.scrollHeight));</script>")
+PROBE = (
+    "<script>document.body.setAttribute('data-overflow', String("
+    "document.documentElement.scrollWidth > window.innerWidth));"
+    "document.body.setAttribute('data-height', String("
+    "document.documentElement.scrollHeight));</script>"
+)
 
 
 def chromium(*args: str) -> str:
@@ -33,8 +43,13 @@ def chromium(*args: str) -> str:
     if binary is None:
         sys.exit("error: chromium not found (apt-get install chromium fonts-noto-cjk)")
     with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=180, check=True)
+        done = subprocess.run(
+            [binary, *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        )
     return done.stdout
 
 
@@ -42,10 +57,12 @@ def measure(page: Path, width: int) -> tuple[bool, int]:
     """Whether the page is wider than `width` px, and its height there."""
     with tempfile.TemporaryDirectory() as folder:
         probe = Path(folder) / "probe.html"
-        probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
-                         encoding="utf-8")
-        dom = chromium(f"--window-size={width},900", "--virtual-time-budget=2000",
-                       "--dump-dom", probe.as_uri())
+        probe.write_text(
+            page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8"
+        )
+        dom = chromium(
+            f"--window-size={width},900", "--virtual-time-budget=2000", "--dump-dom", probe.as_uri()
+        )
     overflow = re.search(r'data-overflow="(\w+)"', dom)
     height = re.search(r'data-height="(\d+)"', dom)
     if overflow is None or height is None:
@@ -66,11 +83,16 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, width, first_screen in (("full", 1280, False), ("900px", 900, True),
-                                      ("phone", 390, False)):
+    for name, width, first_screen in (
+        ("full", 1280, False),
+        ("900px", 900, True),
+        ("phone", 390, False),
+    ):
         overflow, height = measure(args.page, width)
-        print(f"{width} px: page height {height} px, "
-              f"{'OVERFLOWS horizontally' if overflow else 'no horizontal overflow'}")
+        print(
+            f"{width} px: page height {height} px, "
+            f"{'OVERFLOWS horizontally' if overflow else 'no horizontal overflow'}"
+        )
         target = args.out / f"demo-report-{name}.png"
         shot(args.page, target, width, 1400 if first_screen else height)
         print(f"  {target} ({target.stat().st_size // 1024} KiB)")

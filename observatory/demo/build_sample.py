@@ -29,9 +29,11 @@ TEXT_CHARS = 480  # whole sentences up to this many characters; the demo must em
 # Joint Party-State announcements: whether Art. 5 covers CPC organs is untested (PROVENANCE.md),
 # so they are left out for a sample with no licence ambiguity.
 JOINT_PARTY_STATE = ("中共中央",)
-PATENT_LICENCE = ("US patent grant (USPTO): patent texts are generally free of copyright "
-                  "restrictions; record via PatentsView (CC BY 4.0, attribution: PatentsView / "
-                  "USPTO)")
+PATENT_LICENCE = (
+    "US patent grant (USPTO): patent texts are generally free of copyright "
+    "restrictions; record via PatentsView (CC BY 4.0, attribution: PatentsView / "
+    "USPTO)"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[$\\])")
 
 
@@ -73,10 +75,16 @@ def build(candidates: Path, patents: Path) -> list[dict[str, Any]]:
     rng = random.Random(SEED)
     docs = _read_jsonl(candidates)
     arxiv = sorted((d for d in docs if d["source"] == "arxiv"), key=lambda d: d["id"])
-    chinese = [d for d in docs if d["lang"] == "zh"
-               and not any(d["title"].startswith(p) for p in JOINT_PARTY_STATE)]
-    window = [p for p in _read_jsonl(patents)
-              if FIRST <= p["date"] <= LAST and not p["meta"].get("duplicate_text_of")]
+    chinese = [
+        d
+        for d in docs
+        if d["lang"] == "zh" and not any(d["title"].startswith(p) for p in JOINT_PARTY_STATE)
+    ]
+    window = [
+        p
+        for p in _read_jsonl(patents)
+        if FIRST <= p["date"] <= LAST and not p["meta"].get("duplicate_text_of")
+    ]
     window.sort(key=lambda d: d["id"])
     chosen_patents = []
     for patent in rng.sample(window, min(N_PATENTS, len(window))):

@@ -27,7 +27,8 @@ def main() -> None:
     rows = con.execute(
         "SELECT e.label, e.signal_class, e.direction, list(dt.doc_id) FROM v_emerging e "
         "JOIN doc_topics dt USING (granularity, topic_id, period) "
-        "WHERE e.granularity = 'quarter' GROUP BY ALL ORDER BY min(e.rank)").fetchall()
+        "WHERE e.granularity = 'quarter' GROUP BY ALL ORDER BY min(e.rank)"
+    ).fetchall()
     print("| flagged topic | class | mapped to | hints of its papers: direction | technology |")
     print("|---|---|---|---|---|")
     agree = 0
@@ -40,8 +41,10 @@ def main() -> None:
         share = f" ({directions[0][1]}/{len(known)})" if directions else ""
         tech = f"{techs[0][0]} ({techs[0][1]})" if techs else "–"
         print(f"| {label} | {signal} | {direction} | {top}{share} | {tech} |")
-    print(f"\n{agree} of {len(rows)} flagged topics are mapped to the direction most of their "
-          "papers' selection rules name.")
+    print(
+        f"\n{agree} of {len(rows)} flagged topics are mapped to the direction most of their "
+        "papers' selection rules name."
+    )
 
 
 if __name__ == "__main__":

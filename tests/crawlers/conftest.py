@@ -81,9 +81,13 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OBSERVATORY_DB", str(tmp_path / "observatory.duckdb"))
-    for name in ("OBSERVATORY_PATENTSVIEW_API_KEY", "OBSERVATORY_EPO_OPS_KEY",
-                 "OBSERVATORY_EPO_OPS_SECRET", "OBSERVATORY_SOURCES_FILE",
-                 *(key for key in os.environ if key.upper().startswith("OBSERVATORY_CRAWL__"))):
+    for name in (
+        "OBSERVATORY_PATENTSVIEW_API_KEY",
+        "OBSERVATORY_EPO_OPS_KEY",
+        "OBSERVATORY_EPO_OPS_SECRET",
+        "OBSERVATORY_SOURCES_FILE",
+        *(key for key in os.environ if key.upper().startswith("OBSERVATORY_CRAWL__")),
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -91,11 +95,19 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def run_spider() -> RunSpider:
     """Start a real crawl of one source against a local server; returns its Deferred."""
 
-    def run(source: SourceConfig, db: Path, run_id: str = "run-1", since: date | None = None,
-            until: date | None = None, base_urls: Mapping[str, str] | None = None,
-            settings: CrawlParams | None = None, **overrides: Any) -> Deferred[Any]:
-        base = crawl_settings(settings or CrawlParams(), db, run_id, polite=False,
-                              base_urls=base_urls)
+    def run(
+        source: SourceConfig,
+        db: Path,
+        run_id: str = "run-1",
+        since: date | None = None,
+        until: date | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        settings: CrawlParams | None = None,
+        **overrides: Any,
+    ) -> Deferred[Any]:
+        base = crawl_settings(
+            settings or CrawlParams(), db, run_id, polite=False, base_urls=base_urls
+        )
         base.update({"LOG_LEVEL": "WARNING", **overrides})
         plan = plan_crawl(db, [source], since, until, base_urls or {})[0]
         return CrawlerRunner(base).crawl(build_crawler(plan, base), **plan.spider_kwargs)

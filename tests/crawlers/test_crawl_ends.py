@@ -39,15 +39,17 @@ def test_an_unknown_host_fails_fast_and_is_named(db_path: Path) -> None:
     assert time.monotonic() - started < 60
     crawl = summary.source("rss-no-such-host.invalid")
     assert crawl.requests == 0 and crawl.failed and summary.all_failed
-    assert crawl.errors[0].startswith("skipped: cannot reach no-such-host.invalid:80 (host name "
-                                      "does not resolve")
+    assert crawl.errors[0].startswith(
+        "skipped: cannot reach no-such-host.invalid:80 (host name does not resolve"
+    )
     assert [s.source_id for s in heard] == ["rss-no-such-host.invalid"]
     assert heard[0].line() == f"rss-no-such-host.invalid: {crawl.errors[0]}"
 
 
 def test_crawl_command_exits_1_when_every_source_failed(db_path: Path) -> None:
-    result = CliRunner().invoke(app, ["crawl", "--spider", "rss", "--url", UNKNOWN, "--db",
-                                      str(db_path)])
+    result = CliRunner().invoke(
+        app, ["crawl", "--spider", "rss", "--url", UNKNOWN, "--db", str(db_path)]
+    )
     assert result.exit_code == 1
     assert "rss-no-such-host.invalid: skipped: cannot reach" in result.stderr
     assert "error: every source failed: rss-no-such-host.invalid" in result.stderr
@@ -66,8 +68,9 @@ def test_the_probe_passes_a_live_host_and_names_a_dead_one(rss_server) -> None:
 @pytest_twisted.inlineCallbacks
 def test_a_source_stops_at_its_deadline(rss_server, db_path, run_spider):
     started = time.monotonic()
-    yield run_spider(rss(rss_server.url("slow_feed_CONSTRUCTED.xml")), db_path,
-                     CLOSESPIDER_TIMEOUT=1)
+    yield run_spider(
+        rss(rss_server.url("slow_feed_CONSTRUCTED.xml")), db_path, CLOSESPIDER_TIMEOUT=1
+    )
     assert time.monotonic() - started < 15
     crawl = read_summary(db_path, "run-1").source("wire")
     # Closing waits for the download in flight; what it brings is still stored.
@@ -77,11 +80,17 @@ def test_a_source_stops_at_its_deadline(rss_server, db_path, run_spider):
 
 def test_the_whole_crawl_stops_at_its_deadline(rss_server, db_path) -> None:
     params = CrawlParams(crawl_timeout_s=1, crawl_source_timeout_s=0)
-    summary = run_crawl(db_path, spider="rss", url=rss_server.url("slow_feed_CONSTRUCTED.xml"),
-                        params=params, polite=False)
+    summary = run_crawl(
+        db_path,
+        spider="rss",
+        url=rss_server.url("slow_feed_CONSTRUCTED.xml"),
+        params=params,
+        polite=False,
+    )
     crawl = summary.sources[0]
-    assert crawl.errors == ("deadline: the whole crawl stopped after 1 s (setting "
-                            "crawl_timeout_s)",)
+    assert crawl.errors == (
+        "deadline: the whole crawl stopped after 1 s (setting crawl_timeout_s)",
+    )
 
 
 def _feed(days_ahead: list[int]) -> str:
@@ -89,9 +98,11 @@ def _feed(days_ahead: list[int]) -> str:
     items = "".join(
         f"<item><title>Item {n}</title><link>http://example.org/{n}</link>"
         f"<pubDate>{format_datetime(now + timedelta(days=ahead))}</pubDate></item>"
-        for n, ahead in enumerate(days_ahead))
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}' \
-           "</channel></rss>"
+        for n, ahead in enumerate(days_ahead)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    )
 
 
 @pytest_twisted.inlineCallbacks
@@ -125,11 +136,25 @@ def test_store_writes_leave_the_reactor_thread(rss_server, db_path, run_spider, 
 
 def test_ctrl_c_ends_a_crawl_with_one_line_and_an_interrupted_log(rss_server, db_path) -> None:
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-c", "from observatory.cli import app; app()", "crawl",
-               "--spider", "rss", "--url", rss_server.url("slow_feed_CONSTRUCTED.xml"),
-               "--db", str(db_path)]
-    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                             env={**os.environ, "PYTHONPATH": str(root)})
+    command = [
+        sys.executable,
+        "-c",
+        "from observatory.cli import app; app()",
+        "crawl",
+        "--spider",
+        "rss",
+        "--url",
+        rss_server.url("slow_feed_CONSTRUCTED.xml"),
+        "--db",
+        str(db_path),
+    ]
+    child = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     deadline = time.monotonic() + 120
     while not any(r.path == "/slow_feed_CONSTRUCTED.xml" for r in rss_server.requests):
         assert time.monotonic() < deadline and child.poll() is None

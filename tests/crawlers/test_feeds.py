@@ -20,13 +20,20 @@ def feed(name: str, content_type: str | None = None):
     return parse_feed((RSS / name).read_bytes(), content_type, "https://example.org/feed")
 
 
-@pytest.mark.parametrize(("name", "content_type", "encoding"), [
-    ("oschina_news_rss_show_industry_2020-04-06.xml", "application/xml; charset=utf-8", "utf-8"),
-    ("oschina_gb18030_bytes_declared_gb2312.xml", "application/rss+xml", "gb18030"),
-    ("oschina_gbk_bytes_but_http_header_utf8.xml", "text/xml; charset=utf-8", "gb18030"),
-    ("oschina_utf8_bom.xml", "application/rss+xml; charset=utf-8", "utf-8"),
-    ("oschina_illegal_xml_control_chars.xml", "application/rss+xml; charset=utf-8", "utf-8"),
-])
+@pytest.mark.parametrize(
+    ("name", "content_type", "encoding"),
+    [
+        (
+            "oschina_news_rss_show_industry_2020-04-06.xml",
+            "application/xml; charset=utf-8",
+            "utf-8",
+        ),
+        ("oschina_gb18030_bytes_declared_gb2312.xml", "application/rss+xml", "gb18030"),
+        ("oschina_gbk_bytes_but_http_header_utf8.xml", "text/xml; charset=utf-8", "gb18030"),
+        ("oschina_utf8_bom.xml", "application/rss+xml; charset=utf-8", "utf-8"),
+        ("oschina_illegal_xml_control_chars.xml", "application/rss+xml; charset=utf-8", "utf-8"),
+    ],
+)
 def test_oschina_variants_parse_identically(name: str, content_type: str, encoding: str) -> None:
     parsed = feed(name, content_type)
     assert parsed.encoding == encoding
@@ -77,12 +84,20 @@ def test_atom_entries() -> None:
     assert parsed.entries[0].published == datetime(2020, 4, 10, 1, 7, 36, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("hexun_blog_rss_maintenance_page_gbk.html", "HTML page was served at the feed URL "
-                                                 "(title: 和讯博客 -- 系统维护中)"),
-    ("chongdiantou_feed_waf_js_challenge.html", "blocked: an anti-bot/WAF JavaScript challenge"),
-    ("d3adend_org_feed_returns_html.html", "not a feed: an HTML page"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "hexun_blog_rss_maintenance_page_gbk.html",
+            "HTML page was served at the feed URL (title: 和讯博客 -- 系统维护中)",
+        ),
+        (
+            "chongdiantou_feed_waf_js_challenge.html",
+            "blocked: an anti-bot/WAF JavaScript challenge",
+        ),
+        ("d3adend_org_feed_returns_html.html", "not a feed: an HTML page"),
+    ],
+)
 def test_html_at_a_feed_url_is_not_a_feed(name: str, message: str) -> None:
     with pytest.raises(NotAFeed, match=message.replace("(", r"\(").replace(")", r"\)")):
         feed(name, "text/html")
@@ -93,12 +108,15 @@ def test_empty_body_is_not_a_feed() -> None:
         parse_feed(b"", None, "https://example.org/feed")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("Mon, 06 Apr 2020 08:28:46 +0800", datetime(2020, 4, 6, 0, 28, 46, tzinfo=UTC)),
-    ("2020-04-11T02:40:15Z", datetime(2020, 4, 11, 2, 40, 15, tzinfo=UTC)),
-    ("2020-04-11 10:40:15", datetime(2020, 4, 11, 10, 40, 15, tzinfo=UTC)),
-    ("not a date", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mon, 06 Apr 2020 08:28:46 +0800", datetime(2020, 4, 6, 0, 28, 46, tzinfo=UTC)),
+        ("2020-04-11T02:40:15Z", datetime(2020, 4, 11, 2, 40, 15, tzinfo=UTC)),
+        ("2020-04-11 10:40:15", datetime(2020, 4, 11, 10, 40, 15, tzinfo=UTC)),
+        ("not a date", None),
+    ],
+)
 def test_parse_date(value: str, expected: datetime | None) -> None:
     assert parse_date(value) == expected
 
@@ -116,8 +134,9 @@ def _cuts(body: bytes, seed: int) -> list[int]:
     end = body.index(b"</item>") + len(b"</item>")
     title = body.index(b"<title>", end) + len(b"<title>")
     rng = random.Random(seed)
-    return sorted({*range(end - 40, end + 5), *range(title, title + 40),
-                   *rng.sample(range(len(body)), 40)})
+    return sorted(
+        {*range(end - 40, end + 5), *range(title, title + 40), *rng.sample(range(len(body)), 40)}
+    )
 
 
 @pytest.mark.parametrize(("name", "content_type"), CUT_SOURCES)
@@ -138,11 +157,17 @@ def test_a_feed_cut_anywhere_keeps_every_complete_item(name: str, content_type: 
         assert parsed.truncated and len(parsed.entries) - len(kept) <= 1, cut
 
 
-@pytest.mark.parametrize(("tag", "content_type"), [
-    ("utf8", "application/rss+xml; charset=utf-8"), ("gbk", "text/xml; charset=utf-8"),
-    ("gb18030", "application/rss+xml")])
+@pytest.mark.parametrize(
+    ("tag", "content_type"),
+    [
+        ("utf8", "application/rss+xml; charset=utf-8"),
+        ("gbk", "text/xml; charset=utf-8"),
+        ("gb18030", "application/rss+xml"),
+    ],
+)
 def test_cut_inside_a_multibyte_character_decodes_in_the_real_encoding(
-        tag: str, content_type: str) -> None:
+    tag: str, content_type: str
+) -> None:
     parsed = feed(f"oschina_cut_mid_char_{tag}_DERIVED.xml", content_type)
     assert parsed.encoding == ("utf-8" if tag == "utf8" else "gb18030")
     assert parsed.truncated and parsed.complete_entries == 16

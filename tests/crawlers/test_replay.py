@@ -23,8 +23,10 @@ def test_sidecar_status_headers_and_etag(rss_server):
     status, headers, body = fetch(rss_server.url("oschina_gbk_bytes_but_http_header_utf8.xml"))
     assert (status, headers["Content-Type"]) == (200, "text/xml; charset=utf-8")
     assert len(body) == 32210
-    status, _, body = fetch(rss_server.url("oschina_gbk_bytes_but_http_header_utf8.xml"),
-                            {"If-None-Match": headers["ETag"]})
+    status, _, body = fetch(
+        rss_server.url("oschina_gbk_bytes_but_http_header_utf8.xml"),
+        {"If-None-Match": headers["ETag"]},
+    )
     assert (status, body) == (304, b"")
 
 

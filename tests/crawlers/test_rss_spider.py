@@ -22,8 +22,10 @@ def source(*urls: str, **extra) -> SourceConfig:
 
 def stored(db):
     with session(db) as con:
-        return con.execute("SELECT doc_id, title, published, lang, url, canonical_url, venue, "
-                           "kind, source, text FROM documents ORDER BY doc_id").fetchall()
+        return con.execute(
+            "SELECT doc_id, title, published, lang, url, canonical_url, venue, "
+            "kind, source, text FROM documents ORDER BY doc_id"
+        ).fetchall()
 
 
 @pytest_twisted.inlineCallbacks
@@ -61,10 +63,12 @@ def test_rerun_sends_etag_gets_304_and_stores_nothing(rss_server, db_path, run_s
 
 @pytest_twisted.inlineCallbacks
 def test_same_items_from_another_encoding_are_not_duplicated(rss_server, db_path, run_spider):
-    yield run_spider(source(rss_server.url("oschina_gb18030_bytes_declared_gb2312.xml")), db_path,
-                     run_id="a")
-    yield run_spider(source(rss_server.url("oschina_illegal_xml_control_chars.xml")), db_path,
-                     run_id="b")
+    yield run_spider(
+        source(rss_server.url("oschina_gb18030_bytes_declared_gb2312.xml")), db_path, run_id="a"
+    )
+    yield run_spider(
+        source(rss_server.url("oschina_illegal_xml_control_chars.xml")), db_path, run_id="b"
+    )
     second = read_summary(db_path, "b").source("oschina")
     assert second.items_stored == 0
     assert second.drop_reasons == {"already stored": 50}
@@ -73,8 +77,13 @@ def test_same_items_from_another_encoding_are_not_duplicated(rss_server, db_path
 
 @pytest_twisted.inlineCallbacks
 def test_html_and_waf_pages_are_source_errors(rss_server, db_path, run_spider):
-    urls = [rss_server.url(name) for name in ("hexun_blog_rss_maintenance_page_gbk.html",
-                                              "chongdiantou_feed_waf_js_challenge.html")]
+    urls = [
+        rss_server.url(name)
+        for name in (
+            "hexun_blog_rss_maintenance_page_gbk.html",
+            "chongdiantou_feed_waf_js_challenge.html",
+        )
+    ]
     yield run_spider(source(*urls), db_path)
     summary = read_summary(db_path, "run-1").source("oschina")
     assert summary.items_stored == 0
@@ -99,19 +108,27 @@ def test_persistent_503_is_recorded_after_retries(rss_server, db_path, run_spide
     yield run_spider(source(rss_server.url("down.xml")), db_path, RETRY_TIMES=1)
     summary = read_summary(db_path, "run-1").source("oschina")
     assert summary.statuses["503"] == 2
-    assert summary.errors == (f"HTTP 503: 503 Service Unavailable Service Unavailable "
-                              f"({rss_server.url('down.xml')})",)
+    assert summary.errors == (
+        f"HTTP 503: 503 Service Unavailable Service Unavailable ({rss_server.url('down.xml')})",
+    )
 
 
 @pytest_twisted.inlineCallbacks
 def test_rdf_dates_window_and_drop_reasons(rss_server, db_path, run_spider):
-    config = SourceConfig(id="wire", spider="rss", urls=[rss_server.url(
-        "rss10_dc_date_CONSTRUCTED.rdf")])
+    config = SourceConfig(
+        id="wire", spider="rss", urls=[rss_server.url("rss10_dc_date_CONSTRUCTED.rdf")]
+    )
     yield run_spider(config, db_path, since=date(2025, 3, 1))
     rows = stored(db_path)
-    assert [(r[1], r[2], r[3], r[5], r[9]) for r in rows] == [(
-        "Humanoid robot & solid-state battery pilot line opens", date(2025, 3, 3), "en",
-        "https://example.org/news/1", "A pilot line for solid-state cells.")]
+    assert [(r[1], r[2], r[3], r[5], r[9]) for r in rows] == [
+        (
+            "Humanoid robot & solid-state battery pilot line opens",
+            date(2025, 3, 3),
+            "en",
+            "https://example.org/news/1",
+            "A pilot line for solid-state cells.",
+        )
+    ]
     summary = read_summary(db_path, "run-1").source("wire")
     assert summary.drop_reasons == {"no publication date": 1}
     assert json.dumps(summary.errors) == "[]"
@@ -119,8 +136,9 @@ def test_rdf_dates_window_and_drop_reasons(rss_server, db_path, run_spider):
 
 @pytest_twisted.inlineCallbacks
 def test_since_window_drops_older_items(rss_server, db_path, run_spider):
-    yield run_spider(source(rss_server.url("oschina_utf8_bom.xml")), db_path,
-                     since=date(2020, 4, 6))
+    yield run_spider(
+        source(rss_server.url("oschina_utf8_bom.xml")), db_path, since=date(2020, 4, 6)
+    )
     summary = read_summary(db_path, "run-1").source("oschina")
     assert summary.items_stored + summary.drop_reasons["outside the date window"] == 50
     assert all(row[2] >= date(2020, 4, 6) for row in stored(db_path))
@@ -128,8 +146,7 @@ def test_since_window_drops_older_items(rss_server, db_path, run_spider):
 
 @pytest.mark.parametrize("tag", ["utf8", "gbk", "gb18030"])
 @pytest_twisted.inlineCallbacks
-def test_a_feed_cut_mid_character_stores_every_complete_item(rss_server, db_path, run_spider,
-                                                             tag):
+def test_a_feed_cut_mid_character_stores_every_complete_item(rss_server, db_path, run_spider, tag):
     url = rss_server.url(f"oschina_cut_mid_char_{tag}_DERIVED.xml")
     yield run_spider(source(url), db_path)
     rows = {row[1]: row[2] for row in stored(db_path)}

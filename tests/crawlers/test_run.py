@@ -29,8 +29,11 @@ def test_adhoc_gbk_feed_through_the_subprocess(rss_server, db_path):
 
 
 def test_unknown_source_is_an_input_error(db_path):
-    with pytest.raises(InputError, match=r"unknown source id\(s\): no-such-source; configured: .*"
-                                         r"arxiv, .*spacenews"):
+    with pytest.raises(
+        InputError,
+        match=r"unknown source id\(s\): no-such-source; configured: .*"
+        r"arxiv, .*spacenews",
+    ):
         run_crawl(db_path, ["no-such-source"])
 
 

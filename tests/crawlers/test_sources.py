@@ -11,14 +11,14 @@ from pipeline.errors import InputError
 def test_shipped_list_covers_the_six_directions_and_both_languages():
     sources = load_sources()
     directions = {d for s in sources for d in s.directions}
-    assert directions == {"manufacturing", "information", "materials", "energy", "space",
-                          "health"}
+    assert directions == {"manufacturing", "information", "materials", "energy", "space", "health"}
     assert {s.lang for s in sources if s.spider == "rss"} == {"en", "zh"}
     arxiv = next(s for s in sources if s.id == "arxiv")
     assert (arxiv.delay_s, arxiv.concurrency) == (3.0, 1)
     patents = next(s for s in sources if s.id == "patentsview")
     assert {"B25J", "G06N", "H01L", "H01M", "C25B", "G21B", "B64G", "C12N", "H04W"} <= set(
-        patents.queries)
+        patents.queries
+    )
 
 
 def test_bad_field_is_named():

@@ -23,8 +23,14 @@ print(json.dumps(changed))
 def test_importing_flows_leaves_the_environment_alone():
     env = {k: v for k, v in os.environ.items() if k not in prefect_env._DEFAULTS}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     changed = json.loads(done.stdout.strip().splitlines()[-1])
     assert not set(changed) & set(prefect_env._DEFAULTS), changed
 
@@ -38,9 +44,14 @@ def test_configure_sets_only_what_the_user_left_unset(monkeypatch):
     assert os.environ["DO_NOT_TRACK"] == "1"
 
 
-@pytest.mark.parametrize(("variable", "reducer"), [
-    (None, "umap"), ("OBSERVATORY_ENGINE__CLUSTER__REDUCER", "pca"),
-    ("OBSERVATORY_CLUSTER_REDUCER", "none")])
+@pytest.mark.parametrize(
+    ("variable", "reducer"),
+    [
+        (None, "umap"),
+        ("OBSERVATORY_ENGINE__CLUSTER__REDUCER", "pca"),
+        ("OBSERVATORY_CLUSTER_REDUCER", "none"),
+    ],
+)
 def test_the_demo_flow_gets_no_api_key(monkeypatch, tmp_path, variable, reducer):
     from typer.testing import CliRunner
 

@@ -46,9 +46,15 @@ def make_corpus(path, burst_from=5):
         nonlocal n
         n += 1
         picked = rng.sample(words.split(), 6)
-        return {"id": f"syn:{n}", "source": "synthetic", "kind": "news",
-                "date": f"{month}-{1 + n % 27:02d}", "title": f"docmark {' '.join(picked[:3])}",
-                "text": " ".join(picked) + extra, "lang": "en"}
+        return {
+            "id": f"syn:{n}",
+            "source": "synthetic",
+            "kind": "news",
+            "date": f"{month}-{1 + n % 27:02d}",
+            "title": f"docmark {' '.join(picked[:3])}",
+            "text": " ".join(picked) + extra,
+            "lang": "en",
+        }
 
     for index, month in enumerate(MONTHS):
         for words in THEMES.values():
@@ -62,8 +68,16 @@ def make_corpus(path, burst_from=5):
 
 
 def event(term, regex, role="event", emergence="2021-06", corpus="synthetic", **extra):
-    return {"corpus": corpus, "series": "month", "term": term, "regex": regex,
-            "period_granularity": "month", "emergence_period": emergence, "role": role, **extra}
+    return {
+        "corpus": corpus,
+        "series": "month",
+        "term": term,
+        "regex": regex,
+        "period_granularity": "month",
+        "emergence_period": emergence,
+        "role": role,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -74,11 +88,15 @@ def corpus(tmp_path):
 @pytest.fixture
 def events(tmp_path):
     path = tmp_path / "events.json"
-    path.write_text(json.dumps([
-        event("zorblax", r"\bzorblax\b"),
-        event("zebra (control)", r"\bzebras?\b", role="negative_control", emergence=None),
-        event("elsewhere", r"x", corpus="other"),
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                event("zorblax", r"\bzorblax\b"),
+                event("zebra (control)", r"\bzebras?\b", role="negative_control", emergence=None),
+                event("elsewhere", r"x", corpus="other"),
+            ]
+        )
+    )
     return path
 
 
@@ -123,23 +141,31 @@ def test_warm_up_and_series_start_are_not_scored():
 
 
 def test_event_periods_are_normalised_to_the_granularity():
-    spec = parse_event("e", event("c", "x", emergence="2020-03-20",
-                                  period_granularity="week"), "week")
+    spec = parse_event(
+        "e", event("c", "x", emergence="2020-03-20", period_granularity="week"), "week"
+    )
     assert spec.emergence_period == "2020-W12"
-    assert parse_event("e", event("c", "x", emergence="2020Q1"), "quarter").emergence_period \
+    assert (
+        parse_event("e", event("c", "x", emergence="2020Q1"), "quarter").emergence_period
         == "2020-Q1"
+    )
 
 
 def test_top_k_takes_the_first_k_of_each_period_and_nothing_else():
-    ranked = {"p1": [flagged("p1", [], f"a{i}") for i in range(5)],
-              "p2": [flagged("p2", [], "b0")]}
+    ranked = {"p1": [flagged("p1", [], f"a{i}") for i in range(5)], "p2": [flagged("p2", [], "b0")]}
     assert [i.item_id for i in top_k(ranked, 3)] == ["a0", "a1", "a2", "b0"]
 
 
 def test_precision_counts_flags_that_double_their_share():
     periods = tuple(MONTHS[:4])
-    counts = {("2021-01", "a"): 1, ("2021-01", "b"): 5, ("2021-02", "a"): 2,
-              ("2021-02", "b"): 5, ("2021-03", "a"): 8, ("2021-03", "b"): 1}
+    counts = {
+        ("2021-01", "a"): 1,
+        ("2021-01", "b"): 5,
+        ("2021-02", "a"): 2,
+        ("2021-02", "b"): 5,
+        ("2021-03", "a"): 8,
+        ("2021-03", "b"): 1,
+    }
     flags = [flagged("2021-02", ["x"], "a"), flagged("2021-02", ["x"], "b")]
     docs = dict.fromkeys(periods, 10)
     assert precision_at_k(periods, docs, counts, flags, 10) == 0.5
@@ -170,19 +196,32 @@ def planted_history():
     items = []
     for index, period in enumerate(periods):
         for t in range(5):
-            items.append(RankedItem(period, f"steady{t}", "topic", 0.0, 30 + t,
-                                    ("plain words",) * (30 + t), periods[0]))
+            items.append(
+                RankedItem(
+                    period,
+                    f"steady{t}",
+                    "topic",
+                    0.0,
+                    30 + t,
+                    ("plain words",) * (30 + t),
+                    periods[0],
+                )
+            )
         if index >= 6:
             size = 4 * (index - 5)
-            items.append(RankedItem(period, "planted", "topic", 0.0, size,
-                                    ("a qubit chip",) * size, "2021-07"))
+            items.append(
+                RankedItem(
+                    period, "planted", "topic", 0.0, size, ("a qubit chip",) * size, "2021-07"
+                )
+            )
     return History(periods, dict.fromkeys(periods, 200), tuple(items), 0)
 
 
 def planted_events():
-    return [Event("c", "month", "qubit", r"\bqubit\b", "event", "2021-07", None, 3),
-            Event("c", "month", "plain (control)", r"\bplain\b", "negative_control", None,
-                  None, 3)]
+    return [
+        Event("c", "month", "qubit", r"\bqubit\b", "event", "2021-07", None, 3),
+        Event("c", "month", "plain (control)", r"\bplain\b", "negative_control", None, None, 3),
+    ]
 
 
 def test_flagging_everything_loses_at_k3_to_ranking_the_planted_emergence_first():
@@ -215,15 +254,19 @@ def test_baselines_are_drawn_from_the_same_topics_by_the_same_rule():
     assert check["detector"]["flags_per_period"] == 0.0
     # the control is steady and big: biggest@k flags it on both sides
     assert figures["1"]["tuning"]["biggest"]["false_alarm_controls"] == 1
-    assert figures["3"] == score_budgets(planted_history(), {}, planted_events(), [3],
-                                         Cut("2021-05", 4))[0]["3"]  # seeded: repeatable
+    assert (
+        figures["3"]
+        == score_budgets(planted_history(), {}, planted_events(), [3], Cut("2021-05", 4))[0]["3"]
+    )  # seeded: repeatable
 
 
 def test_tuning_figures_never_read_a_period_after_the_cut():
     history = planted_history()
     events = [Event("c", "month", "qubit", r"\bqubit\b", "event", "2021-04", None, 3)]
-    early = {p: [i for i in history.items if i.period == p and i.item_id == "planted"]
-             for p in history.periods}
+    early = {
+        p: [i for i in history.items if i.period == p and i.item_id == "planted"]
+        for p in history.periods
+    }
     figures, _ = score_budgets(history, early, events, [3], Cut("2021-05", 4))
     # an event of the tuning side found only after the cut is a miss on the tuning side
     assert figures["3"]["tuning"]["detector"]["recall"] == 0.0
@@ -231,15 +274,31 @@ def test_tuning_figures_never_read_a_period_after_the_cut():
 
 
 def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mini_taxonomy):
-    result = run_backtest(corpus, events, "month", None, HashingEncoder(), EngineParams(),
-                          taxonomy=mini_taxonomy, repeat=2, budgets=(1, 3))
+    result = run_backtest(
+        corpus,
+        events,
+        "month",
+        None,
+        HashingEncoder(),
+        EngineParams(),
+        taxonomy=mini_taxonomy,
+        repeat=2,
+        budgets=(1, 3),
+    )
     assert result.budget == (1, 3) and result.cut["period"] == "2021-05"
     assert set(result.figures) == {"1", "3"}
     for sides in result.figures.values():
         assert set(sides) == {"tuning", "check"}
         for systems in sides.values():
-            assert set(systems) == {"detector", "biggest", "random", "newest", "all_topics",
-                                    "frequent_terms", "rising_terms"}
+            assert set(systems) == {
+                "detector",
+                "biggest",
+                "random",
+                "newest",
+                "all_topics",
+                "frequent_terms",
+                "rising_terms",
+            }
     check = result.figures["3"]["check"]
     # the burst (2021-06) is on the check side; the clustering can find it
     assert check["all_topics"]["events_scored"] == 1 and check["all_topics"]["recall"] == 1.0
@@ -258,15 +317,37 @@ def test_backtest_scores_per_k_beside_the_baselines(tmp_path, corpus, events, mi
     assert sum(p["n_ranked"] for p in result.periods) > 0
     write_result(result, tmp_path / "RESULT.json")
     written = json.loads((tmp_path / "RESULT.json").read_text())
-    assert {"corpus", "granularity", "system", "budget", "cut", "headline", "figures", "events",
-            "summary", "timings", "peak_rss_mb", "model", "code_version"} <= set(written)
+    assert {
+        "corpus",
+        "granularity",
+        "system",
+        "budget",
+        "cut",
+        "headline",
+        "figures",
+        "events",
+        "summary",
+        "timings",
+        "peak_rss_mb",
+        "model",
+        "code_version",
+    } <= set(written)
     assert format_table(result).row_count > len(result.events)
 
 
-def test_backtest_scores_the_word_count_baselines_beside_the_detector(tmp_path, corpus, events,
-                                                               mini_taxonomy):
-    result = run_backtest(corpus, events, "month", None, HashingEncoder(), EngineParams(),
-                          taxonomy=mini_taxonomy, budgets=(3,))
+def test_backtest_scores_the_word_count_baselines_beside_the_detector(
+    tmp_path, corpus, events, mini_taxonomy
+):
+    result = run_backtest(
+        corpus,
+        events,
+        "month",
+        None,
+        HashingEncoder(),
+        EngineParams(),
+        taxonomy=mini_taxonomy,
+        budgets=(3,),
+    )
     check = result.figures["3"]["check"]
     # zorblax appears from 2021-06 out of nothing: counting words finds it on time
     assert check["rising_terms"]["recall_within_1"] == 1.0
@@ -274,8 +355,7 @@ def test_backtest_scores_the_word_count_baselines_beside_the_detector(tmp_path, 
     assert check["frequent_terms"]["events_scored"] == 1
 
 
-def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonomy,
-                                          monkeypatch):
+def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonomy, monkeypatch):
     """What each period's processing was given, and what the store held when it ran."""
     import models.process as process
     from pipeline.db import session
@@ -299,12 +379,12 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
 
     def documents_between(con, first, last):
         latest_in_store[str(first)] = con.execute(
-            "SELECT max(published) FROM documents").fetchall()[0][0]
+            "SELECT max(published) FROM documents"
+        ).fetchall()[0][0]
         return original(con, first, last)
 
     monkeypatch.setattr(process, "documents_between", documents_between)
-    run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(),
-                 mini_taxonomy)
+    run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(), mini_taxonomy)
     assert list(read) == MONTHS
     for period, days in read.items():
         end = period_start(next_period(period))
@@ -319,10 +399,12 @@ def test_no_period_reads_a_later_document(tmp_path, corpus, events, mini_taxonom
 def test_a_second_run_reads_vectors_from_the_cache(tmp_path, corpus, events, mini_taxonomy):
     cache = tmp_path / "cache.duckdb"
     first, second = CountingEncoder(), CountingEncoder()
-    run_backtest(corpus, events, "month", None, first, EngineParams(), mini_taxonomy,
-                 embeddings_cache=cache)
-    run_backtest(corpus, events, "month", None, second, EngineParams(), mini_taxonomy,
-                 embeddings_cache=cache)
+    run_backtest(
+        corpus, events, "month", None, first, EngineParams(), mini_taxonomy, embeddings_cache=cache
+    )
+    run_backtest(
+        corpus, events, "month", None, second, EngineParams(), mini_taxonomy, embeddings_cache=cache
+    )
     # Documents are title + newline + text; short term labels (signals) are embedded anew.
     assert any("docmark" in text and "\n" in text for text in first.texts)
     assert not any("docmark" in text and "\n" in text for text in second.texts)
@@ -330,8 +412,7 @@ def test_a_second_run_reads_vectors_from_the_cache(tmp_path, corpus, events, min
 
 def test_given_database_keeps_the_replay(tmp_path, corpus, events, mini_taxonomy):
     db_path = tmp_path / "kept.duckdb"
-    run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(),
-                 mini_taxonomy)
+    run_backtest(corpus, events, "month", db_path, HashingEncoder(), EngineParams(), mini_taxonomy)
     assert db_path.exists()
 
 
@@ -341,22 +422,35 @@ def bad_events(tmp_path, entries):
     return path
 
 
-@pytest.mark.parametrize(("granularity", "entries", "message"), [
-    ("fortnight", [event("z", "z")], "granularity"),
-    ("month", "[{", "not valid JSON"),
-    ("month", {"corpus": "synthetic"}, "expected a JSON list"),
-    ("month", [event("z", "z"), {"corpus": "synthetic", "term": "t"}], "entry 1: field 'regex'"),
-    ("month", [event("z", "(")], "entry 0: field 'regex'"),
-    ("month", [event("z", "z", role="maybe")], "entry 0: field 'role'"),
-    ("month", [event("z", "z", emergence="soon")], "entry 0: field 'emergence_period'"),
-    ("month", [event("z", "z", corpus="other")], "no events for corpus synthetic"),
-    ("month", [event("z", "z", emergence="1999-01")], "no event period falls inside"),
-    ("month", [event("z", "z", period_granularity="year")], "no events at granularity month"),
-])
+@pytest.mark.parametrize(
+    ("granularity", "entries", "message"),
+    [
+        ("fortnight", [event("z", "z")], "granularity"),
+        ("month", "[{", "not valid JSON"),
+        ("month", {"corpus": "synthetic"}, "expected a JSON list"),
+        (
+            "month",
+            [event("z", "z"), {"corpus": "synthetic", "term": "t"}],
+            "entry 1: field 'regex'",
+        ),
+        ("month", [event("z", "(")], "entry 0: field 'regex'"),
+        ("month", [event("z", "z", role="maybe")], "entry 0: field 'role'"),
+        ("month", [event("z", "z", emergence="soon")], "entry 0: field 'emergence_period'"),
+        ("month", [event("z", "z", corpus="other")], "no events for corpus synthetic"),
+        ("month", [event("z", "z", emergence="1999-01")], "no event period falls inside"),
+        ("month", [event("z", "z", period_granularity="year")], "no events at granularity month"),
+    ],
+)
 def test_bad_inputs_give_one_line(tmp_path, corpus, granularity, entries, message):
     with pytest.raises(InputError, match=re.escape(message)) as error:
-        run_backtest(corpus, bad_events(tmp_path, entries), granularity, None, HashingEncoder(),
-                     EngineParams())
+        run_backtest(
+            corpus,
+            bad_events(tmp_path, entries),
+            granularity,
+            None,
+            HashingEncoder(),
+            EngineParams(),
+        )
     assert "\n" not in str(error.value) and error.value.exit_code == 2
 
 
@@ -375,12 +469,27 @@ def cli(*args):
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-def test_observatory_backtest_writes_per_k_figures(tmp_path, corpus, events, mini_taxonomy,
-                                                    monkeypatch):
+def test_observatory_backtest_writes_per_k_figures(
+    tmp_path, corpus, events, mini_taxonomy, monkeypatch
+):
     monkeypatch.setenv("OBSERVATORY_TAXONOMY", mini_taxonomy)
     out = tmp_path / "RESULT.json"
-    result = cli("backtest", corpus, "--events", events, "-g", "month", "--budget", "2,4",
-                 "--cut", "2021-04", "--encoder", "hashing-256", "--out", out)
+    result = cli(
+        "backtest",
+        corpus,
+        "--events",
+        events,
+        "-g",
+        "month",
+        "--budget",
+        "2,4",
+        "--cut",
+        "2021-04",
+        "--encoder",
+        "hashing-256",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     written = json.loads(out.read_text())
     assert written["budget"] == [2, 4] and written["cut"]["period"] == "2021-04"
@@ -388,16 +497,29 @@ def test_observatory_backtest_writes_per_k_figures(tmp_path, corpus, events, min
     assert written["figures"]["4"]["check"]["biggest"]["events_scored"] == 1
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--budget", "0"], "--budget: expected positive whole numbers"),
-    (["--budget", "3,five"], "--budget: expected positive whole numbers"),
-    (["--cut", "2030-01"], "--cut: expected a period from 2021-01 to 2021-08"),
-])
-def test_observatory_backtest_refuses_a_bad_budget_or_cut(tmp_path, corpus, events, flags,
-                                                          message):
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--budget", "0"], "--budget: expected positive whole numbers"),
+        (["--budget", "3,five"], "--budget: expected positive whole numbers"),
+        (["--cut", "2030-01"], "--cut: expected a period from 2021-01 to 2021-08"),
+    ],
+)
+def test_observatory_backtest_refuses_a_bad_budget_or_cut(tmp_path, corpus, events, flags, message):
     out = tmp_path / "RESULT.json"
-    result = cli("backtest", corpus, "--events", events, "-g", "month", "--encoder",
-                 "hashing-256", "--out", out, *flags)
+    result = cli(
+        "backtest",
+        corpus,
+        "--events",
+        events,
+        "-g",
+        "month",
+        "--encoder",
+        "hashing-256",
+        "--out",
+        out,
+        *flags,
+    )
     assert result.exit_code == 2
     # (the progress bar's line may precede it when stderr is not a terminal)
     lines = [line for line in result.stderr.splitlines() if "error" in line]

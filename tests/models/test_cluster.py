@@ -19,12 +19,14 @@ from models.cluster import (
 from pipeline.errors import InputError, ObservatoryError
 
 needs_fast_hdbscan = pytest.mark.skipif(
-    not fast_hdbscan_available(), reason="optional package: pip install fast_hdbscan")
+    not fast_hdbscan_available(), reason="optional package: pip install fast_hdbscan"
+)
 
 
 def blobs(n=300, centers=4, seed=0):
-    points, truth = make_blobs(n_samples=n, centers=centers, n_features=32, cluster_std=0.6,
-                               random_state=seed)
+    points, truth = make_blobs(
+        n_samples=n, centers=centers, n_features=32, cluster_std=0.6, random_state=seed
+    )
     return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32), truth
 
 
@@ -92,8 +94,9 @@ def purity(labels, truth):
 def test_unknown_reducer_or_algorithm_names_the_field_and_the_choices():
     with pytest.raises(InputError, match=r"cluster\.reducer must be one of pca, umap, none"):
         ClusterParams(reducer="tsne")
-    with pytest.raises(InputError,
-                       match=r"cluster\.algorithm must be one of hdbscan, fast_hdbscan; got 'x'"):
+    with pytest.raises(
+        InputError, match=r"cluster\.algorithm must be one of hdbscan, fast_hdbscan; got 'x'"
+    ):
         ClusterParams(algorithm="x")
 
 
@@ -114,8 +117,9 @@ def test_umap_is_seeded():
 
 
 def check_fast_hdbscan(reducer, vectors, truth):
-    clusterer = HdbscanClusterer(ClusterParams(selection="eom", reducer=reducer,
-                                               algorithm="fast_hdbscan"))
+    clusterer = HdbscanClusterer(
+        ClusterParams(selection="eom", reducer=reducer, algorithm="fast_hdbscan")
+    )
     state, threads = np.random.get_state(), numba.get_num_threads()
     labels = clusterer.fit_predict(vectors)
     assert labels.max() + 1 == 4
@@ -143,8 +147,9 @@ def test_fast_hdbscan_copes_with_periods_smaller_than_its_neighbour_count():
     vectors, _ = blobs(n=12, centers=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # pynndescent warns when asked for too many neighbours
-        labels = HdbscanClusterer(ClusterParams(min_cluster_size=5, reducer="none",
-                                                algorithm="fast_hdbscan")).fit_predict(vectors)
+        labels = HdbscanClusterer(
+            ClusterParams(min_cluster_size=5, reducer="none", algorithm="fast_hdbscan")
+        ).fit_predict(vectors)
     assert len(labels) == 12
 
 

@@ -24,16 +24,25 @@ DIM = 8
 
 
 def _track(direction: str) -> Track:
-    return Track(id=f"{direction}.only", direction=direction, kind="subtrack", name_en=direction,
-                 name_zh=direction, description_en=direction, description_zh=direction,
-                 terms_en=(), terms_zh=())
+    return Track(
+        id=f"{direction}.only",
+        direction=direction,
+        kind="subtrack",
+        name_en=direction,
+        name_zh=direction,
+        description_en=direction,
+        description_zh=direction,
+        terms_en=(),
+        terms_zh=(),
+    )
 
 
 @pytest.fixture
 def axis_tracks() -> TrackVectors:
     """One track per direction, each on its own axis; axes 6 and 7 belong to no direction."""
-    taxonomy = Taxonomy("test", {d: (d, d) for d in DIRECTION_IDS},
-                        tuple(_track(d) for d in DIRECTION_IDS))
+    taxonomy = Taxonomy(
+        "test", {d: (d, d) for d in DIRECTION_IDS}, tuple(_track(d) for d in DIRECTION_IDS)
+    )
     return TrackVectors(taxonomy, np.eye(DIM, dtype=np.float32)[: len(DIRECTION_IDS)])
 
 
@@ -89,32 +98,53 @@ def test_margin_sends_a_tie_to_none(axis_tracks):
 
 def test_calibrate_covers_the_grid_and_finds_the_separating_setting(axis_tracks):
     sample = [_doc("energy", 0), _doc("health", 1), _doc("none", 2), _doc("none", 3)]
-    vectors = np.stack([_vector({3: 1.0, 2: 0.2}), _vector({5: 1.0}),
-                        _vector({6: 1.0, 1: 0.5}), _vector({0: 1.0, 2: 1.0})])
-    grid = calibrate(sample, vectors, axis_tracks, thresholds=(0.1, 0.6, 0.99),
-                     margins=(0.0, 0.05))
+    vectors = np.stack(
+        [
+            _vector({3: 1.0, 2: 0.2}),
+            _vector({5: 1.0}),
+            _vector({6: 1.0, 1: 0.5}),
+            _vector({0: 1.0, 2: 1.0}),
+        ]
+    )
+    grid = calibrate(sample, vectors, axis_tracks, thresholds=(0.1, 0.6, 0.99), margins=(0.0, 0.05))
     assert [(p.threshold, p.margin) for p in grid] == [
-        (0.1, 0.0), (0.1, 0.05), (0.6, 0.0), (0.6, 0.05), (0.99, 0.0), (0.99, 0.05)]
+        (0.1, 0.0),
+        (0.1, 0.05),
+        (0.6, 0.0),
+        (0.6, 0.05),
+        (0.99, 0.0),
+        (0.99, 0.05),
+    ]
     best = best_setting(grid)
     assert (best.threshold, best.margin, best.accuracy) == (0.6, 0.05, 1.0)
 
 
 def test_best_setting_breaks_ties_by_accuracy_then_grid_order():
-    grid = [GridPoint(0.1, 0.0, 0.5, 0.4), GridPoint(0.2, 0.0, 0.6, 0.4),
-            GridPoint(0.3, 0.0, 0.6, 0.4)]
+    grid = [
+        GridPoint(0.1, 0.0, 0.5, 0.4),
+        GridPoint(0.2, 0.0, 0.6, 0.4),
+        GridPoint(0.3, 0.0, 0.6, 0.4),
+    ]
     assert best_setting(grid).threshold == 0.2
 
 
 def test_evaluate_rejects_misaligned_vectors(axis_tracks):
     with pytest.raises(InputError, match="2 documents but 1 vectors"):
-        evaluate_mapper([_doc("none"), _doc("none")], np.zeros((1, DIM), np.float32),
-                        axis_tracks, 0.25, 0.02)
+        evaluate_mapper(
+            [_doc("none"), _doc("none")], np.zeros((1, DIM), np.float32), axis_tracks, 0.25, 0.02
+        )
 
 
 def test_load_sample_round_trip_and_errors(tmp_path):
     path = tmp_path / "sample.jsonl"
-    row = {"id": "a", "source": "s", "lang": "zh", "title": "电池", "text": "储能",
-           "label": "energy"}
+    row = {
+        "id": "a",
+        "source": "s",
+        "lang": "zh",
+        "title": "电池",
+        "text": "储能",
+        "label": "energy",
+    }
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n\n", encoding="utf-8")
     [doc] = load_sample(path)
     assert doc.full_text == "电池\n储能" and doc.note == ""
@@ -148,15 +178,20 @@ def test_demo_topic_check_scores_topics_by_their_documents_majority_hint(tmp_pat
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "demo_candidates_selection_hints.csv").write_text(
         "id,lang,direction_hint,technology_hint\na,en,energy,x\nb,en,energy,x\nc,en,materials,x\n"
-        "d,zh,cross-cutting S&T,x\ne,en,materials,x\n", encoding="utf-8")
+        "d,zh,cross-cutting S&T,x\ne,en,materials,x\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "db.duckdb"
     with session(db) as con:
         for doc, topic in (("a", "t1"), ("b", "t1"), ("c", "t1"), ("d", "t2"), ("e", "t3")):
-            con.execute("INSERT INTO doc_topics VALUES (?, 'quarter', '2017-Q1', ?, 1.0)",
-                        [doc, topic])
-        con.execute("INSERT INTO topic_directions VALUES ('t1', '2017-Q1', 'v', 'energy', "
-                    "NULL, 0.3, 0.6, TRUE), ('t3', '2017-Q1', 'v', 'unmapped', NULL, 0.1, "
-                    "0.7, TRUE)")
+            con.execute(
+                "INSERT INTO doc_topics VALUES (?, 'quarter', '2017-Q1', ?, 1.0)", [doc, topic]
+            )
+        con.execute(
+            "INSERT INTO topic_directions VALUES ('t1', '2017-Q1', 'v', 'energy', "
+            "NULL, 0.3, 0.6, TRUE), ('t3', '2017-Q1', 'v', 'unmapped', NULL, 0.1, "
+            "0.7, TRUE)"
+        )
     scores = demo_topic_check(db, tmp_path)
     assert scores.n_docs == 2  # t2 has no direction hint
     energy, none = LABELS.index("energy"), LABELS.index("none")

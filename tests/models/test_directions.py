@@ -32,9 +32,20 @@ DIM = 10
 
 
 def _taxonomy() -> Taxonomy:
-    tracks = tuple(Track(id=f"{d}.only", direction=d, kind="subtrack", name_en=f"{d} track",
-                         name_zh=f"{d}赛道", description_en=d, description_zh=d,
-                         terms_en=(f"{d}-term",), terms_zh=(f"{d}词",)) for d in DIRECTION_IDS)
+    tracks = tuple(
+        Track(
+            id=f"{d}.only",
+            direction=d,
+            kind="subtrack",
+            name_en=f"{d} track",
+            name_zh=f"{d}赛道",
+            description_en=d,
+            description_zh=d,
+            terms_en=(f"{d}-term",),
+            terms_zh=(f"{d}词",),
+        )
+        for d in DIRECTION_IDS
+    )
     return Taxonomy("test-v1", {d: (d.title(), d) for d in DIRECTION_IDS}, tracks)
 
 
@@ -101,21 +112,25 @@ def test_unmapped_only_when_none_wins_the_argmax(trained):
     assert match.none_weight > max(match.distribution.values())
     # A topic with more health than none stays health, whatever the zero-shot threshold.
     mixed = np.stack([*(_axis(5, 0.1, s) for s in range(12)), *off_topic[:8]])
-    assert map_direction(mixed.mean(axis=0), tracks, 0.99, 0.5,
-                         members=mixed).direction == "health"
+    assert map_direction(mixed.mean(axis=0), tracks, 0.99, 0.5, members=mixed).direction == "health"
 
 
 def test_term_evidence_names_terms_in_both_languages(trained):
     tracks, _ = trained
-    texts = ["new energy-term results", "关于energy词的报道", "nothing here",
-             "energy-term and energy词"]
+    texts = [
+        "new energy-term results",
+        "关于energy词的报道",
+        "nothing here",
+        "energy-term and energy词",
+    ]
     counts = term_counts(texts, tracks.taxonomy)
     energy = DIRECTION_IDS.index("energy")
     assert counts[energy] == {"energy-term": 2, "energy词": 2}
     members = np.stack([_axis(3, 0.1, s) for s in range(4)])
     match = map_direction(members.mean(axis=0), tracks, 0.0, 0.0, members=members, texts=texts)
-    assert match.evidence == ("energy track (energy赛道): mentions energy-term in 2 and "
-                              "energy词 in 2 of 4 documents",)
+    assert match.evidence == (
+        "energy track (energy赛道): mentions energy-term in 2 and energy词 in 2 of 4 documents",
+    )
 
 
 def test_zero_shot_fallback_without_a_classifier():
@@ -129,8 +144,10 @@ def test_zero_shot_fallback_without_a_classifier():
 
 def test_none_bias_is_chosen_to_keep_off_topic_unmapped(trained):
     _, model = trained
-    vectors = np.stack([_axis(6 + s % 4, 0.5, s) for s in range(20)]
-                       + [_axis(s % 6, 0.5, 50 + s) for s in range(20)])
+    vectors = np.stack(
+        [_axis(6 + s % 4, 0.5, s) for s in range(20)]
+        + [_axis(s % 6, 0.5, 50 + s) for s in range(20)]
+    )
     gold = [NONE] * 20 + [DIRECTION_IDS[s % 6] for s in range(20)]
     bias = choose_none_bias(model, vectors, gold)
     chosen = DirectionClassifier(**{**model.__dict__, "none_bias": bias})
@@ -155,8 +172,14 @@ def test_code_table_loads_and_rules_match_as_documented(tmp_path):
 
 
 def test_term_rule_on_text_field():
-    rule = Rule("r", "term", "ruanyf_weekly", "materials",
-                pattern=__import__("re").compile("石墨烯"), field="text")
+    rule = Rule(
+        "r",
+        "term",
+        "ruanyf_weekly",
+        "materials",
+        pattern=__import__("re").compile("石墨烯"),
+        field="text",
+    )
     assert _matches(rule, {"venue": "科技动态"}, "新闻", "新闻\n石墨烯电池")
 
 
@@ -176,10 +199,14 @@ def test_directions_table_holds_names_and_views_show_them(tmp_path):
     with session(tmp_path / "db.duckdb") as con:
         assert store_taxonomy(con, taxonomy.rows()) == len(taxonomy.tracks) + 7
         assert store_taxonomy(con, taxonomy.rows()) == 0
-        con.execute("INSERT INTO topic_directions VALUES ('t1', '2020-01', ?, 'energy', "
-                    "'energy.hydrogen', 0.4, 0.8, TRUE)", [taxonomy.version])
-        row = con.execute("SELECT direction_name_en, track_name_en, track_name_zh "
-                          "FROM v_topic_directions").fetchall()[0]
+        con.execute(
+            "INSERT INTO topic_directions VALUES ('t1', '2020-01', ?, 'energy', "
+            "'energy.hydrogen', 0.4, 0.8, TRUE)",
+            [taxonomy.version],
+        )
+        row = con.execute(
+            "SELECT direction_name_en, track_name_en, track_name_zh FROM v_topic_directions"
+        ).fetchall()[0]
     hydrogen = next(t for t in taxonomy.tracks if t.id == "energy.hydrogen")
     assert row == (taxonomy.directions["energy"][0], hydrogen.name_en, hydrogen.name_zh)
 
@@ -212,8 +239,14 @@ def test_term_bonus_moves_a_document_towards_the_direction_it_names(trained):
     plain = model.probabilities(between[None, :])
     assert np.allclose(model.probabilities(between[None, :], mentions), plain)  # bonus 0
     members = np.stack([between] * 3)
-    match = map_direction(between, TrackVectors(tracks.taxonomy, tracks.vectors, boosted),
-                          0.0, 0.0, members=members, texts=texts * 3)
+    match = map_direction(
+        between,
+        TrackVectors(tracks.taxonomy, tracks.vectors, boosted),
+        0.0,
+        0.0,
+        members=members,
+        texts=texts * 3,
+    )
     assert match.direction == "energy"
 
 
@@ -235,8 +268,17 @@ def test_mention_flags_are_features_and_survive_the_json_round_trip(tmp_path):
     langs = ["en" if k % 3 else "zh" for k in range(len(labels))]
     weights = sample_weights(labels, langs)
     assert weights.mean() == pytest.approx(1.0)
-    model = fit(np.stack(rows), labels, 1.0, track_vectors, "test-encoder", taxonomy.version,
-                {}, np.asarray(mentions), weights)
+    model = fit(
+        np.stack(rows),
+        labels,
+        1.0,
+        track_vectors,
+        "test-encoder",
+        taxonomy.version,
+        {},
+        np.asarray(mentions),
+        weights,
+    )
     assert model.mention_features and model.coef.shape == (7, DIM + 2 * len(DIRECTION_IDS))
     path = tmp_path / artefact_path("test-encoder").name
     path.write_text(model.to_json(), encoding="utf-8")
@@ -245,5 +287,8 @@ def test_mention_flags_are_features_and_survive_the_json_round_trip(tmp_path):
     between = (_axis(2) + _axis(3)) / np.linalg.norm(_axis(2) + _axis(3))  # materials | energy
     flags = np.asarray([[d == "energy" for d in DIRECTION_IDS]])
     assert predict_labels(loaded, between[None, :], flags) == ["energy"]
-    np.testing.assert_allclose(loaded.probabilities(between[None, :], flags),
-                               model.probabilities(between[None, :], flags), atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.probabilities(between[None, :], flags),
+        model.probabilities(between[None, :], flags),
+        atol=1e-5,
+    )

@@ -29,31 +29,45 @@ def test_the_cpp_tokenizer_gives_use_the_same_ids_as_the_packages_port():
 
     pure = UniversalSentenceEncoder(tokenizer="pure")._model._tokenizer
     fast = sentencepiece_tokenizer()
-    texts = ["Solid-state electrolytes for lithium metal batteries.",
-             "量子计算机的纠错码研究取得进展", "CRISPR–Cas9 off-target effects (2019), 3.5% ± 0.2"]
+    texts = [
+        "Solid-state electrolytes for lithium metal batteries.",
+        "量子计算机的纠错码研究取得进展",
+        "CRISPR–Cas9 off-target effects (2019), 3.5% ± 0.2",
+    ]
     for text in texts:
-        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == \
-            pure.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+            text, out_type=int, add_bos=True, add_eos=True
+        )
 
 
-@pytest.mark.parametrize("spec", ["st:paraphrase-multilingual-MiniLM-L12-v2", "minilm-offline",
-                                  "/models/local-model"])
+@pytest.mark.parametrize(
+    "spec", ["st:paraphrase-multilingual-MiniLM-L12-v2", "minilm-offline", "/models/local-model"]
+)
 def test_a_sentence_transformers_encoder_without_the_st_extra_names_it(
-        spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As on a default install, which leaves torch and sentence-transformers out.
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(ObservatoryError) as raised:
         build_encoder(spec)
     assert str(raised.value) == (
         f"encoder {spec!r} needs sentence-transformers and torch, which the default install "
-        'leaves out; install the [st] extra: pip install torch==2.13.0 && '
-        'pip install -c constraints.txt -e ".[st]"')
+        "leaves out; install the [st] extra: pip install torch==2.13.0 && "
+        'pip install -c constraints.txt -e ".[st]"'
+    )
 
 
 def test_the_default_encoders_import_no_torch() -> None:
-    code = ("import sys; from models.embed import build_encoder; build_encoder('hashing-64'); "
-            "from models import engine, runner; from observatory import cli; "
-            "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, cwd=Path(__file__).resolve().parents[2])
+    code = (
+        "import sys; from models.embed import build_encoder; build_encoder('hashing-64'); "
+        "from models import engine, runner; from observatory import cli; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert shown.stdout.strip() == "[]"

@@ -19,10 +19,12 @@ def test_user_dictionary_keeps_chinese_technology_terms_whole():
 
 
 def test_class_tfidf_ranks_distinctive_terms():
-    ranked = class_tfidf([
-        ["humanoid robot walks", "humanoid robot hands", "robot grasping"],
-        ["solid-state battery electrolyte", "battery anode", "solid-state battery cell"],
-    ])
+    ranked = class_tfidf(
+        [
+            ["humanoid robot walks", "humanoid robot hands", "robot grasping"],
+            ["solid-state battery electrolyte", "battery anode", "solid-state battery cell"],
+        ]
+    )
     assert ranked[0][0][0] in {"robot", "humanoid", "humanoid robot"}
     assert "battery" in [term for term, _ in ranked[1]]
     label = make_label(["battery", "solid-state", "anode", "cell"])
@@ -35,8 +37,14 @@ def test_same_input_same_keywords():
 
 
 OTHER_TOPIC = ["humanoid robot walks", "robot hands grasp", "robot arm control"]
-SOLID_STATE = ["solid state electrolyte", "solid state cell", "solid state cathode",
-               "solid state anode", "sulfide electrolyte", "sulfide cathode"]
+SOLID_STATE = [
+    "solid state electrolyte",
+    "solid state cell",
+    "solid state cathode",
+    "solid state anode",
+    "sulfide electrolyte",
+    "sulfide cathode",
+]
 
 
 def words(term):
@@ -45,16 +53,23 @@ def words(term):
 
 def plain_ctfidf(class_texts, user_terms=(), top_n=10):
     """The c-TF-IDF order without MMR, written out from the documented formula."""
-    counts = [Counter(tok for text in texts for tok in tokenize(text, user_terms))
-              for texts in class_texts]
+    counts = [
+        Counter(tok for text in texts for tok in tokenize(text, user_terms))
+        for texts in class_texts
+    ]
     total = sum(counts, Counter())
     mean_words = sum(total.values()) / len(counts)
     ranked = []
     for counter in counts:
         size = sum(counter.values())
-        scored = sorted(((term, (n / size) * math.log(1 + mean_words / total[term]))
-                         for term, n in counter.items() if n >= 2 or len(counts) == 1),
-                        key=lambda item: (-item[1], item[0]))
+        scored = sorted(
+            (
+                (term, (n / size) * math.log(1 + mean_words / total[term]))
+                for term, n in counter.items()
+                if n >= 2 or len(counts) == 1
+            ),
+            key=lambda item: (-item[1], item[0]),
+        )
         ranked.append([(term, round(score, 6)) for term, score in scored[:top_n]])
     return ranked
 
@@ -71,15 +86,20 @@ def test_mmr_prefers_a_different_term_to_a_fragment_of_the_first():
     assert terms[1] == "sulfide"
     # The fragments are still candidates: with nothing better left they come back, later.
     assert set(terms) == {"solid", "sulfide", "solid state", "state", "cathode"}
-    assert dict(ranked) == {term: score for term, score in plain_ctfidf(
-        [SOLID_STATE, OTHER_TOPIC], top_n=50)[0] if term in terms}
+    assert dict(ranked) == {
+        term: score
+        for term, score in plain_ctfidf([SOLID_STATE, OTHER_TOPIC], top_n=50)[0]
+        if term in terms
+    }
 
 
 def test_mmr_penalises_terms_that_occur_in_the_same_documents():
     # "wafer" always comes with "graphene" (document cosine 1, no shared word): MMR picks the
     # less frequent but separate "sensor" second; the plain order keeps "wafer" second.
-    texts = [["graphene, wafer"] * 4 + ["sensor, foundry", "sensor, lidar", "sensor, radar"],
-             OTHER_TOPIC]
+    texts = [
+        ["graphene, wafer"] * 4 + ["sensor, foundry", "sensor, lidar", "sensor, radar"],
+        OTHER_TOPIC,
+    ]
     assert [t for t, _ in class_tfidf(texts, top_n=3)[0]] == ["graphene", "sensor", "wafer"]
     assert [t for t, _ in plain_ctfidf(texts, top_n=3)[0]] == ["graphene", "wafer", "sensor"]
 
@@ -87,8 +107,10 @@ def test_mmr_penalises_terms_that_occur_in_the_same_documents():
 def test_a_bigram_is_a_near_duplicate_of_its_words_even_in_other_documents():
     # "state" is in six documents, "solid state" in two of them (document cosine 0.58): the
     # shared word makes their similarity 1, so "solid" (cosine 0.58 too) comes before it.
-    texts = [["solid state"] * 2 + [f"state, w{i}" for i in range(4)] + ["lidar"] * 2,
-             ["solid, rock"] * 2 + ["robot arm", "robot hand"]]
+    texts = [
+        ["solid state"] * 2 + [f"state, w{i}" for i in range(4)] + ["lidar"] * 2,
+        ["solid, rock"] * 2 + ["robot arm", "robot hand"],
+    ]
     assert [t for t, _ in class_tfidf(texts, top_n=3)[0]] == ["state", "lidar", "solid"]
     assert [t for t, _ in plain_ctfidf(texts, top_n=3)[0]] == ["state", "lidar", "solid state"]
 
@@ -103,8 +125,10 @@ def test_lambda_one_is_the_plain_ctfidf_order():
     corpora = [
         [SOLID_STATE, OTHER_TOPIC],
         [["graphene, wafer"] * 4 + ["sensor, foundry", "sensor, lidar"], OTHER_TOPIC],
-        [["量子计算机 实现 突破", "量子计算机 纠错", "量子 纠错 芯片"],
-         ["6G 通信 试验", "6G 卫星 通信"]],
+        [
+            ["量子计算机 实现 突破", "量子计算机 纠错", "量子 纠错 芯片"],
+            ["6G 通信 试验", "6G 卫星 通信"],
+        ],
     ]
     for texts in corpora:
         for top_n in (1, 3, 10):
@@ -126,8 +150,10 @@ def test_mmr_is_deterministic_and_breaks_ties_by_term():
 
 
 def test_chinese_keywords_keep_user_dictionary_terms_whole():
-    texts = [["脑机接口技术取得突破", "脑机接口公司完成融资"],
-             ["量子计算机实现突破", "量子计算机纠错"]]
+    texts = [
+        ["脑机接口技术取得突破", "脑机接口公司完成融资"],
+        ["量子计算机实现突破", "量子计算机纠错"],
+    ]
     with_terms = [t for t, _ in class_tfidf(texts, ("脑机接口",))[0]]
     assert with_terms[0] == "脑机接口"
     assert "脑机接口" not in [t for t, _ in class_tfidf(texts)[0]]
@@ -153,8 +179,10 @@ def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
 
 
 def test_markup_contractions_and_ordinals_never_become_keywords():
-    tokens = tokenize("The <em>COVID-19</em> film wasn't shown &amp; they're 19th; "
-                      "Google's 5G, 2D and $W^{55+}$ in {\\it tungsten} https://x.org/a")
+    tokens = tokenize(
+        "The <em>COVID-19</em> film wasn't shown &amp; they're 19th; "
+        "Google's 5G, 2D and $W^{55+}$ in {\\it tungsten} https://x.org/a"
+    )
     assert {"em", "wasn", "th", "amp", "re", "it", "55", "x.org", "https"}.isdisjoint(tokens)
     assert {"covid-19", "film", "google", "5g", "2d", "tungsten"} <= set(tokens)
 
@@ -180,17 +208,22 @@ def test_a_topic_is_named_by_its_best_phrase_extended_and_written_as_the_texts_d
 
 
 def test_without_a_shared_phrase_the_label_is_a_representative_title_cut_short():
-    texts = ["Graphene sensor arrays for gas detection in humid air at room temperature today",
-             "Sensor drift", "Graphene oxide membranes"]
+    texts = [
+        "Graphene sensor arrays for gas detection in humid air at room temperature today",
+        "Sensor drift",
+        "Graphene oxide membranes",
+    ]
     [label] = topic_labels([texts], [texts])
     assert label == "Graphene sensor arrays for gas detection in humid…"
     assert len(label) <= 51
 
 
 def test_chinese_topics_get_a_chinese_phrase_without_official_boilerplate():
-    texts = ["国务院关于加快新能源汽车推广应用的指导意见 各省、自治区、直辖市人民政府",
-             "关于完善新能源汽车推广应用补贴政策的通知 各省、自治区、直辖市人民政府",
-             "新能源汽车产业发展规划 各省、自治区、直辖市人民政府"]
+    texts = [
+        "国务院关于加快新能源汽车推广应用的指导意见 各省、自治区、直辖市人民政府",
+        "关于完善新能源汽车推广应用补贴政策的通知 各省、自治区、直辖市人民政府",
+        "新能源汽车产业发展规划 各省、自治区、直辖市人民政府",
+    ]
     [label] = topic_labels([texts], [texts])
     assert label in {"新能源汽车", "推广应用"}
     words = [t for t, _ in class_tfidf([texts])[0]]

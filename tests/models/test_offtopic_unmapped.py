@@ -28,6 +28,8 @@ def test_off_topic_headlines_stay_unmapped() -> None:
     tracks = embed_taxonomy(load_taxonomy("v1"), encoder)
     vectors = encoder.encode([f"{d['title']}\n{d['text']}" for d in sample])
     settings = EngineParams()
-    mapped = Counter(map_direction(v, tracks, settings.direction_threshold,
-                                   settings.direction_margin).direction for v in vectors)
+    mapped = Counter(
+        map_direction(v, tracks, settings.direction_threshold, settings.direction_margin).direction
+        for v in vectors
+    )
     assert mapped[UNMAPPED] >= 0.9 * len(sample), mapped

@@ -20,8 +20,13 @@ def use_encoder():
 
 
 def test_use_is_multilingual(use_encoder):
-    vectors = use_encoder.encode(["solid-state battery breakthrough", "固态电池技术突破",
-                                  "the football match ended in a draw"])
+    vectors = use_encoder.encode(
+        [
+            "solid-state battery breakthrough",
+            "固态电池技术突破",
+            "the football match ended in a draw",
+        ]
+    )
     assert vectors.shape == (3, 512) and vectors.dtype == np.float32
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
 
@@ -36,8 +41,14 @@ def test_minilm_through_sentence_transformers():
 @pytest.mark.parametrize("taxonomy", ["v1", "v2"])
 def test_shipped_taxonomies_load(taxonomy):
     loaded = load_taxonomy(taxonomy)
-    assert set(loaded.directions) == {"manufacturing", "information", "materials", "energy",
-                                      "space", "health"}
+    assert set(loaded.directions) == {
+        "manufacturing",
+        "information",
+        "materials",
+        "energy",
+        "space",
+        "health",
+    }
     assert "脑机接口" in loaded.user_terms()
 
 
@@ -58,8 +69,9 @@ def test_directions_of_clear_texts(use_encoder, text, direction):
     # As the engine maps a topic: its documents' vectors and texts (the classifier reads the
     # taxonomy terms a text names, EN or ZH, beside its vector).
     vectors = use_encoder.encode([text])
-    match = map_direction(vectors[0], tracks, threshold=0.2, margin=0.0, members=vectors,
-                          texts=[text])
+    match = map_direction(
+        vectors[0], tracks, threshold=0.2, margin=0.0, members=vectors, texts=[text]
+    )
     assert match.direction == direction
 
 
@@ -70,9 +82,12 @@ def test_real_engine_on_real_news(tmp_path, small_corpus, use_encoder):
     run = process_pending(path, EngineParams(granularity="month"), use_encoder, "v1")
     assert sum(p.n_topics for p in run.periods) > 10
     with session(path, read_only=True) as con:
-        labels = con.execute("SELECT label FROM topic_periods WHERE period = '2020-03' "
-                             "ORDER BY high_potential DESC LIMIT 5").fetchall()
+        labels = con.execute(
+            "SELECT label FROM topic_periods WHERE period = '2020-03' "
+            "ORDER BY high_potential DESC LIMIT 5"
+        ).fetchall()
         dims = con.execute("SELECT DISTINCT dim, model FROM embeddings").fetchall()
     assert dims == [(512, "use-multilingual-v3")]
-    assert any("coronavirus" in label.lower() or "covid" in label.lower()
-               for (label,) in labels), labels
+    assert any("coronavirus" in label.lower() or "covid" in label.lower() for (label,) in labels), (
+        labels
+    )

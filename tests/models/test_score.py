@@ -33,10 +33,30 @@ def test_classes_come_from_evidence_never_from_size():
 
 def test_a_large_flat_topic_is_noise_and_a_fourfold_rise_is_flagged():
     histories = [
-        TopicHistory("flat", 400, 0.4, [0.4, 0.41, 0.39], 1200.0, 1, 30, 0.05,
-                     series_hits=[40, 41, 39, 400], series_totals=[100, 100, 100, 1000]),
-        TopicHistory("covid", 180, 0.18, [0.04, 0.05, 0.045], 100.0, 1, 12, 0.05,
-                     series_hits=[40, 50, 45, 180], series_totals=[1000, 1000, 1000, 1000]),
+        TopicHistory(
+            "flat",
+            400,
+            0.4,
+            [0.4, 0.41, 0.39],
+            1200.0,
+            1,
+            30,
+            0.05,
+            series_hits=[40, 41, 39, 400],
+            series_totals=[100, 100, 100, 1000],
+        ),
+        TopicHistory(
+            "covid",
+            180,
+            0.18,
+            [0.04, 0.05, 0.045],
+            100.0,
+            1,
+            12,
+            0.05,
+            series_hits=[40, 50, 45, 180],
+            series_totals=[1000, 1000, 1000, 1000],
+        ),
     ]
     scores = {s.topic_id: s for s in score_period("2020-02", histories, 1000, ScoreParams())}
     assert scores["flat"].signal_class == "noise"

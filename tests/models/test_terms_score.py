@@ -12,19 +12,28 @@ from pipeline.signal_store import TermHistory
 
 def period(counts):
     n = len(counts)
-    return PeriodTerms(tuple(f"t{i}" for i in range(n)), tuple(f"t{i}" for i in range(n)),
-                       sp.csr_matrix((1, n)), np.asarray(counts, np.int64),
-                       np.ones(n, np.int64), np.ones(n, np.int64), (("news",),) * n,
-                       (("en",),) * n)
+    return PeriodTerms(
+        tuple(f"t{i}" for i in range(n)),
+        tuple(f"t{i}" for i in range(n)),
+        sp.csr_matrix((1, n)),
+        np.asarray(counts, np.int64),
+        np.ones(n, np.int64),
+        np.ones(n, np.int64),
+        (("news",),) * n,
+        (("en",),) * n,
+    )
 
 
 def history(rows, totals, present=None, gap=None, n_history=None):
     rows = np.asarray(rows, np.int64)
-    return TermHistory(tuple(f"p{j}" for j in range(rows.shape[1])),
-                       np.asarray(totals, np.int64), rows,
-                       np.asarray(present if present is not None else (rows > 0).sum(axis=1)),
-                       np.asarray(gap if gap is not None else [1] * len(rows)),
-                       n_history if n_history is not None else rows.shape[1])
+    return TermHistory(
+        tuple(f"p{j}" for j in range(rows.shape[1])),
+        np.asarray(totals, np.int64),
+        rows,
+        np.asarray(present if present is not None else (rows > 0).sum(axis=1)),
+        np.asarray(gap if gap is not None else [1] * len(rows)),
+        n_history if n_history is not None else rows.shape[1],
+    )
 
 
 def test_vectorised_burst_matches_the_reference():
@@ -45,8 +54,10 @@ def test_vectorised_porter_matches_the_reference():
     hits = rng.poisson(5, size=(5, 10)).astype(float)
     got = porter_scores(hits, totals)
     for i in range(5):
-        assert abs(got[i] - porter_es(hits[i].astype(int).tolist(),
-                                      totals.astype(int).tolist())) < 1e-6
+        assert (
+            abs(got[i] - porter_es(hits[i].astype(int).tolist(), totals.astype(int).tolist()))
+            < 1e-6
+        )
 
 
 def test_three_documents_after_nothing_do_not_outrank_a_real_rise():
@@ -62,12 +73,12 @@ def test_three_documents_after_nothing_do_not_outrank_a_real_rise():
 
 def test_novelty_persistence_and_warm_up():
     terms = period([5, 5, 5])
-    hist = history([[0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], [50] * 4,
-                   present=[0, 6, 1], gap=[0, 1, 4])
+    hist = history(
+        [[0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], [50] * 4, present=[0, 6, 1], gap=[0, 1, 4]
+    )
     m = term_measures(terms, hist, 50, TermScoreParams())
     assert m.first_seen.tolist() == [True, False, False]
     assert m.returned.tolist() == [False, False, True]
     assert m.persistence.tolist() == [1, 5, 1]
-    cold = term_measures(terms, history([[0], [1], [0]], [50], n_history=1), 50,
-                         TermScoreParams())
+    cold = term_measures(terms, history([[0], [1], [0]], [50], n_history=1), 50, TermScoreParams())
     assert not cold.first_seen.any() and not cold.rising.any()

@@ -48,16 +48,32 @@ def test_a_continuation_that_drifted_away_ends_the_topic():
 
     birth = np.asarray([1.0, 0.0], np.float32)
     centroids = np.asarray([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], np.float32)
-    assignments = [Assignment(0, "2020-01/00", "continued", "2020-01/00", 0.7),
-                   Assignment(1, "2020-01/01", "continued", "2020-01/01", 0.7),
-                   Assignment(2, "2020-02/00", "born", None, 0.1)]
+    assignments = [
+        Assignment(0, "2020-01/00", "continued", "2020-01/00", 0.7),
+        Assignment(1, "2020-01/01", "continued", "2020-01/01", 0.7),
+        Assignment(2, "2020-02/00", "born", None, 0.1),
+    ]
     first = {"2020-01/00": birth, "2020-01/01": birth}
     before = {"2020-01/00": ("food", "covid"), "2020-01/01": ("debate", "biden")}
-    got = end_drifted("2020-02", assignments, first, before, centroids,
-                      [["ducks", "fans"], ["debate", "trump"], ["x"]], 0.5)
+    got = end_drifted(
+        "2020-02",
+        assignments,
+        first,
+        before,
+        centroids,
+        [["ducks", "fans"], ["debate", "trump"], ["x"]],
+        0.5,
+    )
     assert (got[0].topic_id, got[0].event, got[0].parent_topic_id) == (
-        "2020-02/01", "born", "2020-01/00")  # far from birth, no keyword shared: ended
+        "2020-02/01",
+        "born",
+        "2020-01/00",
+    )  # far from birth, no keyword shared: ended
     assert got[1] == assignments[1]  # far from birth but still about the same words
     assert got[2] == assignments[2]
-    assert end_drifted("2020-02", assignments, first, before, centroids,
-                       [["ducks"], ["x"], ["y"]], 2.0) == assignments  # off
+    assert (
+        end_drifted(
+            "2020-02", assignments, first, before, centroids, [["ducks"], ["x"], ["y"]], 2.0
+        )
+        == assignments
+    )  # off

@@ -31,12 +31,15 @@ def test_watches_are_scored_every_period(tmp_path, small_corpus, mini_taxonomy):
         add_watch(con, "coronavirus", 0.99)
     process_pending(path, EngineParams(granularity="month"), HashingEncoder(), mini_taxonomy)
     with session(path, read_only=True) as con:
-        rows = con.execute("SELECT period, n_docs, signal_class, growth FROM watch_periods "
-                           "ORDER BY period").fetchall()
-        listed = con.execute("SELECT period, signal_class FROM v_signals WHERE kind = 'watch' "
-                             "ORDER BY period").fetchall()
-    fired = [(period, signal_class) for period, _, signal_class, _ in rows
-             if signal_class != "noise"]
+        rows = con.execute(
+            "SELECT period, n_docs, signal_class, growth FROM watch_periods ORDER BY period"
+        ).fetchall()
+        listed = con.execute(
+            "SELECT period, signal_class FROM v_signals WHERE kind = 'watch' ORDER BY period"
+        ).fetchall()
+    fired = [
+        (period, signal_class) for period, _, signal_class, _ in rows if signal_class != "noise"
+    ]
     assert fired and listed == fired  # a watched phrase that fires is in the ranked list
     counts = dict((period, n) for period, n, _, _ in rows)
     assert len(rows) == 5 and counts["2019-11"] == 0 and counts["2020-03"] > 30

@@ -34,9 +34,17 @@ def thin_corpus(path):
         for t, words in enumerate(THEMES):
             for i in range(3):
                 picked = rng.sample(words.split(), 5)
-                lines.append({"id": f"w{w}t{t}d{i}", "source": "digest", "kind": "news",
-                              "date": monday, "title": " ".join(picked[:2]),
-                              "text": " ".join(picked), "lang": "en"})
+                lines.append(
+                    {
+                        "id": f"w{w}t{t}d{i}",
+                        "source": "digest",
+                        "kind": "news",
+                        "date": monday,
+                        "title": " ".join(picked[:2]),
+                        "text": " ".join(picked),
+                        "lang": "en",
+                    }
+                )
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     return path
 
@@ -46,13 +54,20 @@ def processed(tmp_path, params, name, taxonomy, parallel=False):
     with session(db) as con:
         ingest_file(con, thin_corpus(tmp_path / "thin.jsonl"))
     if parallel:
-        process_pending_parallel(db, params, HashingEncoder(), Inline(HashingEncoder()),
-                                 taxonomy, ParallelOptions(window_docs=20))
+        process_pending_parallel(
+            db,
+            params,
+            HashingEncoder(),
+            Inline(HashingEncoder()),
+            taxonomy,
+            ParallelOptions(window_docs=20),
+        )
     else:
         process_pending(db, params, HashingEncoder(), taxonomy)
     with session(db, read_only=True) as con:
-        return con.execute("SELECT period, doc_id, topic_id FROM doc_topics "
-                           "ORDER BY period, doc_id").fetchall()
+        return con.execute(
+            "SELECT period, doc_id, topic_id FROM doc_topics ORDER BY period, doc_id"
+        ).fetchall()
 
 
 def last_week_topics(rows):

@@ -8,15 +8,26 @@ from pipeline.errors import InputError
 from pipeline.ingest import ingest_file
 from pipeline.store import count_documents
 
-GOOD = {"id": "n:1", "source": "s", "kind": "news", "date": "2024-05-06",
-        "date_precision": "day", "title": "Solid-state battery", "text": "A new cell.",
-        "url": "https://www.example.org/a?utm_source=x#top", "lang": "en", "venue": None,
-        "meta": {"k": 1}}
+GOOD = {
+    "id": "n:1",
+    "source": "s",
+    "kind": "news",
+    "date": "2024-05-06",
+    "date_precision": "day",
+    "title": "Solid-state battery",
+    "text": "A new cell.",
+    "url": "https://www.example.org/a?utm_source=x#top",
+    "lang": "en",
+    "venue": None,
+    "meta": {"k": 1},
+}
 
 
 def write_lines(path, records):
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -24,8 +35,9 @@ def test_ingest_stores_every_field(tmp_path):
     path = write_lines(tmp_path / "c.jsonl", [GOOD])
     with session(tmp_path / "db.duckdb") as con:
         report = ingest_file(con, path)
-        row = con.execute("SELECT doc_id, canonical_url, published::VARCHAR, meta->>'k' "
-                          "FROM documents").fetchall()
+        row = con.execute(
+            "SELECT doc_id, canonical_url, published::VARCHAR, meta->>'k' FROM documents"
+        ).fetchall()
     assert report.added == 1
     assert row == [("n:1", "https://example.org/a", "2024-05-06", "1")]
 
@@ -49,10 +61,14 @@ def test_gzip_files_are_read(tmp_path):
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ({**GOOD, "id": "n:2", "date": "2024-13-01"},
-         "c.jsonl:2: field 'date': expected YYYY-MM-DD, got '2024-13-01'"),
-        ({**GOOD, "id": "n:2", "date": "06/05/2024"},
-         "c.jsonl:2: field 'date': expected YYYY-MM-DD, got '06/05/2024'"),
+        (
+            {**GOOD, "id": "n:2", "date": "2024-13-01"},
+            "c.jsonl:2: field 'date': expected YYYY-MM-DD, got '2024-13-01'",
+        ),
+        (
+            {**GOOD, "id": "n:2", "date": "06/05/2024"},
+            "c.jsonl:2: field 'date': expected YYYY-MM-DD, got '06/05/2024'",
+        ),
         ({k: v for k, v in GOOD.items() if k != "title"}, "c.jsonl:2: field 'title': missing"),
         ({**GOOD, "kind": "blog"}, "c.jsonl:2: field 'kind': expected news | paper"),
         ("{not json", "c.jsonl:2: not valid JSON"),

@@ -16,8 +16,13 @@ from pipeline.periods import (
 
 @pytest.mark.parametrize(
     ("granularity", "label"),
-    [("day", "2024-05-06"), ("week", "2024-W19"), ("month", "2024-05"),
-     ("quarter", "2024-Q2"), ("year", "2024")],
+    [
+        ("day", "2024-05-06"),
+        ("week", "2024-W19"),
+        ("month", "2024-05"),
+        ("quarter", "2024-Q2"),
+        ("year", "2024"),
+    ],
 )
 def test_labels_of_a_day(granularity, label):
     assert period_of(date(2024, 5, 6), granularity) == label
@@ -72,8 +77,9 @@ def test_next_starts_the_day_after_the_last_day(period):
     after = period.next()
     assert after.start == period.end == period.last_day + timedelta(days=1)
     assert after.previous() == period and after.steps_after(period) == 1
-    assert period.start <= period.last_day and Period.of(period.last_day,
-                                                         period.granularity) == period
+    assert (
+        period.start <= period.last_day and Period.of(period.last_day, period.granularity) == period
+    )
 
 
 @given(days, granularities)

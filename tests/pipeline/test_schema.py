@@ -12,11 +12,22 @@ def test_migrations_apply_once_and_in_order():
     assert migrate(con) == len(MIGRATIONS)
     assert migrate(con) == 0
     assert schema_version(con) == len(MIGRATIONS)
-    tables = {row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.tables").fetchall()}
-    assert {"documents", "embeddings", "runs", "topics", "topic_periods", "doc_topics",
-            "topic_lineage", "directions", "topic_directions", "v_emerging",
-            "v_topic_timeline"} <= tables
+    tables = {
+        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert {
+        "documents",
+        "embeddings",
+        "runs",
+        "topics",
+        "topic_periods",
+        "doc_topics",
+        "topic_lineage",
+        "directions",
+        "topic_directions",
+        "v_emerging",
+        "v_topic_timeline",
+    } <= tables
 
 
 def test_a_newer_database_is_refused(tmp_path):

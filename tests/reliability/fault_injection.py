@@ -31,8 +31,18 @@ from typing import Any
 import duckdb
 
 # Columns that record when or by which run a row was written, not what it says.
-VOLATILE_COLUMNS = frozenset({"run_id", "processed_at", "ingested_at", "started_at",
-                              "revised_at", "updated_at", "fetched_at", "added_at"})
+VOLATILE_COLUMNS = frozenset(
+    {
+        "run_id",
+        "processed_at",
+        "ingested_at",
+        "started_at",
+        "revised_at",
+        "updated_at",
+        "fetched_at",
+        "added_at",
+    }
+)
 # Tables that log runs rather than hold results.
 LOG_TABLES = frozenset({"runs", "crawl_log", "period_revisions", "schema_migrations"})
 READY_TIMEOUT_S = 120.0
@@ -79,8 +89,12 @@ class Killer:
         self.context = multiprocessing.get_context("forkserver")
         self.context.set_forkserver_preload(list(preload))
 
-    def run(self, target: Callable[..., Any], args: tuple[Any, ...] = (),
-            kill_after: float | None = None) -> Kill:
+    def run(
+        self,
+        target: Callable[..., Any],
+        args: tuple[Any, ...] = (),
+        kill_after: float | None = None,
+    ) -> Kill:
         """Start the victim; kill it `kill_after` seconds after its set-up (None: let it end)."""
         parent, child = self.context.Pipe(duplex=False)
         process = self.context.Process(target=_victim, args=(target, args, child))
@@ -106,8 +120,10 @@ class Killer:
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
-                       "current_database() ORDER BY table_name").fetchall()
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = "
+        "current_database() ORDER BY table_name"
+    ).fetchall()
     return [str(row[0]) for row in rows if row[0] not in LOG_TABLES]
 
 
@@ -117,10 +133,15 @@ def store_fingerprint(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         result = {}
         for table in _tables(con):
-            columns = [str(row[0]) for row in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
-                "current_database() AND table_name = ? ORDER BY column_index",
-                [table]).fetchall() if row[0] not in VOLATILE_COLUMNS]
+            columns = [
+                str(row[0])
+                for row in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                    "current_database() AND table_name = ? ORDER BY column_index",
+                    [table],
+                ).fetchall()
+                if row[0] not in VOLATILE_COLUMNS
+            ]
             listed = ", ".join(f'"{name}"' for name in columns)
             result[table] = con.execute(f'SELECT {listed} FROM "{table}" ORDER BY ALL').fetchall()
         return result
@@ -141,8 +162,12 @@ def duplicated_documents(db_path: Path) -> int:
         con.close()
 
 
-def differences(got: dict[str, list[tuple[Any, ...]]],
-                want: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+def differences(
+    got: dict[str, list[tuple[Any, ...]]], want: dict[str, list[tuple[Any, ...]]]
+) -> list[str]:
     """Tables whose rows differ, with their row counts: a readable assertion message."""
-    return [f"{table}: {len(got.get(table, []))} rows, expected {len(want.get(table, []))}"
-            for table in sorted(set(got) | set(want)) if got.get(table) != want.get(table)]
+    return [
+        f"{table}: {len(got.get(table, []))} rows, expected {len(want.get(table, []))}"
+        for table in sorted(set(got) | set(want))
+        if got.get(table) != want.get(table)
+    ]

@@ -24,8 +24,10 @@ import pytest
 from crawlers.replay import ReplayServer, serve
 
 RSS = Path(__file__).resolve().parent.parent / "fixtures" / "crawlers" / "rss"
-FEEDS = {"oschina": "oschina_news_rss_show_industry_2020-04-06.xml",
-         "vmware": "blogs_vmware_com_wprss_rss2.xml"}
+FEEDS = {
+    "oschina": "oschina_news_rss_show_industry_2020-04-06.xml",
+    "vmware": "blogs_vmware_com_wprss_rss2.xml",
+}
 KILLS = 20
 SEED = 13
 
@@ -39,10 +41,13 @@ def crawl(db: str, base_url: str) -> None:
     from crawlers.settings import crawl_settings
     from crawlers.sources import SourceConfig
 
-    sources = [SourceConfig(id=name, spider="rss", urls=[f"{base_url}/{file}"])
-               for name, file in FEEDS.items()]
-    base = crawl_settings(CrawlParams(crawl_probe_timeout_s=0), Path(db), f"run-{time.time_ns()}",
-                          polite=False)
+    sources = [
+        SourceConfig(id=name, spider="rss", urls=[f"{base_url}/{file}"])
+        for name, file in FEEDS.items()
+    ]
+    base = crawl_settings(
+        CrawlParams(crawl_probe_timeout_s=0), Path(db), f"run-{time.time_ns()}", polite=False
+    )
     base.update({"LOG_LEVEL": "ERROR", "STORE_BATCH_SIZE": 5})
     process = CrawlerProcess(base, install_root_handler=False)
     for index, plan in enumerate(plan_crawl(Path(db), sources, None, None, {})):
@@ -62,8 +67,9 @@ class Killer:
 
     def __init__(self) -> None:
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["scrapy.crawler", "crawlers.spiders",
-                                             "crawlers.pipelines", "crawlers.launch"])
+        self.context.set_forkserver_preload(
+            ["scrapy.crawler", "crawlers.spiders", "crawlers.pipelines", "crawlers.launch"]
+        )
 
     def run(self, db: Path, base_url: str, kill_after: float | None = None) -> tuple[bool, float]:
         parent, child = self.context.Pipe(duplex=False)
@@ -90,9 +96,11 @@ def fingerprint(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {
             "documents": con.execute(
                 "SELECT doc_id, source, kind, url, canonical_url, title, text, lang, published, "
-                "content_hash, meta FROM documents ORDER BY doc_id").fetchall(),
+                "content_hash, meta FROM documents ORDER BY doc_id"
+            ).fetchall(),
             "source_state": con.execute(
-                "SELECT source_id, key, value FROM source_state ORDER BY ALL").fetchall(),
+                "SELECT source_id, key, value FROM source_state ORDER BY ALL"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -101,10 +109,12 @@ def fingerprint(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 def duplicates(db: Path) -> int:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return int(con.execute(
-            "SELECT (SELECT count(*) - count(DISTINCT doc_id) FROM documents) + "
-            "(SELECT count(canonical_url) - count(DISTINCT canonical_url) FROM documents)"
-        ).fetchall()[0][0])
+        return int(
+            con.execute(
+                "SELECT (SELECT count(*) - count(DISTINCT doc_id) FROM documents) + "
+                "(SELECT count(canonical_url) - count(DISTINCT canonical_url) FROM documents)"
+            ).fetchall()[0][0]
+        )
     finally:
         con.close()
 
@@ -116,7 +126,8 @@ def server() -> Iterator[ReplayServer]:
 
 
 def test_a_crawl_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
-        tmp_path: Path, server: ReplayServer) -> None:
+    tmp_path: Path, server: ReplayServer
+) -> None:
     killer = Killer()
     reference = tmp_path / "reference.duckdb"
     _, span = killer.run(reference, server.base_url)
@@ -137,5 +148,7 @@ def test_a_crawl_killed_anywhere_then_rerun_equals_an_uninterrupted_one(
         assert fingerprint(db) == want, f"try {tries}, kill at {delay:.2f} s"
         killed += was_killed
         tries += 1
-    print(f"crawl kills: {killed} landed mid-crawl in {tries} tries (span {span:.2f} s, seed "
-          f"{SEED}); every rerun equal to the uninterrupted crawl, 0 duplicated")
+    print(
+        f"crawl kills: {killed} landed mid-crawl in {tries} tries (span {span:.2f} s, seed "
+        f"{SEED}); every rerun equal to the uninterrupted crawl, 0 duplicated"
+    )

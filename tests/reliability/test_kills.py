@@ -27,8 +27,7 @@ from pipeline.snapshot import snapshot_path
 
 KILLS_PER_STAGE = 20
 SEED = 20261202
-PRELOAD = ["observatory.cli", "models.runner", "reports.write",
-           "pipeline.ingest"]
+PRELOAD = ["observatory.cli", "models.runner", "reports.write", "pipeline.ingest"]
 
 
 def cli(*args: object) -> None:
@@ -51,8 +50,11 @@ def killer() -> Killer:
 def halves(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The fixture corpus as two files, so kills also land between files."""
     folder = tmp_path_factory.mktemp("corpus")
-    lines = (Path(__file__).parent.parent / "fixtures" / "huffpost_2020q1.jsonl").read_text(
-        encoding="utf-8").splitlines(keepends=True)
+    lines = (
+        (Path(__file__).parent.parent / "fixtures" / "huffpost_2020q1.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines(keepends=True)
+    )
     paths = [folder / "a.jsonl", folder / "b.jsonl"]
     paths[0].write_text("".join(lines[::2]), encoding="utf-8")
     paths[1].write_text("".join(lines[1::2]), encoding="utf-8")
@@ -95,8 +97,13 @@ def snapshot_is_whole(db: Path) -> bool:
         return con.execute("SELECT count(*) FROM documents").fetchall()[0][0] >= 0
 
 
-def kill_and_rerun(killer: Killer, args: list[object], db: Path, delay: float,
-                   want: dict[str, list[tuple[object, ...]]]) -> bool:
+def kill_and_rerun(
+    killer: Killer,
+    args: list[object],
+    db: Path,
+    delay: float,
+    want: dict[str, list[tuple[object, ...]]],
+) -> bool:
     outcome = killer.run(cli, tuple(args), kill_after=delay)
     assert snapshot_is_whole(db), f"snapshot broken after a kill at {delay:.3f} s"
     cli(*args)
@@ -149,8 +156,9 @@ def test_report_killed_at_random_moments_is_whole_or_absent(killer, tmp_path, pr
         outcome = killer.run(cli, (*args, "--out", out), kill_after=delay)
         left = report_files(out) if out.exists() else {}
         for name, content in left.items():  # hidden .tmp files are the writer's own
-            assert name.startswith(".") or content == want[name], \
+            assert name.startswith(".") or content == want[name], (
                 f"{name} half written after a kill at {delay:.3f} s"
+            )
         cli(*args, "--out", out)
         assert report_files(out) == want, f"rerun after a kill at {delay:.3f} s"
         return outcome.killed
@@ -167,5 +175,4 @@ def test_process_with_the_real_encoder_survives_a_kill(killer, tmp_path, ingeste
     assert want["embeddings"] and want["topics"]
     delay = random.Random(SEED + 3).uniform(0.3, 0.9) * span
     db = fresh_copy(ingested, tmp_path / "killed")
-    assert kill_and_rerun(killer, process_args(db, "v1", "use-multilingual-v3"), db, delay,
-                          want)
+    assert kill_and_rerun(killer, process_args(db, "v1", "use-multilingual-v3"), db, delay, want)

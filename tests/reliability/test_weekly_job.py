@@ -35,8 +35,11 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 def split_corpus(corpus: Path, tmp_path: Path, late: str) -> tuple[Path, Path]:
     """The corpus without every third document of month `late`, and those documents."""
     lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
-    held = [line for i, line in enumerate(lines)
-            if json.loads(line)["date"].startswith(late) and i % 3 == 0]
+    held = [
+        line
+        for i, line in enumerate(lines)
+        if json.loads(line)["date"].startswith(late) and i % 3 == 0
+    ]
     early = [line for line in lines if line not in held]
     return write_lines(tmp_path / "early.jsonl", early), write_lines(tmp_path / "late.jsonl", held)
 
@@ -53,13 +56,17 @@ def run(db: Path, taxonomy: str, **kwargs: object):
 
 def untopiced(db: Path) -> int:
     with session(db, read_only=True) as con:
-        return int(con.execute("SELECT count(*) FROM documents WHERE doc_id NOT IN "
-                               "(SELECT doc_id FROM doc_topics WHERE granularity = 'month')"
-                               ).fetchall()[0][0])
+        return int(
+            con.execute(
+                "SELECT count(*) FROM documents WHERE doc_id NOT IN "
+                "(SELECT doc_id FROM doc_topics WHERE granularity = 'month')"
+            ).fetchall()[0][0]
+        )
 
 
 def test_the_open_month_waits_and_gets_its_late_documents_once_closed(
-        tmp_path, small_corpus, mini_taxonomy):
+    tmp_path, small_corpus, mini_taxonomy
+):
     early, late = split_corpus(small_corpus, tmp_path, "2020-03")
     db = tmp_path / "db.duckdb"
     ingest(db, early)
@@ -74,7 +81,8 @@ def test_the_open_month_waits_and_gets_its_late_documents_once_closed(
 
 
 def test_late_documents_reprocess_their_period_and_every_later_one_like_a_fresh_run(
-        tmp_path, small_corpus, mini_taxonomy):
+    tmp_path, small_corpus, mini_taxonomy
+):
     early, late = split_corpus(small_corpus, tmp_path, "2020-01")
     db, fresh = tmp_path / "db.duckdb", tmp_path / "fresh.duckdb"
     ingest(db, early)
@@ -88,17 +96,23 @@ def test_late_documents_reprocess_their_period_and_every_later_one_like_a_fresh_
     assert differences(store_fingerprint(db), store_fingerprint(fresh)) == []
     assert duplicated_documents(db) == 0 and untopiced(db) == 0
     with session(db, read_only=True) as con:
-        reasons = con.execute("SELECT period, reason FROM period_revisions ORDER BY period"
-                              ).fetchall()
-        counts = json.loads(con.execute("SELECT counts FROM runs WHERE run_id = ?",
-                                        [again.run_id]).fetchall()[0][0])
-    assert reasons == [("2020-01", "late documents"), ("2020-02", "follows 2020-01"),
-                       ("2020-03", "follows 2020-01")]
+        reasons = con.execute(
+            "SELECT period, reason FROM period_revisions ORDER BY period"
+        ).fetchall()
+        counts = json.loads(
+            con.execute("SELECT counts FROM runs WHERE run_id = ?", [again.run_id]).fetchall()[0][0]
+        )
+    assert reasons == [
+        ("2020-01", "late documents"),
+        ("2020-02", "follows 2020-01"),
+        ("2020-03", "follows 2020-01"),
+    ]
     assert counts["reprocessed"] == 3
     report = write_report(db, tmp_path / "reports", "month")
-    assert ("Processed again by that run, because documents arrived late: 2020-01: late "
-            "documents, 103 → 154 documents; 2020-02: follows 2020-01") in \
-        report.markdown.read_text(encoding="utf-8")
+    assert (
+        "Processed again by that run, because documents arrived late: 2020-01: late "
+        "documents, 103 → 154 documents; 2020-02: follows 2020-01"
+    ) in report.markdown.read_text(encoding="utf-8")
 
 
 def test_forced_reprocessing_changes_nothing(tmp_path, small_corpus, mini_taxonomy):
@@ -111,8 +125,7 @@ def test_forced_reprocessing_changes_nothing(tmp_path, small_corpus, mini_taxono
     assert differences(store_fingerprint(db), before) == []
 
 
-def test_a_month_processed_before_it_closed_is_taken_back(tmp_path, small_corpus,
-                                                          mini_taxonomy):
+def test_a_month_processed_before_it_closed_is_taken_back(tmp_path, small_corpus, mini_taxonomy):
     early, late = split_corpus(small_corpus, tmp_path, "2020-03")
     db = tmp_path / "db.duckdb"
     ingest(db, early)
@@ -124,7 +137,8 @@ def test_a_month_processed_before_it_closed_is_taken_back(tmp_path, small_corpus
 
 
 def test_another_encoder_stops_with_both_names_and_rebuild_starts_over(
-        tmp_path, small_corpus, mini_taxonomy):
+    tmp_path, small_corpus, mini_taxonomy
+):
     db = tmp_path / "db.duckdb"
     ingest(db, small_corpus)
     run(db, mini_taxonomy, now=LATER)
@@ -135,14 +149,15 @@ def test_another_encoder_stops_with_both_names_and_rebuild_starts_over(
     assert "hashing-256 (256 dimensions)" in message and "hashing-128 (128)" in message
     assert "--rebuild" in message
     assert differences(store_fingerprint(db), kept) == []
-    rebuilt = process_pending(db, PARAMS, HashingEncoder(128), mini_taxonomy, now=LATER,
-                              rebuild=True)
+    rebuilt = process_pending(
+        db, PARAMS, HashingEncoder(128), mini_taxonomy, now=LATER, rebuild=True
+    )
     assert rebuilt.rebuilt == 5 and len(rebuilt.periods) == 5
     with session(db, read_only=True) as con:
-        models = con.execute("SELECT model, count(*) FROM embeddings GROUP BY model "
-                             "ORDER BY model").fetchall()
-        histories = con.execute("SELECT granularity, encoder, dim FROM topic_histories"
-                                ).fetchall()
+        models = con.execute(
+            "SELECT model, count(*) FROM embeddings GROUP BY model ORDER BY model"
+        ).fetchall()
+        histories = con.execute("SELECT granularity, encoder, dim FROM topic_histories").fetchall()
     assert models == [("hashing-128", 804), ("hashing-256", 804)]
     assert histories == [("month", "hashing-128", 128)]
 

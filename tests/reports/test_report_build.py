@@ -120,11 +120,11 @@ def test_bad_granularity_is_refused(report_db: Path) -> None:
 
 
 def test_headline_items_say_where_how_fast_since_when_and_how_widely(
-        report: WeeklyReport, report_db: Path) -> None:
+    report: WeeklyReport, report_db: Path
+) -> None:
     con = duckdb.connect(str(report_db), read_only=True)
     try:
-        ranked = [s.signal_id for s in ranked_signals(con, "month", "2024-05",
-                                                      flagged_only=True)]
+        ranked = [s.signal_id for s in ranked_signals(con, "month", "2024-05", flagged_only=True)]
     finally:
         con.close()
     shown = [i.item_id for i in report.items]
@@ -134,12 +134,12 @@ def test_headline_items_say_where_how_fast_since_when_and_how_widely(
     assert {i.kind for i in report.items} >= {"topic", "term"}
     names = {s.direction: s.name_en for s in report.directions}
     for item in report.items:
-        assert item.sentence.startswith(f"A {item.signal_class} signal in "
-                                        f"{names[item.direction]}")
+        assert item.sentence.startswith(f"A {item.signal_class} signal in {names[item.direction]}")
         assert f"{item.n_docs} documents in 2024-05" in item.sentence
         assert "first seen in" in item.sentence or "new this month" in item.sentence
-        assert " source" in item.sentence and ("English" in item.sentence
-                                               or "Chinese" in item.sentence)
+        assert " source" in item.sentence and (
+            "English" in item.sentence or "Chinese" in item.sentence
+        )
         assert item.evidence and " · " not in item.label
         if item.kind == "topic":
             assert item.anchor == "topic-" + item.item_id.replace("/", "-")
@@ -161,23 +161,29 @@ def test_since_last_says_what_is_new_grew_and_faded(report_db: Path) -> None:
     assert april.since_last.previous_period == "2024-03"
     was = {i.item_id for i in before}
     assert set(april.since_last.new) == {i.label for i in now if i.item_id not in was}
-    assert set(april.since_last.faded) == {i.label for i in before
-                                           if i.item_id not in {j.item_id for j in now}}
+    assert set(april.since_last.faded) == {
+        i.label for i in before if i.item_id not in {j.item_id for j in now}
+    }
     assert april.since_last.new or april.since_last.grew or april.since_last.faded
     assert first.since_last == SinceLast(None, (), (), ())
 
 
 def test_run_health_shows_the_runs_that_fed_the_period_not_later_ones(
-        report_db: Path, tmp_path: Path) -> None:
+    report_db: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(report_db, copy)
     con = duckdb.connect(str(copy))
     try:
-        con.execute("INSERT INTO runs (run_id, kind, started, status) VALUES "
-                    "('process-later', 'process', TIMESTAMP '2099-01-01', 'completed')")
-        con.execute("INSERT INTO crawl_log (run_id, source_id, spider, started, requests, "
-                    "items_stored, items_dropped, errors) VALUES "
-                    "('crawl-later', 'wire', 'rss', TIMESTAMP '2099-01-01', 1, 9, 0, '[]')")
+        con.execute(
+            "INSERT INTO runs (run_id, kind, started, status) VALUES "
+            "('process-later', 'process', TIMESTAMP '2099-01-01', 'completed')"
+        )
+        con.execute(
+            "INSERT INTO crawl_log (run_id, source_id, spider, started, requests, "
+            "items_stored, items_dropped, errors) VALUES "
+            "('crawl-later', 'wire', 'rss', TIMESTAMP '2099-01-01', 1, 9, 0, '[]')"
+        )
         report = build_report(con, "month", "2024-03")
     finally:
         con.close()

@@ -17,15 +17,26 @@ SECTION_IDS = ("headline", "overview", "new-topics", "faded", "changes", "health
 
 def _evil(report: WeeklyReport) -> WeeklyReport:
     """The report with hostile text in a topic label, a document title, a source and a URL."""
-    doc = EvidenceDoc("evil:1", EVIL, "evil <src>", "news", date(2024, 5, 2),
-                      'https://example.org/?q="><script>x</script>', "en", 0.9)
+    doc = EvidenceDoc(
+        "evil:1",
+        EVIL,
+        "evil <src>",
+        "news",
+        date(2024, 5, 2),
+        'https://example.org/?q="><script>x</script>',
+        "en",
+        0.9,
+    )
     sections = tuple(
         replace(s, topics=tuple(replace(t, label=EVIL, evidence=(doc,)) for t in s.topics))
-        for s in report.directions)
-    return replace(report, directions=sections,
-                   headline=tuple(replace(t, label=EVIL) for t in report.headline),
-                   items=tuple(replace(i, label=EVIL, sentence=EVIL, evidence=(doc,))
-                               for i in report.items))
+        for s in report.directions
+    )
+    return replace(
+        report,
+        directions=sections,
+        headline=tuple(replace(t, label=EVIL) for t in report.headline),
+        items=tuple(replace(i, label=EVIL, sentence=EVIL, evidence=(doc,)) for i in report.items),
+    )
 
 
 def test_html_has_every_section_and_chart(report: WeeklyReport) -> None:
@@ -58,10 +69,16 @@ def test_html_escapes_user_text(report: WeeklyReport) -> None:
 
 def test_markdown_has_sections_and_chinese(report: WeeklyReport) -> None:
     text = render_markdown(report)
-    for heading in ("## What is emerging in 2024-05", "### Since the last report (2024-04)",
-                    "## Directions", "## Newly born topics",
-                    "## Faded topics", "## What changed since 2024-04", "## Source mix",
-                    "## Run health"):
+    for heading in (
+        "## What is emerging in 2024-05",
+        "### Since the last report (2024-04)",
+        "## Directions",
+        "## Newly born topics",
+        "## Faded topics",
+        "## What changed since 2024-04",
+        "## Source mix",
+        "## Run health",
+    ):
         assert heading in text
     for section in report.directions:
         heading = f"{md_escape(section.name_en)} · {section.name_zh}"
@@ -82,19 +99,30 @@ def test_json_round_trips(report: WeeklyReport) -> None:
     assert loaded["period"] == "2024-05"
     assert loaded["headline"][0]["trajectory"][0]["period"] == "2024-01"
     assert json.dumps(loaded, sort_keys=True) == json.dumps(
-        {**expected, "period_start": "2024-05-01",
-         "health": {**expected["health"], **_iso_times(report)}}, sort_keys=True)
+        {
+            **expected,
+            "period_start": "2024-05-01",
+            "health": {**expected["health"], **_iso_times(report)},
+        },
+        sort_keys=True,
+    )
     assert "未来健康" in render_json(report)
 
 
 def _iso_times(report: WeeklyReport) -> dict[str, object]:
-    runs = [{**asdict(run), "started": run.started.isoformat(),
-             "finished": run.finished.isoformat() if run.finished else None}
-            for run in report.health.runs]
-    crawls = [{**asdict(c), "started": c.started.isoformat(), "errors": list(c.errors)}
-              for c in report.health.crawls]
-    return {"processed_at": report.health.processed_at.isoformat(), "runs": runs,
-            "crawls": crawls}
+    runs = [
+        {
+            **asdict(run),
+            "started": run.started.isoformat(),
+            "finished": run.finished.isoformat() if run.finished else None,
+        }
+        for run in report.health.runs
+    ]
+    crawls = [
+        {**asdict(c), "started": c.started.isoformat(), "errors": list(c.errors)}
+        for c in report.health.crawls
+    ]
+    return {"processed_at": report.health.processed_at.isoformat(), "runs": runs, "crawls": crawls}
 
 
 def test_rendering_is_deterministic(report: WeeklyReport) -> None:

@@ -30,14 +30,16 @@ def flag(argv: list[str], name: str, default: str) -> str:
 
 def warm_up(argv: list[str]) -> float:
     """Seconds spent clustering the synthetic periods with the run's reducer and algorithm."""
-    params = ClusterParams(reducer=flag(argv, "--reducer", "pca"),
-                           algorithm=flag(argv, "--algorithm", "hdbscan"))
+    params = ClusterParams(
+        reducer=flag(argv, "--reducer", "pca"), algorithm=flag(argv, "--algorithm", "hdbscan")
+    )
     start = time.perf_counter()
     for n, selection in ((300, "leaf"), (60, "eom")):
         points, _ = make_blobs(n_samples=n, centers=4, n_features=512, random_state=0)
         vectors = (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
-        HdbscanClusterer(ClusterParams(**{**params.__dict__, "selection": selection})
-                         ).fit_predict(vectors)
+        HdbscanClusterer(ClusterParams(**{**params.__dict__, "selection": selection})).fit_predict(
+            vectors
+        )
     return time.perf_counter() - start
 
 

@@ -15,7 +15,6 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.decomposition import PCA
 
 from pipeline.errors import InputError, ObservatoryError
 
@@ -75,6 +74,10 @@ def pca_reduce(vectors: NDArray[np.float32], dims: int) -> NDArray[np.float64]:
     a full SVD otherwise; both exact and deterministic. scikit-learn fixes each axis's sign
     so that its largest coordinate is positive, the rule this function always used.
     """
+    # Imported here: scikit-learn (with SciPy's statistics) takes about 2 s to import, which
+    # every command would pay through the settings that name this module's parameters.
+    from sklearn.decomposition import PCA
+
     data = vectors.astype(np.float64)
     if dims <= 0 or dims >= min(data.shape):
         return np.asarray(data - data.mean(axis=0, keepdims=True), dtype=np.float64)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import f1_score
 
 NONE = "none"
 C_GRID = (0.003, 0.01, 0.03)
@@ -27,6 +26,8 @@ Predictor = Callable[[NDArray[np.int64]], list[str]]
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     """Unweighted mean F1 over the labels present in `gold`."""
+    from sklearn.metrics import f1_score  # imported when used: sklearn costs ~2 s
+
     labels = sorted(set(gold))
     if not labels:
         return 0.0

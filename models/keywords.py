@@ -3,15 +3,38 @@ Chinese, and labels."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
-
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from pathlib import Path
 
 from models.segment import segmenter
+
+
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop-word list, read from its data module without importing
+    scikit-learn: that import costs about 2 s, which every command paid through the settings
+    (they name the engine's parameters, whose modules use this list)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.origin is not None:
+        source = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py"
+        if source.is_file():
+            for node in ast.parse(source.read_text(encoding="utf-8")).body:
+                if (
+                    isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], "id", "") == "ENGLISH_STOP_WORDS"
+                    and isinstance(node.value, ast.Call)
+                    and node.value.args
+                ):
+                    return frozenset(ast.literal_eval(node.value.args[0]))
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # layout changed: import
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # A Chinese run (group 1), an English word (group 2: starting with a letter, or a digit and a
@@ -236,7 +259,7 @@ CHINESE_STOP_WORDS = frozenset(
         "中华人民共和国",
     }
 )
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS
+STOP_WORDS = _english_stop_words() | EXTRA_STOP_WORDS
 
 
 # Texts are clipped at this many characters before tokenising: the default encoder

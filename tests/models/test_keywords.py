@@ -228,3 +228,18 @@ def test_chinese_topics_get_a_chinese_phrase_without_official_boilerplate():
     assert label in {"新能源汽车", "推广应用"}
     words = [t for t, _ in class_tfidf([texts])[0]]
     assert {"直辖市", "人民政府", "关于", "国务院"}.isdisjoint(words)
+
+
+def test_stop_words_are_scikit_learns_list_read_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from models.keywords import EXTRA_STOP_WORDS, STOP_WORDS
+
+    assert frozenset(ENGLISH_STOP_WORDS) | EXTRA_STOP_WORDS == STOP_WORDS
+    # every command imports the settings, which name the engine's parameters: no scikit-learn
+    code = "import sys, observatory.cli; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -16,8 +16,8 @@ from observatory.cli_common import (
     build_settings,
     err,
     fail,
-    period_and_direction,
     reading,
+    show_period_rows,
 )
 from pipeline.errors import ObservatoryError
 
@@ -77,29 +77,21 @@ def topics(
     db: DbOption = None,
 ) -> None:
     """Topics of a period, highest high-potential score first, by direction and status."""
-    from observatory.output import json_line
     from observatory.topic_view import topics_table
-    from pipeline.queries import topics_in_period
+    from pipeline.queries import TopicSummary, topics_in_period
 
-    settings = build_settings(db)
-    try:
-        with reading(settings.db, wait) as con:
-            chosen, label = period_and_direction(
-                con,
-                granularity,
-                period,
-                direction,
-                settings.granularity or settings.engine.granularity,
-            )
-            rows = topics_in_period(con, chosen, label, direction, status, limit)
-    except ObservatoryError as error:
-        raise fail(error) from None
-    if output_format == "json":
-        for row in rows:
-            typer.echo(json_line(row))
-    else:
-        Console().print(topics_table(rows, f"{chosen} {label}"))
-    err.print(f"{len(rows)} topics in {label} ({chosen})")
+    show_period_rows(
+        lambda con, chosen, label: topics_in_period(con, chosen, label, direction, status, limit),
+        TopicSummary,
+        db=db,
+        wait=wait,
+        granularity=granularity,
+        period=period,
+        direction=direction,
+        output_format=output_format,
+        table=topics_table,
+        noun="topics",
+    )
 
 
 def topic(

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from observatory.output import OutputFormat
+from observatory.output import OutputFormat, json_line, write_csv
 from observatory.settings import Settings, load_settings
 from pipeline.errors import InputError, ObservatoryError
 
 if TYPE_CHECKING:
     import duckdb
+    from _typeshed import DataclassInstance
+    from rich.table import Table
 
     from pipeline.periods import Granularity
+
+    Row = TypeVar("Row", bound=DataclassInstance)
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -183,3 +189,46 @@ def period_and_direction(
             f"{', '.join(sorted(known_directions(con)))}"
         )
     return chosen, label
+
+
+def show_period_rows(
+    query: Callable[[duckdb.DuckDBPyConnection, str, str], Sequence[Row]],
+    row_type: type[Row],
+    *,
+    db: Path | None,
+    wait: float,
+    granularity: str | None,
+    period: str | None,
+    direction: str | None,
+    output_format: OutputFormat,
+    table: Callable[[Sequence[Row], str], Table],
+    noun: str,
+) -> None:
+    """One period's listing (the latest by default) as a table, JSON lines or CSV.
+
+    `query` gets the connection, the granularity and the period label; `table` gets the rows
+    and "granularity label" for its title. The count goes to stderr, so pipes get rows only.
+    """
+    settings = build_settings(db)
+    try:
+        with reading(settings.db, wait) as con:
+            chosen, label = period_and_direction(
+                con,
+                granularity,
+                period,
+                direction,
+                settings.granularity or settings.engine.granularity,
+            )
+            rows = query(con, chosen, label)
+    except ObservatoryError as error:
+        raise fail(error) from None
+    if output_format == "json":
+        for row in rows:
+            typer.echo(json_line(row))
+    elif output_format == "csv":
+        # Columns from the row type, so an empty listing still has its header.
+        names = [f.name for f in fields(row_type)]
+        write_csv(names, [[list(asdict(r).values()) for r in rows]], sys.stdout)
+    else:
+        Console().print(table(rows, f"{chosen} {label}"))
+    err.print(f"{len(rows)} {noun} in {label} ({chosen})")

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from dataclasses import asdict, fields
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from observatory.output import json_line, write_csv
-from pipeline.errors import ObservatoryError
+from observatory.cli_common import DbOption, show_period_rows
 from pipeline.queries import RankedSignal
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _lead_lag(first_seen: dict[str, str]) -> str:
@@ -65,39 +58,20 @@ def signals_command(
             "--wait", min=0, help="Seconds to wait for a writer before reading a snapshot."
         ),
     ] = 5.0,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            envvar="OBSERVATORY_DB",
-            help="DuckDB file (default ./observatory.duckdb).",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """A period's ranked signals: emerging terms and topics in one list, flagged first."""
-    from observatory.cli_common import build_settings, fail, period_and_direction, reading
     from pipeline.queries import ranked_signals
 
-    settings = build_settings(db)
-    try:
-        with reading(settings.db, wait) as con:
-            chosen, label = period_and_direction(
-                con,
-                granularity,
-                period,
-                direction,
-                settings.granularity or settings.engine.granularity,
-            )
-            rows = ranked_signals(con, chosen, label, direction, limit, flagged)
-    except ObservatoryError as error:
-        raise fail(error) from None
-    if output_format == "json":
-        for row in rows:
-            typer.echo(json_line(row))
-    elif output_format == "csv":
-        names = [f.name for f in fields(RankedSignal)]
-        write_csv(names, [[list(asdict(r).values()) for r in rows]], sys.stdout)
-    else:
-        Console().print(signals_table(rows, f"signals, {chosen} {label}"))
-    err.print(f"{len(rows)} signals in {label} ({chosen})")
+    show_period_rows(
+        lambda con, chosen, label: ranked_signals(con, chosen, label, direction, limit, flagged),
+        RankedSignal,
+        db=db,
+        wait=wait,
+        granularity=granularity,
+        period=period,
+        direction=direction,
+        output_format=output_format,
+        table=lambda rows, title: signals_table(rows, f"signals, {title}"),
+        noun="signals",
+    )

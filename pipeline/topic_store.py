@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.periods import Granularity, Period
+from pipeline.recent_shares import load_recent_shares
 from pipeline.signal_store import SignalWrite, delete_signals, restore_signals, write_signals
 from pipeline.watch_store import WatchRow, write_watch_rows
 
@@ -154,16 +155,7 @@ def load_topic_states(
     ).fetchall():
         if topic_id in states:
             states[topic_id].periods_present = int(present)
-    recent = {p.label: p for p in recent_periods}
-    if recent:
-        for topic_id, label, share, n_docs in con.execute(
-            "SELECT topic_id, period, share, n_docs FROM topic_periods WHERE granularity = ? "
-            "AND period IN (SELECT unnest(?))",
-            [granularity, list(recent)],
-        ).fetchall():
-            if topic_id in states:
-                states[topic_id].shares[recent[label]] = float(share)
-                states[topic_id].counts[recent[label]] = int(n_docs)
+    load_recent_shares(con, "topic_periods", granularity, recent_periods, states)
     return list(states.values())
 
 

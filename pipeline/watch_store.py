@@ -10,6 +10,7 @@ import duckdb
 
 from pipeline.errors import InputError
 from pipeline.periods import Period
+from pipeline.recent_shares import load_recent_shares
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,7 @@ def load_watch_states(
         if watch_id in states:
             states[watch_id].popularity = float(popularity or 0.0)
             states[watch_id].last_period = Period.parse(last)  # a stored label, parsed once
-    recent = {p.label: p for p in recent_periods}
-    for watch_id, label, share, n_docs in con.execute(
-        "SELECT watch_id, period, share, n_docs FROM watch_periods WHERE granularity = ? "
-        "AND period IN (SELECT unnest(?))",
-        [granularity, list(recent)],
-    ).fetchall():
-        if watch_id in states:
-            states[watch_id].shares[recent[label]] = float(share)
-            states[watch_id].counts[recent[label]] = int(n_docs)
+    load_recent_shares(con, "watch_periods", granularity, recent_periods, states)
     return list(states.values())
 
 

@@ -28,13 +28,20 @@ TERM_BASELINES = ("frequent_terms", "rising_terms")
 MIN_RISING_DOCS = 3
 ITEM_PREFIX = "term-baseline:"
 
-_FREQUENT = """
+
+def _top_per_period(source: str, order: str) -> str:
+    """SQL for each period's first $depth terms of `source` (what follows FROM) by `order`,
+    as (period, term) rows by period then rank. Both are fixed text below, never user input."""
+    return f"""
     SELECT period, term FROM (
-        SELECT period, term, row_number() OVER (
-            PARTITION BY period ORDER BY documents DESC, term) AS rank
-        FROM term_periods WHERE granularity = $g)
+        SELECT period, term, row_number() OVER (PARTITION BY period ORDER BY {order}) AS rank
+        FROM {source})
     WHERE rank <= $depth ORDER BY period, rank
 """
+
+
+_FREQUENT = _top_per_period("term_periods WHERE granularity = $g", order="documents DESC, term")
+
 # A term below the candidate minimum in the previous period has no row there: 0 documents.
 _RISING = """
     WITH p AS (
@@ -53,12 +60,7 @@ _RISING = """
                  / ((coalesce(b.documents, 0) + 1.0) / now.n_before) AS growth
         FROM now LEFT JOIN t b ON b.term = now.term AND b.period = now.before
     )
-    SELECT period, term FROM (
-        SELECT period, term, row_number() OVER (
-            PARTITION BY period ORDER BY growth DESC, documents DESC, term) AS rank
-        FROM growth)
-    WHERE rank <= $depth ORDER BY period, rank
-"""
+""" + _top_per_period("growth", order="growth DESC, documents DESC, term")
 
 
 def chosen_terms(

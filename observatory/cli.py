@@ -6,9 +6,7 @@ and prints a summary (observatory/*_cli.py).
 
 from __future__ import annotations
 
-import subprocess
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +19,7 @@ from observatory.process_cli import backtest, process, report
 from observatory.scan_cli import scan_command
 from observatory.signal_cli import signals_command
 from observatory.watch_cli import watch_app
+from pipeline.provenance import git_output
 
 app = typer.Typer(
     name="observatory",
@@ -37,17 +36,7 @@ def version_line() -> str:
         package = version("future-industry-observatory")
     except PackageNotFoundError:
         package = observatory.__version__
-    root = Path(__file__).resolve().parent.parent
-    try:
-        described = subprocess.run(
-            ["git", "-C", str(root), "describe", "--tags", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        described = ""
+    described = git_output("describe", "--tags", "--always", "--dirty")
     return f"observatory {package}" + (f" (git {described})" if described else "")
 
 

@@ -10,6 +10,22 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 
+def git_output(*args: str) -> str:
+    """What `git <args>` prints in this checkout, stripped; empty where there is no git or no
+    checkout (an installed package), so callers fall back to the package version alone."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus the git commit when run from a checkout."""
@@ -17,17 +33,7 @@ def code_version() -> str:
         package = version("future-industry-observatory")
     except PackageNotFoundError:
         package = "0+unknown"
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return package
+    commit = git_output("rev-parse", "--short", "HEAD")
     return f"{package}+g{commit}" if commit else package
 
 

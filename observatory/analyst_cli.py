@@ -11,6 +11,7 @@ from rich.console import Console
 
 from observatory.cli_common import (
     DbOption,
+    FormatOption,
     GranularityOption,
     WaitOption,
     build_settings,
@@ -29,12 +30,7 @@ def sql(
             help="One read-only statement: SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN."
         ),
     ],
-    output_format: Annotated[
-        Literal["table", "csv", "json"],
-        typer.Option(
-            "--format", "-f", help="table for people; csv or json (one object a line) for pipes."
-        ),
-    ] = "table",
+    output_format: FormatOption = "table",
     wait: WaitOption = 5.0,
     db: DbOption = None,
 ) -> None:

@@ -484,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             classifier,
             vectors,
             direction_mentions([doc.full_text for doc in sample], tracks.taxonomy),
+            [doc.full_text for doc in sample],
         ),
     )
     try:
@@ -501,6 +502,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             classifier,
             test_vectors,
             direction_mentions([doc.text for doc in held_out], tracks.taxonomy),
+            [doc.text for doc in held_out],
         ),
     )
     _topic_check(tracks, encoder, shared)

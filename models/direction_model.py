@@ -1,12 +1,16 @@
-"""The direction classifier: logistic regression on encoder vectors and zero-shot track similarity.
+"""The direction classifier: logistic regression on encoder vectors and zero-shot track similarity,
+plus a lexical block over the document's words.
 
 Seven classes, the six directions and "none" (learned from real off-topic documents). Features
 are the document's unit vector, its cosine similarity to every taxonomy track and six flags
-saying whether it names an EN or ZH term of each direction, standardised. Training uses the
+saying whether it names an EN or ZH term of each direction, standardised. With the document's
+text, a TF-IDF model of its words and Chinese characters (models/direction_lexical.py) adds its
+log-probabilities, times a weight, to the vector model's logits; without text (a bare vector)
+the vector model decides alone. Training uses the
 train split of `data/direction_train/labels.jsonl` plus each track's own EN and ZH text (so a
-track without examples still pulls its direction); the regularisation is chosen by
-cross-validation on the train split, the bias of the none class on the validation split
-(models/direction_select.py). The artefact is plain JSON (no pickle)
+track without examples still pulls its direction); the regularisation of both models and the
+lexical weight are chosen by cross-validation on the train split, the bias of the none class on
+the validation split (models/direction_select.py). The artefact is plain JSON (no pickle)
 under `models/direction_classifier/`, with the hash of the labels file it was trained on.
 `python -m models.direction_model` retrains it.
 """
@@ -22,11 +26,17 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from models.direction_lexical import LexicalModel, fit_lexical
 from models.direction_select import (
+    BLEND_WEIGHT_GRID,
+    C_GRID,
+    LEXICAL_C_GRID,
     NONE_BIAS_GRID,
     TERM_BONUS_GRID,
     choose_c,
     choose_setting,
+    choose_weight,
+    cross_val_scores,
     sample_weights,
 )
 from models.direction_vectors import cached_vectors
@@ -38,6 +48,7 @@ NONE = "none"
 CLASSES = (*DIRECTION_IDS, NONE)
 ARTEFACT_DIR = Path(__file__).parent / "direction_classifier"
 Mentions = NDArray[np.bool_] | NDArray[np.float64]
+Scores = NDArray[np.float64]
 
 
 def artefact_path(encoder_name: str) -> Path:
@@ -64,6 +75,15 @@ class DirectionClassifier:
     # "names nothing": they take the training mean (0 once standardised), so a bare vector is
     # judged by the vector alone.
     mention_features: bool = False
+    # The lexical block (None: vectors only). Its log-probabilities, times its weight, are
+    # added to the logits of rows that come with text.
+    lexical: LexicalModel | None = None
+
+    def lexical_scores(self, texts: Sequence[str] | None) -> NDArray[np.float64] | None:
+        """The lexical block's class log-probabilities of `texts` (None without block or texts)."""
+        if self.lexical is None or texts is None:
+            return None
+        return self.lexical.log_probabilities(texts)
 
     def features(
         self, vectors: NDArray[np.float32], mentions: Mentions | None = None
@@ -76,12 +96,18 @@ class DirectionClassifier:
         ) / self.scale
 
     def probabilities(
-        self, vectors: NDArray[np.float32], mentions: Mentions | None = None
+        self,
+        vectors: NDArray[np.float32],
+        mentions: Mentions | None = None,
+        lexical: NDArray[np.float64] | None = None,
     ) -> NDArray[np.float64]:
         """One row of class probabilities (CLASSES order) per row of `vectors`; `mentions`
-        (rows x six directions) marks documents naming a direction's terms."""
+        (rows x six directions) marks documents naming a direction's terms; `lexical` holds
+        the rows' lexical log-probabilities (`lexical_scores`)."""
         vectors = np.atleast_2d(vectors)
         logits = self.features(vectors, mentions) @ self.coef.T + self.intercept
+        if lexical is not None and self.lexical is not None:
+            logits = logits + self.lexical.weight * lexical
         logits[:, CLASSES.index(NONE)] += self.none_bias
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
@@ -108,6 +134,7 @@ class DirectionClassifier:
                 "scale": rounded(self.scale),
                 "intercept": rounded(self.intercept),
                 "coef": rounded(self.coef),
+                **({"lexical": self.lexical.to_dict()} if self.lexical is not None else {}),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -140,6 +167,9 @@ def load_classifier(
             f"{source}: field 'coef': shape {coef.shape} does not fit "
             f"{len(track_vectors)} tracks of dimension {track_vectors.shape[1]}"
         )
+    lexical = data.get("lexical")
+    if lexical is not None and not isinstance(lexical, dict):
+        raise InputError(f"{source}: field 'lexical': expected an object")
     return DirectionClassifier(
         encoder=encoder_name,
         taxonomy_version=taxonomy.version,
@@ -152,6 +182,7 @@ def load_classifier(
         meta=dict(data.get("meta", {})),
         term_bonus=float(data.get("term_bonus", 0.0)),
         mention_features=with_mentions,
+        lexical=LexicalModel.from_dict(lexical, len(CLASSES)) if lexical is not None else None,
     )
 
 
@@ -206,9 +237,17 @@ def fit(
 
 
 def predict_labels(
-    classifier: DirectionClassifier, vectors: NDArray[np.float32], mentions: Mentions | None = None
+    classifier: DirectionClassifier,
+    vectors: NDArray[np.float32],
+    mentions: Mentions | None = None,
+    texts: Sequence[str] | None = None,
+    lexical: NDArray[np.float64] | None = None,
 ) -> list[str]:
-    return [CLASSES[i] for i in classifier.probabilities(vectors, mentions).argmax(axis=1)]
+    """The argmax class of each row; the lexical block reads `texts` (or takes `lexical`,
+    its scores computed once)."""
+    if lexical is None:
+        lexical = classifier.lexical_scores(texts)
+    return [CLASSES[i] for i in classifier.probabilities(vectors, mentions, lexical).argmax(axis=1)]
 
 
 def choose_term_bonus(
@@ -217,12 +256,13 @@ def choose_term_bonus(
     mentions: Mentions,
     gold: Sequence[str],
     langs: Sequence[str] | None = None,
+    lexical: NDArray[np.float64] | None = None,
 ) -> float:
     """The term bonus by validation (models.direction_select.choose_setting)."""
 
     def predict(bonus: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "term_bonus": bonus})
-        return predict_labels(trial, vectors, mentions)
+        return predict_labels(trial, vectors, mentions, lexical=lexical)
 
     return choose_setting(predict, gold, langs or ["en"] * len(gold), TERM_BONUS_GRID, "term bonus")
 
@@ -233,12 +273,13 @@ def choose_none_bias(
     gold: Sequence[str],
     langs: Sequence[str] | None = None,
     mentions: Mentions | None = None,
+    lexical: NDArray[np.float64] | None = None,
 ) -> float:
     """The none bias by validation (models.direction_select.choose_setting)."""
 
     def predict(bias: float) -> list[str]:
         trial = DirectionClassifier(**{**classifier.__dict__, "none_bias": bias})
-        return predict_labels(trial, vectors, mentions)
+        return predict_labels(trial, vectors, mentions, lexical=lexical)
 
     return choose_setting(predict, gold, langs or ["en"] * len(gold), NONE_BIAS_GRID, "none bias")
 
@@ -281,7 +322,6 @@ def train(
     mentions = direction_mentions(texts, taxonomy)
     y = [*(d.label for d in train_docs), *track_labels]
     langs = [*(d.lang for d in train_docs), *["track"] * len(track_labels)]
-    weights = sample_weights(y, langs)
     meta: dict[str, object] = {
         "labels_file": "data/direction_train/labels.jsonl",
         "labels_sha256": labels_hash(LABELS_FILE),
@@ -291,36 +331,28 @@ def train(
         "features": "unit vector + cosine to each track + direction-mention flags, standardised",
         "weights": "class-balanced, languages within a class balanced by sqrt",
     }
-    n_docs = len(train_docs)
-
-    def fit_predict(c: float, rows: NDArray[np.int64], held: NDArray[np.int64]) -> list[str]:
-        # Track examples are in every fold's training part and never scored.
-        rows = np.concatenate([rows, np.arange(n_docs, len(y))])
-        model = fit(
-            x[rows],
-            [y[i] for i in rows],
-            c,
-            tracks.vectors,
-            encoder.name,
-            taxonomy.version,
-            meta,
-            mentions[rows],
-            sample_weights([y[i] for i in rows], [langs[i] for i in rows]),
-        )
-        return predict_labels(model, x[held], mentions[held])
-
-    c = choose_c(fit_predict, y[:n_docs], langs[:n_docs])
-    model = fit(x, y, c, tracks.vectors, encoder.name, taxonomy.version, meta, mentions, weights)
-    val_x = cached_vectors([d.text for d in val_docs], encoder)
+    model = fit_selected(
+        x,
+        texts,
+        mentions,
+        y,
+        langs,
+        len(train_docs),
+        tracks.vectors,
+        encoder.name,
+        taxonomy.version,
+        meta,
+    )
+    val_texts = [d.text for d in val_docs]
+    val_x = cached_vectors(val_texts, encoder)
     val_y, val_langs = [d.label for d in val_docs], [d.lang for d in val_docs]
-    val_mentions = direction_mentions([d.text for d in val_docs], taxonomy)
-    bias = choose_none_bias(model, val_x, val_y, val_langs, val_mentions)
+    val_mentions = direction_mentions(val_texts, taxonomy)
+    val_lexical = model.lexical_scores(val_texts)
+    bias = choose_none_bias(model, val_x, val_y, val_langs, val_mentions, val_lexical)
     model = DirectionClassifier(**{**model.__dict__, "none_bias": bias})
-    bonus = choose_term_bonus(model, val_x, val_mentions, val_y, val_langs)
+    bonus = choose_term_bonus(model, val_x, val_mentions, val_y, val_langs, val_lexical)
     meta = {
-        **meta,
-        "C": c,
-        "C_rule": "best 5-fold bilingual macro-F1 on the train split",
+        **model.meta,
         "none_bias_rule": "best validation bilingual macro-F1 with >= 95 % of validation "
         "off-topic documents unmapped",
         "term_bonus_rule": "the same, after the none bias",
@@ -328,6 +360,96 @@ def train(
     return DirectionClassifier(
         **{**model.__dict__, "none_bias": bias, "term_bonus": bonus, "meta": meta}
     )
+
+
+def fit_selected(
+    x: NDArray[np.float32],
+    texts: Sequence[str],
+    mentions: Mentions,
+    y: Sequence[str],
+    langs: Sequence[str],
+    n_docs: int,
+    track_vectors: NDArray[np.float32],
+    encoder: str,
+    taxonomy_version: str,
+    meta: dict[str, object],
+    c_grid: Sequence[float] = C_GRID,
+    lexical_c_grid: Sequence[float] = LEXICAL_C_GRID,
+    weight_grid: Sequence[float] = BLEND_WEIGHT_GRID,
+) -> DirectionClassifier:
+    """Both models fitted on all rows, their settings chosen by cross-validation over the
+    first `n_docs` rows (the rest, the tracks' own examples, are in every fold's training part
+    and never scored): the vector model's C, the lexical model's C, then the weight of the
+    lexical log-probabilities in the sum, each by the bilingual macro-F1 of the out-of-fold
+    predictions. An empty `lexical_c_grid` gives the vector model alone."""
+    n_rows = len(y)
+    codes = [CLASSES.index(label) for label in y]
+
+    def weights_of(rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        return sample_weights([y[i] for i in rows], [langs[i] for i in rows])
+
+    def with_tracks(rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.concatenate([rows, np.arange(n_docs, n_rows)])
+
+    def vector_model(c: float, rows: NDArray[np.int64]) -> DirectionClassifier:
+        return fit(
+            x[rows],
+            [y[i] for i in rows],
+            c,
+            track_vectors,
+            encoder,
+            taxonomy_version,
+            meta,
+            mentions[rows],
+            weights_of(rows),
+        )
+
+    def lexical_model(c: float, rows: NDArray[np.int64]) -> LexicalModel:
+        return fit_lexical(
+            [texts[i] for i in rows], [codes[i] for i in rows], len(CLASSES), c, weights_of(rows)
+        )
+
+    def vector_scores(c: float, rows: NDArray[np.int64], held: NDArray[np.int64]) -> Scores:
+        model = vector_model(c, with_tracks(rows))
+        return np.log(model.probabilities(x[held], mentions[held]) + 1e-12)
+
+    def lexical_scores(c: float, rows: NDArray[np.int64], held: NDArray[np.int64]) -> Scores:
+        return lexical_model(c, with_tracks(rows)).log_probabilities([texts[i] for i in held])
+
+    gold, gold_langs = y[:n_docs], langs[:n_docs]
+    c = choose_c(vector_scores, gold, gold_langs, c_grid, CLASSES, "vector")
+    model = vector_model(c, np.arange(n_rows))
+    chosen: dict[str, object] = {
+        "C": c,
+        "C_rule": "best 5-fold bilingual macro-F1 on the train split",
+    }
+    if lexical_c_grid:
+        lexical_c = choose_c(lexical_scores, gold, gold_langs, lexical_c_grid, CLASSES, "lexical")
+        weight = choose_weight(
+            cross_val_scores(lambda r, h: vector_scores(c, r, h), gold, gold_langs),
+            cross_val_scores(lambda r, h: lexical_scores(lexical_c, r, h), gold, gold_langs),
+            gold,
+            gold_langs,
+            CLASSES,
+            weight_grid,
+        )
+        if weight:
+            lexical = lexical_model(lexical_c, np.arange(n_rows))
+            model = DirectionClassifier(
+                **{
+                    **model.__dict__,
+                    "lexical": LexicalModel(**{**lexical.__dict__, "weight": weight}),
+                }
+            )
+        chosen |= {
+            "lexical_C": lexical_c,
+            "lexical_weight": weight,
+            "lexical_rule": "lexical C, then its weight, by 5-fold bilingual macro-F1 on the "
+            "train split (weight 0: no lexical block)",
+            "lexical_features": "TF-IDF of English words and word bigrams, Chinese characters and "
+            "character bigrams",
+        }
+    return DirectionClassifier(**{**model.__dict__, "meta": {**meta, **chosen}})
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -235,13 +235,17 @@ def _classify(
         if members is None or not len(members)
         else np.vstack([members, unit(centroid[None, :])])
     )
-    mentions = None
-    wanted = classifier.term_bonus or classifier.mention_features
-    if wanted and texts and len(texts) == len(rows) - 1:
+    mentions = lexical = None
+    aligned = bool(texts) and len(texts) == len(rows) - 1
+    if aligned and (classifier.term_bonus or classifier.mention_features):
         # The centroid row names what its documents name, in their proportion.
         found = direction_mentions(texts, tracks.taxonomy).astype(np.float64)
         mentions = np.vstack([found, found.mean(axis=0, keepdims=True)])
-    mean = classifier.probabilities(rows.astype(np.float32), mentions).mean(axis=0)
+    scores = classifier.lexical_scores(texts) if aligned else None
+    if scores is not None:
+        # The centroid has no text of its own: it reads as its documents read on average.
+        lexical = np.vstack([scores, scores.mean(axis=0, keepdims=True)])
+    mean = classifier.probabilities(rows.astype(np.float32), mentions, lexical).mean(axis=0)
     order = np.argsort(-mean, kind="stable")
     winner = CLASSES[int(order[0])]
     distribution = {

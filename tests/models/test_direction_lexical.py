@@ -1,6 +1,7 @@
 """The direction classifier's lexical block: tokens, fitting, blending, JSON and determinism."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,7 +102,7 @@ _LEANING = np.asarray([0, 0, 0.95, np.sqrt(1 - 0.95**2), 0, 0, 0, 0, 0, 0], np.f
 _ENERGY_TEXT = "battery electrolyte 电池 储能 report"
 
 
-def test_tokens_are_english_words_and_bigrams_and_chinese_characters_and_bigrams():
+def test_tokens_are_english_words_and_bigrams_and_chinese_characters_and_bigrams() -> None:
     assert tokens("Solid-state Battery, a 钙钛矿电池!") == [
         "solid-state",
         "battery",
@@ -118,7 +119,7 @@ def test_tokens_are_english_words_and_bigrams_and_chinese_characters_and_bigrams
     ]
 
 
-def test_vocabulary_is_pruned_by_document_frequency():
+def test_vocabulary_is_pruned_by_document_frequency() -> None:
     texts = ["battery grid"] * 3 + ["battery orbit", "rare word"] + ["x"] * 5
     vocabulary, idf = build_vocabulary(texts, max_features=2)
     # "rare", "word" and "rare word" occur once (below MIN_DF); two features kept, the most
@@ -127,7 +128,7 @@ def test_vocabulary_is_pruned_by_document_frequency():
     assert idf[vocabulary["battery"]] < idf[vocabulary["battery grid"]]
 
 
-def test_lexical_block_corrects_what_the_vector_alone_gets_wrong():
+def test_lexical_block_corrects_what_the_vector_alone_gets_wrong() -> None:
     model = _fit()
     assert model.lexical is not None and model.lexical.weight == 1.0
     assert model.meta["lexical_weight"] == 1.0
@@ -137,7 +138,7 @@ def test_lexical_block_corrects_what_the_vector_alone_gets_wrong():
     assert with_text == ["energy"]
 
 
-def test_a_topic_reads_its_documents_texts_and_a_bare_vector_still_maps():
+def test_a_topic_reads_its_documents_texts_and_a_bare_vector_still_maps() -> None:
     model = _fit()
     tracks = TrackVectors(_taxonomy(), model.track_vectors, model)
     members = np.stack([_LEANING] * 4)
@@ -149,7 +150,7 @@ def test_a_topic_reads_its_documents_texts_and_a_bare_vector_still_maps():
     assert bare.direction == "materials"
 
 
-def test_lexical_block_survives_the_json_round_trip(tmp_path):
+def test_lexical_block_survives_the_json_round_trip(tmp_path: Path) -> None:
     model = _fit()
     path = tmp_path / "test-encoder.json"
     path.write_text(model.to_json(), encoding="utf-8")
@@ -170,14 +171,14 @@ def test_lexical_block_survives_the_json_round_trip(tmp_path):
         load_classifier("test-encoder", _taxonomy(), model.track_vectors, path)
 
 
-def test_retraining_is_deterministic_and_without_the_block_leaves_it_out():
+def test_retraining_is_deterministic_and_without_the_block_leaves_it_out() -> None:
     first = _fit()
     assert first.to_json() == _fit().to_json()
     plain = _fit(lexical=False)
     assert plain.lexical is None and "lexical" not in json.loads(plain.to_json())
 
 
-def test_fit_lexical_needs_every_class():
+def test_fit_lexical_needs_every_class() -> None:
     with pytest.raises(ValueError, match="classes"):
         fit_lexical(["battery grid", "orbit launch"] * 2, [0, 1, 0, 1], 3, 1.0)
     model = fit_lexical(["battery grid", "orbit launch"] * 2, [0, 1, 0, 1], 2, 1.0)

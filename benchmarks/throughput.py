@@ -59,7 +59,17 @@ EMBED_CORPORA = (DEFAULT_CORPUS, ROOT.parent / "shared" / "corpora" / "ruanyf_we
 FIRST_MONTH = date(2001, 1, 1)
 GRANULARITY = "month"
 # The engine's stages (models/engine.py), then ours around them.
-ENGINE_STAGES = ("read", "embed_new", "cluster", "track", "keywords", "score", "write")
+ENGINE_STAGES = (
+    "read",
+    "embed_new",
+    "cluster",
+    "track",
+    "keywords",
+    "terms",
+    "score",
+    "signals",
+    "write",
+)
 STAGES = ("ingest", "vectors_in", *ENGINE_STAGES, "process_other", "process", "report", "total")
 
 
@@ -627,6 +637,14 @@ def _fit_exponent(points: Sequence[tuple[float, float]]) -> float | None:
     return sum((x - mean_x) * (y - mean_y) for x, y in usable) / spread
 
 
+def _terms_share(seconds: dict[str, float]) -> str:
+    """The issue's cost measure: candidate terms and signals as a share of processing ("-"
+    for results recorded before the two stages were timed apart)."""
+    if "terms" not in seconds or not seconds.get("process"):
+        return "-"
+    return f"{(seconds['terms'] + seconds.get('signals', 0.0)) / seconds['process']:.2f}"
+
+
 def _peak(result: dict[str, Any]) -> str:
     by_stage: dict[str, float] = result["peak_rss_mb_by_stage"]
     stage = max(by_stage, key=lambda name: by_stage[name])
@@ -686,7 +704,9 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
         "cluster",
         "track",
         "keywords",
+        "terms",
         "score",
+        "signals",
         "write",
         "process_other",
         "report",
@@ -707,14 +727,16 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
             "",
             "| docs | periods | docs/period | "
             + " | ".join(columns)
-            + " | s/period (median) | docs/s | peak MB (in) | process peak MB | load avg |",
-            "|" + "---|" * (len(columns) + 8),
+            + " | (terms + signals) / process | s/period (median) | docs/s | peak MB (in)"
+            " | process peak MB | load avg |",
+            "|" + "---|" * (len(columns) + 9),
         ]
         for r in rows:
             s = r["seconds"]
             lines.append(
                 f"| {r['n_docs']} | {r['n_periods']} | {r['docs_per_period']:.0f} | "
                 + " | ".join(f"{s.get(c, 0.0):.1f}" for c in columns)
+                + f" | {_terms_share(s)}"
                 + f" | {statistics.median(r['period_seconds']):.2f}"
                 f" | {r['docs_per_s']['pipeline']:.0f} | {_peak(r)} | "
                 f"{r['peak_rss_mb_by_stage']['process']:.0f} | "

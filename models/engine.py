@@ -23,7 +23,7 @@ from models.cluster import (
 )
 from models.directions import TrackVectors
 from models.embed import Encoder
-from models.keywords import class_tfidf, topic_labels
+from models.keywords import class_tfidf, class_tokens, topic_labels
 from models.refine import cluster_outliers, split_large_clusters, split_size
 from models.score import ScoreParams
 from models.signals import SignalParams
@@ -215,10 +215,14 @@ def cluster_period(
             [texts[int(i)] for i in np.flatnonzero(labels == c)]
             for c in range(len(cluster_centroids))
         ]
-        keywords = class_tfidf(groups, user_terms, params.keywords_top_n)
+        tokens = class_tokens(groups, user_terms)  # read by both, tokenised once
+        keywords = class_tfidf(groups, user_terms, params.keywords_top_n, tokens=tokens)
         # A document's text is "title\ntext" (Document.full_text): its first line is the title.
         names = topic_labels(
-            groups, [[text.split("\n", 1)[0] for text in group] for group in groups], user_terms
+            groups,
+            [[text.split("\n", 1)[0] for text in group] for group in groups],
+            user_terms,
+            tokens=tokens,
         )
     return PeriodClusters(
         labels,

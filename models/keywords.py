@@ -9,6 +9,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain, pairwise
 from pathlib import Path
 
@@ -290,10 +291,14 @@ class _Tokenizer:
         return words
 
     def __call__(self, text: str) -> list[str]:
+        return self.tokens(clean_text(text))
+
+    def tokens(self, cleaned: str) -> list[str]:
+        """The tokens of a text already through `clean_text`."""
         tokens: list[str] = []
         previous: str | None = None
         known = self._latin
-        for chinese, latin in _PIECES.findall(clean_text(text)):
+        for chinese, latin in _PIECES.findall(cleaned):
             if chinese:
                 previous = None
                 tokens.extend(self._chinese(chinese))
@@ -335,10 +340,13 @@ def class_tfidf(
     top_n: int = 10,
     *,
     mmr_lambda: float = DEFAULT_MMR_LAMBDA,
+    tokens: ClassTokens | None = None,
 ) -> list[list[tuple[str, float]]]:
     """Keywords of each class (topic): c-TF-IDF candidates, picked by Maximal Marginal Relevance.
 
-    Texts are clipped at `CLIP_CHARS` characters and tokenised once each (`tokenize`).
+    Texts are clipped at `CLIP_CHARS` characters and tokenised once each (`tokenize`);
+    `tokens`, when given, is `class_tokens` of these texts already computed (the engine shares
+    it with `topic_labels`).
 
     c-TF-IDF of term t in class c: ``(n / size) * log(1 + mean_words / total[t])``, with n the
     count of t in c, size the number of tokens of c, total[t] the count of t in all classes and
@@ -366,9 +374,10 @@ def class_tfidf(
     """
     if not 0.0 <= mmr_lambda <= 1.0:
         raise ValueError(f"mmr_lambda must be in [0, 1], got {mmr_lambda}")
-    class_docs = _tokenised(class_texts, _Tokenizer(user_terms))
+    if tokens is None:
+        tokens = class_tokens(class_texts, user_terms)
     ranked: list[list[tuple[str, float]]] = []
-    for scored, docs in zip(_ctfidf(class_docs), class_docs, strict=True):
+    for scored, docs in zip(tokens.scored, tokens.docs, strict=True):
         candidates = scored[: CANDIDATES_PER_KEYWORD * max(top_n, 0)]
         ranked.append(
             [(term, round(score, 6)) for term, score in _mmr(candidates, docs, top_n, mmr_lambda)]
@@ -376,22 +385,40 @@ def class_tfidf(
     return ranked
 
 
-def _tokenised(
-    class_texts: Iterable[Iterable[str]], tokenizer: _Tokenizer
-) -> list[list[list[str]]]:
-    """Per class, the tokens of each text clipped at `CLIP_CHARS` (each distinct text once)."""
-    seen: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class ClassTokens:
+    """What keywords and labels both read, computed once per period: each class's texts
+    clipped at `CLIP_CHARS` and cleaned, their tokens, and the class's c-TF-IDF ranking
+    (tokenising was half of the two stages' cost when each did it for itself)."""
+
+    cleaned: list[list[str]]
+    docs: list[list[list[str]]]
+    scored: list[list[tuple[str, float]]]
+    tokenizer: _Tokenizer
+
+
+def class_tokens(
+    class_texts: Iterable[Iterable[str]], user_terms: tuple[str, ...] = ()
+) -> ClassTokens:
+    """Per class, each text clipped, cleaned and tokenised (each distinct text once)."""
+    tokenizer = _Tokenizer(user_terms)
+    seen: dict[str, tuple[str, list[str]]] = {}
+    class_cleaned: list[list[str]] = []
     class_docs: list[list[list[str]]] = []
     for texts in class_texts:
+        cleaned: list[str] = []
         docs: list[list[str]] = []
         for text in texts:
             clipped = text[:CLIP_CHARS]
-            tokens = seen.get(clipped)
-            if tokens is None:
-                tokens = seen[clipped] = tokenizer(clipped)
-            docs.append(tokens)
+            known = seen.get(clipped)
+            if known is None:
+                clean = clean_text(clipped)
+                known = seen[clipped] = (clean, tokenizer.tokens(clean))
+            cleaned.append(known[0])
+            docs.append(known[1])
+        class_cleaned.append(cleaned)
         class_docs.append(docs)
-    return class_docs
+    return ClassTokens(class_cleaned, class_docs, _ctfidf(class_docs), tokenizer)
 
 
 def _ctfidf(class_docs: Sequence[Sequence[Sequence[str]]]) -> list[list[tuple[str, float]]]:
@@ -490,6 +517,8 @@ def topic_labels(
     class_texts: Sequence[Sequence[str]],
     class_titles: Sequence[Sequence[str]],
     user_terms: tuple[str, ...] = (),
+    *,
+    tokens: ClassTokens | None = None,
 ) -> list[str]:
     """A short phrase naming each class (topic), in the language of most of its documents.
 
@@ -499,14 +528,15 @@ def topic_labels(
     the documents most often write it (so "MIMO" and "UAV" keep their capitals). Chinese
     classes take the two adjacent jieba words most documents share (新能源 + 汽车). Without such
     a phrase the label is the title that holds most of the best terms, cut to a word boundary.
+    `tokens`: `class_tokens` of `class_texts`, when the caller already has them.
     """
-    tokenizer = _Tokenizer(user_terms)
-    class_docs = _tokenised(class_texts, tokenizer)
+    if tokens is None:
+        tokens = class_tokens(class_texts, user_terms)
+    tokenizer = tokens.tokenizer
     labels: list[str] = []
-    for texts, titles, docs, scored in zip(
-        class_texts, class_titles, class_docs, _ctfidf(class_docs), strict=True
+    for clipped, titles, docs, scored in zip(
+        tokens.cleaned, class_titles, tokens.docs, tokens.scored, strict=True
     ):
-        clipped = [clean_text(text[:CLIP_CHARS]) for text in texts]
         chinese = sum(_is_chinese(text) for text in clipped) * 2 > len(clipped)
         phrase = (
             _chinese_phrase(clipped, tokenizer)

@@ -161,13 +161,13 @@ def test_chinese_keywords_keep_user_dictionary_terms_whole():
 
 def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
     calls = []
-    original = keywords._Tokenizer.__call__
+    original = keywords._Tokenizer.tokens
 
     def counting(self, text):
         calls.append(text)
         return original(self, text)
 
-    monkeypatch.setattr(keywords._Tokenizer, "__call__", counting)
+    monkeypatch.setattr(keywords._Tokenizer, "tokens", counting)
     long_text = "battery anode " + "x " * keywords.CLIP_CHARS + "graphene graphene"
     texts = [["battery anode", "battery cell", long_text], ["robot arm", "robot hand"]]
     ranked = class_tfidf(texts)
@@ -176,6 +176,32 @@ def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
     calls.clear()
     class_tfidf([["robot arm", "robot arm"], ["robot arm", "battery cell"]])
     assert len(calls) == 2  # the same text is tokenised once
+
+
+def test_keywords_and_labels_share_one_tokenisation_with_the_same_results(monkeypatch):
+    texts = [
+        ["Solid-state batteries with sulfide electrolytes", "Solid-state battery anodes fail"],
+        ["固态电池的电解质", "固态电池量产", "Solid-state battery news"],
+        ["Robot arm grasping", "Robot hand grasping objects", "Robot arm control"],
+    ]
+    titles = [[text.split(" ", 2)[0] for text in group] for group in texts]
+    user_terms = ("固态电池",)
+    alone = (class_tfidf(texts, user_terms, 5), keywords.topic_labels(texts, titles, user_terms))
+    calls = []
+    original = keywords._Tokenizer.tokens
+
+    def counting(self, text):
+        calls.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(keywords._Tokenizer, "tokens", counting)
+    shared = keywords.class_tokens(texts, ("固态电池",))
+    together = (
+        class_tfidf(texts, ("固态电池",), 5, tokens=shared),
+        keywords.topic_labels(texts, titles, ("固态电池",), tokens=shared),
+    )
+    assert together == alone
+    assert len(calls) == 8  # each of the eight texts once, for both
 
 
 def test_markup_contractions_and_ordinals_never_become_keywords():

@@ -316,14 +316,18 @@ def _continue_ids(
 ) -> list[SignalRow]:
     """Stable ids: a signal continues the earlier signal that holds most of its terms (one
     to one, best pairs first); the others are born as `<period>/t<rank>`."""
+    # Only earlier signals sharing a term can be continued: an index from term to them, so
+    # each period costs its own terms, not the whole history of signals.
+    holding: dict[str, list[int]] = {}
+    for j, state in enumerate(states):
+        for term in set(state.terms):
+            holding.setdefault(term, []).append(j)
     pairs = []
     for i, signal in enumerate(signals):
         mine = set(signal.terms)
-        for j, state in enumerate(states):
-            shared = len(mine & set(state.terms))
-            if shared and (
-                shared / len(mine) >= params.continue_overlap or signal.terms[0] in state.terms
-            ):
+        shared_with = Counter(j for term in mine for j in holding.get(term, ()))
+        for j, shared in sorted(shared_with.items()):
+            if shared / len(mine) >= params.continue_overlap or signal.terms[0] in states[j].terms:
                 pairs.append((-shared / len(mine), i, j))
     taken: dict[int, int] = {}
     used: set[int] = set()

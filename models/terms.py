@@ -434,39 +434,38 @@ def _merge_keys(matrix: sp.csc_matrix, labels: list[str]) -> tuple[sp.csr_matrix
 def _with_spread(
     docs: Sequence[Document], matrix: sp.csr_matrix, names: list[str], labels: list[str]
 ) -> PeriodTerms:
-    """Distinct sources, outlets, kinds and languages per term, by sparse products."""
+    """Distinct sources, outlets, kinds and languages per term: the distinct (term, value)
+    pairs among the matrix's nonzeros, found with one `np.unique` per attribute."""
+    coo = matrix.tocoo()
+    term_of, doc_of = coo.col.astype(np.int64), coo.row.astype(np.int64)
+    n_terms = matrix.shape[1]
 
-    def distinct(values: list[str]) -> tuple[NDArray[np.int64], list[str], sp.csr_matrix]:
-        levels = sorted(set(values))
-        code = {value: i for i, value in enumerate(levels)}
-        onehot = sp.csr_matrix(
-            (np.ones(len(values), np.int32), ([*range(len(values))], [code[v] for v in values])),
-            shape=(len(values), len(levels)),
-        )
-        present = (matrix.T @ onehot).tocsr()
-        return np.diff(present.indptr).astype(np.int64), levels, present
+    def distinct(values: list[str]) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+        levels, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+        pairs = np.unique(term_of * len(levels) + codes.astype(np.int64)[doc_of])
+        return pairs, np.bincount(pairs // len(levels), minlength=n_terms), list(levels)
 
-    sources, _, _ = distinct([d.source for d in docs])
-    outlets, _, _ = distinct([d.venue or d.source for d in docs])
-    _, kind_levels, kinds = distinct([d.kind for d in docs])
-    _, lang_levels, langs = distinct([d.lang for d in docs])
+    _, sources, _ = distinct([d.source for d in docs])
+    _, outlets, _ = distinct([d.venue or d.source for d in docs])
     return PeriodTerms(
         terms=tuple(names),
         labels=tuple(labels),
         matrix=matrix,
         documents=np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64),
-        sources=sources,
-        outlets=outlets,
-        kinds=_levels_per_row(kinds, kind_levels),
-        languages=_levels_per_row(langs, lang_levels),
+        sources=sources.astype(np.int64),
+        outlets=outlets.astype(np.int64),
+        kinds=_levels_per_term(*distinct([d.kind for d in docs])),
+        languages=_levels_per_term(*distinct([d.lang for d in docs])),
     )
 
 
-def _levels_per_row(present: sp.csr_matrix, levels: list[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(
-        tuple(levels[j] for j in present.indices[present.indptr[i] : present.indptr[i + 1]])
-        for i in range(present.shape[0])
-    )
+def _levels_per_term(
+    pairs: NDArray[np.int64], counts: NDArray[np.int64], levels: list[str]
+) -> tuple[tuple[str, ...], ...]:
+    """Each term's values in level order, from the sorted (term, level) pair codes."""
+    names = [levels[code] for code in (pairs % max(len(levels), 1)).tolist()]
+    bounds = np.cumsum(counts).tolist()
+    return tuple(tuple(names[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
 
 
 def _empty(n_docs: int) -> PeriodTerms:

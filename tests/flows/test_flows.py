@@ -17,11 +17,8 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+def prefect_harness(prefect_server):
+    """The folder's shared temporary Prefect server (tests/flows/conftest.py)."""
 
 
 def test_weekly_flow_ingests_processes_and_reports(tmp_path, small_corpus):

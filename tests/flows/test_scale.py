@@ -30,11 +30,8 @@ OPTIONS = ParallelOptions(window_docs=300, batches_per_task=2)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+def prefect_harness(prefect_server):
+    """The folder's shared temporary Prefect server (tests/flows/conftest.py)."""
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """CPU seconds of the text stages of one period: keywords, topic labels and candidate terms.
 
 The three read every text of the period; on Chinese sources they cut each text's Chinese runs
-with jieba, which `models/segment.py` now does once per process for all three. Prints one line
+with jieba's algorithm, which `models/segment.py` does once per process for all three (with
+rjieba since this round), and keywords and labels share one tokenisation (`class_tokens`). Prints one line
 per run; not a test (figures go to docs/backtest.md).
 
     python benchmarks/text_cost.py ../shared/corpora/ruanyf_weekly.jsonl.gz --docs 1500
@@ -14,7 +15,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from models.keywords import class_tfidf, topic_labels
+from models.keywords import class_tfidf, class_tokens, topic_labels
 from models.terms import TermParams, period_terms
 from pipeline.ingest import IngestReport, read_documents
 
@@ -37,12 +38,13 @@ def main() -> None:
     groups = [texts[i :: args.groups] for i in range(args.groups)]
     titles = [[text.split("\n", 1)[0] for text in group] for group in groups]
     started = time.process_time()
-    class_tfidf(groups, (), 10)
-    topic_labels(groups, titles, ())
+    tokens = class_tokens(groups, ())  # as the engine does: one tokenisation for both
+    class_tfidf(groups, (), 10, tokens=tokens)
+    topic_labels(groups, titles, (), tokens=tokens)
     period_terms(docs, TermParams())
     print(
         f"{len(docs)} documents of {args.corpus.name}: keywords + labels + terms "
-        f"{time.process_time() - started:.2f} s CPU (jieba's dictionary load included)"
+        f"{time.process_time() - started:.2f} s CPU (the cutter's dictionary load included)"
     )
 
 

@@ -2,8 +2,8 @@
 
 The three read every text of the period; on Chinese sources they cut each text's Chinese runs
 with jieba's algorithm, which `models/segment.py` does once per process for all three (with
-rjieba since this round), and keywords and labels share one tokenisation (`class_tokens`). Prints one line
-per run; not a test (figures go to docs/backtest.md).
+rjieba since this round), and keywords and labels share one tokenisation (`class_tokens`).
+Prints one line per run; not a test (figures go to docs/benchmarks.md).
 
     python benchmarks/text_cost.py ../shared/corpora/ruanyf_weekly.jsonl.gz --docs 1500
 """

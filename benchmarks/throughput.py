@@ -696,22 +696,7 @@ def format_tables(out: Path, also: Sequence[Path] = ()) -> str:
     if also:
         results = min_over_runs([results, *(load_results(folder) for folder in also)])
     lines: list[str] = []
-    columns = (
-        "ingest",
-        "vectors_in",
-        "read",
-        "embed_new",
-        "cluster",
-        "track",
-        "keywords",
-        "terms",
-        "score",
-        "signals",
-        "write",
-        "process_other",
-        "report",
-        "total",
-    )
+    columns = tuple(stage for stage in STAGES if stage != "process")
     for grid, key, title in (
         ("docs_per_period", "docs_per_period", "documents per period"),
         ("periods", "n_periods", "number of periods"),

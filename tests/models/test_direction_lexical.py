@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from direction_helpers import one_track_taxonomy
 
 from models.direction_lexical import LexicalModel, build_vocabulary, fit_lexical, tokens
 from models.direction_model import (
@@ -16,7 +17,7 @@ from models.direction_model import (
     predict_labels,
 )
 from models.directions import TrackVectors, direction_mentions, map_direction
-from models.taxonomy import DIRECTION_IDS, Taxonomy, Track
+from models.taxonomy import DIRECTION_IDS
 from pipeline.errors import InputError
 
 DIM = 10
@@ -31,24 +32,6 @@ WORDS = {
     NONE: ["election", "football", "celebrity", "选举", "足球"],
 }
 FILLER = ["the", "new", "report", "says", "study", "today", "今天", "报道"]
-
-
-def _taxonomy() -> Taxonomy:
-    tracks = tuple(
-        Track(
-            id=f"{d}.only",
-            direction=d,
-            kind="subtrack",
-            name_en=f"{d} track",
-            name_zh=f"{d}赛道",
-            description_en=d,
-            description_zh=d,
-            terms_en=(f"{d}-term",),
-            terms_zh=(f"{d}词",),
-        )
-        for d in DIRECTION_IDS
-    )
-    return Taxonomy("test-v1", {d: (d.title(), d) for d in DIRECTION_IDS}, tracks)
 
 
 def _axis(i: int, noise: float, rng: np.random.Generator) -> np.ndarray:
@@ -78,7 +61,7 @@ def _data(n: int = 20) -> tuple[np.ndarray, list[str], list[str], list[str]]:
 
 def _fit(lexical: bool = True) -> DirectionClassifier:
     x, labels, texts, langs = _data()
-    taxonomy = _taxonomy()
+    taxonomy = one_track_taxonomy()
     return fit_selected(
         x,
         texts,
@@ -140,7 +123,7 @@ def test_lexical_block_corrects_what_the_vector_alone_gets_wrong() -> None:
 
 def test_a_topic_reads_its_documents_texts_and_a_bare_vector_still_maps() -> None:
     model = _fit()
-    tracks = TrackVectors(_taxonomy(), model.track_vectors, model)
+    tracks = TrackVectors(one_track_taxonomy(), model.track_vectors, model)
     members = np.stack([_LEANING] * 4)
     with_texts = map_direction(
         _LEANING, tracks, 0.0, 0.0, members=members, texts=[_ENERGY_TEXT] * 4
@@ -156,7 +139,7 @@ def test_lexical_block_survives_the_json_round_trip(tmp_path: Path) -> None:
     path.write_text(model.to_json(), encoding="utf-8")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert set(data["lexical"]) == {"weight", "terms", "idf", "intercept", "coef"}
-    loaded = load_classifier("test-encoder", _taxonomy(), model.track_vectors, path)
+    loaded = load_classifier("test-encoder", one_track_taxonomy(), model.track_vectors, path)
     assert loaded is not None and loaded.lexical is not None
     texts = [_ENERGY_TEXT, "election football", ""]
     rows = np.stack([_LEANING] * 3)
@@ -168,7 +151,7 @@ def test_lexical_block_survives_the_json_round_trip(tmp_path: Path) -> None:
     data["lexical"]["coef"] = data["lexical"]["coef"][:3]
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InputError, match="coef"):
-        load_classifier("test-encoder", _taxonomy(), model.track_vectors, path)
+        load_classifier("test-encoder", one_track_taxonomy(), model.track_vectors, path)
 
 
 def test_retraining_is_deterministic_and_without_the_block_leaves_it_out() -> None:

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from direction_helpers import one_track_taxonomy
 
 from models.direction_data import (
     HAND_SAMPLE,
@@ -23,30 +24,12 @@ from models.direction_model import (
     predict_labels,
 )
 from models.directions import UNMAPPED, TrackVectors, map_direction, term_counts
-from models.taxonomy import DIRECTION_IDS, Taxonomy, Track, load_taxonomy
+from models.taxonomy import DIRECTION_IDS, load_taxonomy
 from pipeline.db import session
 from pipeline.errors import InputError
 from pipeline.topic_store import store_taxonomy
 
 DIM = 10
-
-
-def _taxonomy() -> Taxonomy:
-    tracks = tuple(
-        Track(
-            id=f"{d}.only",
-            direction=d,
-            kind="subtrack",
-            name_en=f"{d} track",
-            name_zh=f"{d}赛道",
-            description_en=d,
-            description_zh=d,
-            terms_en=(f"{d}-term",),
-            terms_zh=(f"{d}词",),
-        )
-        for d in DIRECTION_IDS
-    )
-    return Taxonomy("test-v1", {d: (d.title(), d) for d in DIRECTION_IDS}, tracks)
 
 
 def _axis(i: int, noise: float = 0.0, seed: int = 0) -> np.ndarray:
@@ -58,7 +41,7 @@ def _axis(i: int, noise: float = 0.0, seed: int = 0) -> np.ndarray:
 @pytest.fixture
 def trained() -> tuple[TrackVectors, DirectionClassifier]:
     """Direction i lives on axis i, "none" on axes 6-9; the classifier learns that."""
-    taxonomy = _taxonomy()
+    taxonomy = one_track_taxonomy()
     track_vectors = np.eye(DIM, dtype=np.float32)[: len(DIRECTION_IDS)]
     rows, labels = [], []
     for seed in range(40):
@@ -134,7 +117,7 @@ def test_term_evidence_names_terms_in_both_languages(trained):
 
 
 def test_zero_shot_fallback_without_a_classifier():
-    taxonomy = _taxonomy()
+    taxonomy = one_track_taxonomy()
     tracks = TrackVectors(taxonomy, np.eye(DIM, dtype=np.float32)[: len(DIRECTION_IDS)])
     match = map_direction(_axis(4), tracks, threshold=0.5, margin=0.0)
     assert match.direction == "space"
@@ -254,7 +237,7 @@ def test_mention_flags_are_features_and_survive_the_json_round_trip(tmp_path):
     from models.direction_model import artefact_path
     from models.direction_select import sample_weights
 
-    taxonomy = _taxonomy()
+    taxonomy = one_track_taxonomy()
     track_vectors = np.eye(DIM, dtype=np.float32)[: len(DIRECTION_IDS)]
     rows, labels, mentions = [], [], []
     for seed in range(30):

@@ -159,7 +159,9 @@ def test_chinese_keywords_keep_user_dictionary_terms_whole():
     assert "脑机接口" not in [t for t, _ in class_tfidf(texts)[0]]
 
 
-def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
+@pytest.fixture
+def tokenised(monkeypatch):
+    """The texts `_Tokenizer.tokens` is called with from here on, in call order."""
     calls = []
     original = keywords._Tokenizer.tokens
 
@@ -168,6 +170,11 @@ def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
         return original(self, text)
 
     monkeypatch.setattr(keywords._Tokenizer, "tokens", counting)
+    return calls
+
+
+def test_each_document_is_tokenised_once_and_clipped(tokenised):
+    calls = tokenised
     long_text = "battery anode " + "x " * keywords.CLIP_CHARS + "graphene graphene"
     texts = [["battery anode", "battery cell", long_text], ["robot arm", "robot hand"]]
     ranked = class_tfidf(texts)
@@ -178,7 +185,7 @@ def test_each_document_is_tokenised_once_and_clipped(monkeypatch):
     assert len(calls) == 2  # the same text is tokenised once
 
 
-def test_keywords_and_labels_share_one_tokenisation_with_the_same_results(monkeypatch):
+def test_keywords_and_labels_share_one_tokenisation_with_the_same_results(tokenised):
     texts = [
         ["Solid-state batteries with sulfide electrolytes", "Solid-state battery anodes fail"],
         ["固态电池的电解质", "固态电池量产", "Solid-state battery news"],
@@ -187,14 +194,8 @@ def test_keywords_and_labels_share_one_tokenisation_with_the_same_results(monkey
     titles = [[text.split(" ", 2)[0] for text in group] for group in texts]
     user_terms = ("固态电池",)
     alone = (class_tfidf(texts, user_terms, 5), keywords.topic_labels(texts, titles, user_terms))
-    calls = []
-    original = keywords._Tokenizer.tokens
-
-    def counting(self, text):
-        calls.append(text)
-        return original(self, text)
-
-    monkeypatch.setattr(keywords._Tokenizer, "tokens", counting)
+    calls = tokenised
+    calls.clear()  # count only the shared path below
     shared = keywords.class_tokens(texts, ("固态电池",))
     together = (
         class_tfidf(texts, ("固态电池",), 5, tokens=shared),
